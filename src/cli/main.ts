@@ -1,0 +1,93 @@
+// The `flowbook` command. Thin: parse with commander, call the library, print. Command modules
+// are imported only when their command runs, so `flowbook run` does not pay for `dump`.
+import { Command, Option } from 'commander';
+import { FlowbookError } from '../errors.js';
+
+const debug = process.argv.includes('--debug');
+
+/** One clear line for the user; the stack with --debug. */
+function fail(err: unknown): never {
+  const e = err as any;
+  if (debug) console.error(e?.stack ?? e);
+  else console.error(`error: ${e instanceof FlowbookError ? e.message : (e?.message ?? String(e))}`);
+  process.exit(e instanceof FlowbookError ? e.exitCode : 1);
+}
+
+function action<A extends unknown[]>(load: () => Promise<(...a: A) => Promise<number | void>>) {
+  return async (...args: A) => {
+    try {
+      const code = await (await load())(...args);
+      process.exitCode = code ?? 0;
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+const program = new Command('flowbook')
+  .description("Metaflow's research-to-production loop for TypeScript and Jupyter")
+  .version('0.1.0')
+  .option('--debug', 'print stacks of errors')
+  .showHelpAfterError('(run with --help for usage)');
+
+const rootOption = () => new Option('--datastore-root <dir>', 'datastore root (default: $FLOWBOOK_HOME or ./.flowbook)');
+
+program
+  .command('run')
+  .description('run a flow; flow parameters are flags: --<param> <value>')
+  .argument('<file>', 'the flow file (.ts)')
+  .addOption(rootOption())
+  .option('--max-workers <n>', 'tasks running at once (default: number of cores)')
+  .option('--max-num-splits <n>', 'largest foreach allowed', '100')
+  .option('--tag <tag>', 'tag the run (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--with <decorator>', 'apply a decorator to every step, e.g. retry (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
+  .option('--quiet', 'do not echo task output')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(action(async () => (await import('./run.js')).runCommand));
+
+program
+  .command('resume')
+  .description('re-run a failed (or killed) run: DONE tasks are cloned, the rest runs')
+  .argument('<file>', 'the flow file (.ts)')
+  .argument('[step]', 'rerun from this step (default: from where the origin run stopped)')
+  .option('--origin-run-id <id>', 'the run to resume (default: your latest run of the flow)')
+  .addOption(rootOption())
+  .option('--max-workers <n>', 'tasks running at once (default: number of cores)')
+  .option('--max-num-splits <n>', 'largest foreach allowed', '100')
+  .option('--tag <tag>', 'tag the run (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
+  .option('--quiet', 'do not echo task output')
+  .action(action(async () => (await import('./run.js')).resumeCommand));
+
+program
+  .command('show')
+  .description("print the flow's graph, steps and parameters")
+  .argument('<file>', 'the flow file (.ts)')
+  .action(action(async () => (await import('./show.js')).showCommand));
+
+program
+  .command('logs')
+  .description("print a task's stdout and stderr (Flow/run/step/task, or Flow/run/step for all its tasks)")
+  .argument('<pathspec>')
+  .option('--stdout', 'only stdout')
+  .option('--stderr', 'only stderr')
+  .addOption(rootOption())
+  .action(action(async () => (await import('./inspect.js')).logsCommand));
+
+program
+  .command('dump')
+  .description("print a task's artifacts (Flow/run/step/task) or one artifact (…/task/name)")
+  .argument('<pathspec>')
+  .option('--json', 'print JSON')
+  .addOption(rootOption())
+  .action(action(async () => (await import('./inspect.js')).dumpCommand));
+
+program
+  .command('step', { hidden: true })
+  .description('run one task from a task spec (what workers and pods run)')
+  .requiredOption('--task-spec <json>', 'the TaskSpec as JSON')
+  .action(action(async () => (await import('./run.js')).stepCommand));
+
+program.parseAsync(process.argv).catch(fail);

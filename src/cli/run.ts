@@ -1,0 +1,98 @@
+// `flowbook run`, `resume` and the internal `step`.
+import type { Command } from 'commander';
+import { ParamError } from '../errors.js';
+import { runFlow, assertSucceeded, type RunOutcome } from '../runtime/run.js';
+import { resumeFlow } from '../runtime/resume.js';
+import { runTask } from '../runtime/task.js';
+import type { TaskSpec } from '../runtime/task-spec.js';
+
+interface RunFlags {
+  datastoreRoot?: string;
+  maxWorkers?: string;
+  maxNumSplits: string;
+  tag: string[];
+  with?: string[];
+  isolation: 'worker' | 'process';
+  quiet?: boolean;
+}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new ParamError(`${name} must be a whole number ≥ 1, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** Flow parameters arrive as unknown options: --name value, --name=value, or a bare --flag (true). */
+export function parseParamFlags(tokens: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (!t.startsWith('--')) throw new ParamError(`unexpected argument ${JSON.stringify(t)} (parameters are --name value)`);
+    const eq = t.indexOf('=');
+    if (eq > 0) out[t.slice(2, eq)] = t.slice(eq + 1);
+    else if (i + 1 < tokens.length && !tokens[i + 1].startsWith('--')) out[t.slice(2)] = tokens[++i];
+    else out[t.slice(2)] = 'true';
+  }
+  return out;
+}
+
+function report(o: RunOutcome): void {
+  const t = o.tasks;
+  const parts = [`${t.done} ran`, t.cloned ? `${t.cloned} cloned` : '', t.retried ? `${t.retried} retried` : '', t.failed ? `${t.failed} failed` : '']
+    .filter(Boolean)
+    .join(', ');
+  const id = `${o.run.flowName}/${o.run.runId}`;
+  console.error(`${o.ok ? 'Done' : 'Failed'}: ${id} ${o.ok ? 'succeeded' : 'failed'} in ${o.seconds.toFixed(2)} s (tasks: ${parts})`);
+}
+
+export async function runCommand(file: string, flags: RunFlags, cmd: Command): Promise<number> {
+  const rest = [...cmd.args];
+  rest.splice(rest.indexOf(file), 1);
+  const outcome = await runFlow({
+    file,
+    root: flags.datastoreRoot,
+    params: parseParamFlags(rest),
+    tags: flags.tag,
+    maxWorkers: int('--max-workers', flags.maxWorkers),
+    maxNumSplits: int('--max-num-splits', flags.maxNumSplits),
+    isolation: flags.isolation,
+    with: flags.with,
+    quiet: flags.quiet,
+  });
+  report(outcome);
+  assertSucceeded(outcome);
+  return 0;
+}
+
+export async function resumeCommand(file: string, step: string | undefined, flags: RunFlags & { originRunId?: string }): Promise<number> {
+  const outcome = await resumeFlow({
+    file,
+    step,
+    originRunId: flags.originRunId,
+    root: flags.datastoreRoot,
+    tags: flags.tag,
+    maxWorkers: int('--max-workers', flags.maxWorkers),
+    maxNumSplits: int('--max-num-splits', flags.maxNumSplits),
+    isolation: flags.isolation,
+    quiet: flags.quiet,
+  });
+  console.error(`Resumed from ${outcome.run.flowName}/${outcome.run.originRunId}:`);
+  console.error(`  cloned ${outcome.clonedTasks.length} task(s)${outcome.clonedTasks.length ? ':\n    ' + outcome.clonedTasks.join('\n    ') : ''}`);
+  console.error(`  ran ${outcome.ranTasks.length} task(s)${outcome.ranTasks.length ? ':\n    ' + outcome.ranTasks.join('\n    ') : ''}`);
+  report(outcome);
+  assertSucceeded(outcome);
+  return 0;
+}
+
+/** One task in this process: the entry a Kubernetes pod runs. Exit code 0 only when it is DONE. */
+export async function stepCommand(flags: { taskSpec: string }): Promise<number> {
+  let spec: TaskSpec;
+  try {
+    spec = JSON.parse(flags.taskSpec);
+  } catch {
+    throw new ParamError('--task-spec is not valid JSON');
+  }
+  const r = await runTask({ ...spec, worker: spec.worker ?? 'step-cli', echo: spec.echo ?? true });
+  if (!r.ok) console.error(`error: ${r.pathspec} failed: ${r.error?.type}: ${r.error?.message}`);
+  return r.ok ? 0 : 1;
+}

@@ -1,0 +1,96 @@
+// A warm local worker: a child process that keeps the flow module loaded and runs one task at a
+// time. A task that overruns its @timeout, or a worker that dies (OOM, process.exit), fails the
+// task with a clear error; the pool replaces the worker.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import type { TaskResult, TaskSpec } from '../runtime/task-spec.js';
+
+function workerEntry(): string {
+  const here = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+  if (fs.existsSync(here)) return here;
+  // running from the TypeScript sources (tests): use the built worker
+  return fileURLToPath(new URL('../../dist/compute/worker-main.js', import.meta.url));
+}
+
+export type OutputSink = (stream: 'stdout' | 'stderr', chunk: string) => void;
+
+let nextId = 1;
+
+export class LocalWorker {
+  readonly name: string;
+  private child: ChildProcess;
+  private pending?: { id: number; resolve: (r: TaskResult) => void; spec: TaskSpec; timer?: NodeJS.Timeout };
+  private exited = false;
+  busy = false;
+  tasksRun = 0;
+
+  constructor(index: number, sink: OutputSink, flowFile: string, flowName: string) {
+    this.name = `local-${index}`;
+    this.child = fork(workerEntry(), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: ['--enable-source-maps'],
+      env: { ...process.env, FLOWBOOK_WORKER: this.name },
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => sink('stdout', c));
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => sink('stderr', c));
+    this.child.on('message', (m: any) => {
+      if (m?.type === 'result' && this.pending?.id === m.id) this.settle(m.result);
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      if (this.pending) {
+        const p = this.pending;
+        const why = signal === 'SIGKILL' ? 'was killed (SIGKILL: out of memory?)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        this.settle({ ok: false, pathspec: pathOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
+      }
+    });
+    this.child.send({ type: 'preload', flowFile, flowName });
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private settle(r: TaskResult): void {
+    const p = this.pending;
+    if (!p) return;
+    if (p.timer) clearTimeout(p.timer);
+    this.pending = undefined;
+    this.busy = false;
+    this.tasksRun++;
+    p.resolve(r);
+  }
+
+  run(spec: TaskSpec, timeoutSeconds?: number): Promise<TaskResult> {
+    this.busy = true;
+    return new Promise((resolve) => {
+      const id = nextId++;
+      this.pending = { id, resolve, spec };
+      if (timeoutSeconds) {
+        this.pending.timer = setTimeout(() => {
+          const p = this.pending;
+          if (!p || p.id !== id) return;
+          this.settle({
+            ok: false,
+            pathspec: pathOf(spec),
+            error: { type: 'TimeoutError', message: `step '${spec.step}' timed out after ${timeoutSeconds} s (@timeout)` },
+          });
+          this.kill();
+        }, timeoutSeconds * 1000);
+      }
+      this.child.send({ type: 'task', id, spec });
+    });
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Let the worker finish: closing IPC makes it exit. */
+  close(): void {
+    if (!this.exited && this.child.connected) this.child.disconnect();
+  }
+}
+
+const pathOf = (s: TaskSpec) => `${s.flowName}/${s.runId}/${s.step}/${s.taskId}`;

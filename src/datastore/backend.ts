@@ -1,0 +1,155 @@
+// The storage backend: a key/value store of bytes with '/'-separated keys. The local file system
+// is the only backend for now; the interface is what an S3 backend implements later (its put is
+// atomic per object, list is a prefix listing, and locks become conditional writes).
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { NameError, NotFoundError } from '../errors.js';
+
+export interface StorageBackend {
+  /** human-readable location, for messages */
+  readonly location: string;
+  /** Replace `key` atomically: readers see the old or the new bytes, never a mix. */
+  put(key: string, data: Uint8Array | string): Promise<void>;
+  /** Write `key` only if absent (content-addressed blobs). Returns false when it already existed. */
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  get(key: string): Promise<Buffer>;
+  /** Synchronous read, used by lazy artifact getters inside a running step. */
+  getSync(key: string): Buffer;
+  exists(key: string): Promise<boolean>;
+  existsSync(key: string): boolean;
+  /** Names directly under `prefix` (files and folders), unsorted. Missing prefix → []. */
+  list(prefix: string): Promise<string[]>;
+  /** Append one line (small, < 4 KiB, so O_APPEND keeps it whole against concurrent writers). */
+  appendLine(key: string, line: string): Promise<void>;
+  /** Run `fn` holding an exclusive lock named `key` (across processes). */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+function checkKey(key: string): void {
+  if (!key || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    throw new NameError(`invalid datastore key ${JSON.stringify(key)}`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class LocalBackend implements StorageBackend {
+  readonly location: string;
+  private madeDirs = new Set<string>();
+
+  constructor(readonly root: string) {
+    this.location = path.resolve(root);
+  }
+
+  private file(key: string): string {
+    checkKey(key);
+    return path.join(this.location, key);
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await fsp.mkdir(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
+  /** temp file in the same folder → write → fsync → rename: a crash leaves the old file or the new one. */
+  private async writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+    await this.ensureDir(path.dirname(file));
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    await fsp.rename(tmp, file);
+  }
+
+  async put(key: string, data: Uint8Array | string): Promise<void> {
+    await this.writeAtomic(this.file(key), data);
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const file = this.file(key);
+    if (fs.existsSync(file)) return false;
+    await this.writeAtomic(file, data);
+    return true;
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await fsp.readFile(this.file(key));
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      throw err;
+    }
+  }
+
+  getSync(key: string): Buffer {
+    try {
+      return fs.readFileSync(this.file(key));
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return fs.existsSync(this.file(key));
+  }
+
+  existsSync(key: string): boolean {
+    return fs.existsSync(this.file(key));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    try {
+      const names = await fsp.readdir(this.file(prefix));
+      return names.filter((n) => !n.endsWith('.tmp') && !n.endsWith('.lock'));
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return [];
+      throw err;
+    }
+  }
+
+  async appendLine(key: string, line: string): Promise<void> {
+    const file = this.file(key);
+    await this.ensureDir(path.dirname(file));
+    await fsp.appendFile(file, line.endsWith('\n') ? line : line + '\n');
+  }
+
+  /**
+   * A lock is a directory made with mkdir (atomic on every local file system). A holder that died
+   * (kill -9) leaves it behind, so a lock older than `staleMs` is broken.
+   */
+  async withLock<T>(key: string, fn: () => Promise<T>, staleMs = 10_000): Promise<T> {
+    const dir = this.file(key) + '.lock';
+    await this.ensureDir(path.dirname(dir));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.mkdirSync(dir);
+        break;
+      } catch (err: any) {
+        if (err?.code !== 'EEXIST') throw err;
+        try {
+          const st = fs.statSync(dir);
+          if (Date.now() - st.mtimeMs > staleMs) fs.rmSync(dir, { recursive: true, force: true });
+        } catch {
+          /* released meanwhile */
+        }
+        await sleep(Math.min(2 + attempt, 25));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// The records the datastore keeps beside the blobs. All are small JSON files.
+//
+//   <root>/<Flow>/data/<sha[0:2]>/<sha>[.gz]                     content-addressed artifact blobs
+//   <root>/<Flow>/runs/<runId>/run.json                          RunMeta
+//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/attempt-<n>.json  AttemptMeta (written at start, replaced at end)
+//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/attempt-<n>.stdout|.stderr
+//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/DONE.json         TaskDone: the commit point of a task
+//   <root>/<Flow>/index/<tagKey>/{latest,latest_successful,runs} index files (see index-files.ts)
+import type { SerializerName } from './serializers.js';
+
+export interface ArtifactRef {
+  sha: string;
+  /** serialized size in bytes */
+  size: number;
+  /** bytes on disk (after compression) */
+  stored: number;
+  serializer: SerializerName;
+  type: string;
+  encoding: 'none' | 'gzip';
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface RunMeta {
+  flowName: string;
+  runId: string;
+  status: RunStatus;
+  createdAt: string;
+  finishedAt?: string;
+  user: string;
+  /** user tags (--tag and addTag) */
+  tags: string[];
+  /** tags the system sets: user:<name>, runtime:node, ... (namespaces are system tags) */
+  systemTags: string[];
+  params: Record<string, unknown>;
+  flowFile: string;
+  sourceSha: string;
+  host: string;
+  pid: number;
+  originRunId?: string;
+  /** the step and error that failed the run */
+  failure?: { pathspec: string; message: string };
+}
+
+export interface ForeachFrame {
+  /** the step that did the foreach, and its task in this run (this.input is its field[index]) */
+  step: string;
+  taskId: string;
+  field: string;
+  index: number;
+  count: number;
+  /** a short text of the value iterated over, for display */
+  value?: string;
+}
+
+export interface ResourceUse {
+  wallSeconds: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+  /** peak resident set size of the task (bytes), measured around the task in a warm worker */
+  peakRssBytes: number;
+  host: string;
+  pid: number;
+  worker: string;
+  requested: { cpu: number; memory: number; gpu?: number };
+}
+
+export interface ErrorInfo {
+  type: string;
+  message: string;
+  stack?: string;
+}
+
+export interface AttemptMeta {
+  pathspec: string;
+  attempt: number;
+  status: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  resources?: ResourceUse;
+  error?: ErrorInfo;
+}
+
+export interface TaskDone {
+  pathspec: string;
+  step: string;
+  taskId: string;
+  attempt: number;
+  artifacts: Record<string, ArtifactRef>;
+  foreachStack: ForeachFrame[];
+  inputs: string[];
+  startedAt: string;
+  finishedAt: string;
+  resources?: ResourceUse;
+  /** key that identifies this task's place in the graph across runs: step + foreach indices + branch */
+  key: string;
+  /** set when resume cloned this task from another run */
+  origin?: string;
+  /** set when @catchErrors caught a failure */
+  caught?: ErrorInfo;
+  /** which successor(s) the task chose, recorded for resume and display */
+  next?: string[];
+  foreachCount?: number;
+}

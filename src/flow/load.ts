@@ -1,0 +1,82 @@
+// Load a flow module (a .ts file) and find its FlowSpec class and steps.
+import fs from 'node:fs';
+import path from 'node:path';
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { FlowFileError, GraphError } from '../errors.js';
+import { isFlowSpecClass, type FlowSpec } from './flowspec.js';
+import { STEP_META, type StepMeta } from './decorators.js';
+import { isParamSpec, type ParamSpec } from './params.js';
+
+let hooksRegistered = false;
+
+/** Register the TypeScript hooks once per process (from the built package, also under tests). */
+export function registerTsHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  process.setSourceMapsEnabled(true);
+  let hooks = new URL('./loader-hooks.js', import.meta.url);
+  if (!fs.existsSync(hooks)) hooks = new URL('../../dist/flow/loader-hooks.js', import.meta.url);
+  register(hooks.href, import.meta.url);
+}
+
+export interface LoadedFlow {
+  file: string;
+  cls: new () => FlowSpec;
+  name: string;
+  steps: Map<string, StepMeta>;
+  params: ParamSpec[];
+}
+
+const loaded = new Map<string, LoadedFlow>();
+
+export async function loadFlow(file: string, className?: string): Promise<LoadedFlow> {
+  const abs = path.resolve(file);
+  const hit = loaded.get(abs);
+  if (hit && (!className || hit.name === className)) return hit;
+  if (!fs.existsSync(abs)) throw new FlowFileError(`flow file not found: ${file}`);
+  registerTsHooks();
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(abs).href);
+  } catch (err: any) {
+    throw new FlowFileError(`cannot load flow file ${file}: ${err?.message ?? err}`, { cause: err });
+  }
+  const classes = Object.values(mod).filter(isFlowSpecClass) as (new () => FlowSpec)[];
+  const cls = className ? classes.find((c) => c.name === className) : classes[0];
+  if (!cls) {
+    throw new GraphError(
+      className
+        ? `${file}: flow class ${className} is not exported (export class ${className} extends FlowSpec)`
+        : `${file}: no exported class extends FlowSpec`,
+    );
+  }
+  const flow: LoadedFlow = { file: abs, cls, name: cls.name, steps: collectSteps(cls), params: collectParams(cls) };
+  loaded.set(abs, flow);
+  return flow;
+}
+
+function collectSteps(cls: Function): Map<string, StepMeta> {
+  const steps = new Map<string, StepMeta>();
+  for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      const meta: StepMeta | undefined = typeof d?.value === 'function' ? d.value[STEP_META] : undefined;
+      if (meta?.isStep && !steps.has(meta.name)) steps.set(meta.name, meta);
+    }
+  }
+  return steps;
+}
+
+/** Parameters are found on a fresh instance: fields whose value is a ParamSpec. */
+function collectParams(cls: new () => FlowSpec): ParamSpec[] {
+  const inst = new cls() as any;
+  const out: ParamSpec[] = [];
+  for (const key of Object.keys(inst)) {
+    if (isParamSpec(inst[key])) {
+      inst[key].field = key;
+      out.push(inst[key]);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+// Parameters are class fields whose initializer is `param.<type>(name, opts)`. The initializer
+// returns a ParamSpec (typed as the value type so `this.minCt` is a `number` in the class);
+// the runtime finds the specs on a fresh instance and replaces them with the run's values.
+import { ParamError } from '../errors.js';
+
+export const PARAM_SPEC = Symbol.for('flowbook.paramSpec');
+
+export type ParamType = 'string' | 'int' | 'float' | 'bool' | 'json';
+
+export interface ParamOptions<T> {
+  default?: T;
+  help?: string;
+  /** environment variable read when the flag is not given */
+  env?: string;
+  required?: boolean;
+}
+
+export class ParamSpec<T = unknown> {
+  readonly [PARAM_SPEC] = true;
+  /** the class field this parameter lives in (set by the runtime) */
+  field = '';
+  constructor(
+    readonly name: string,
+    readonly type: ParamType,
+    readonly options: ParamOptions<T>,
+  ) {}
+}
+
+export function isParamSpec(v: unknown): v is ParamSpec {
+  return typeof v === 'object' && v !== null && (v as any)[PARAM_SPEC] === true;
+}
+
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+function make<T>(type: ParamType) {
+  return (name: string, options: ParamOptions<T> = {}): T => {
+    if (!PARAM_NAME.test(name)) throw new ParamError(`invalid parameter name ${JSON.stringify(name)}`);
+    return new ParamSpec<T>(name, type, options) as unknown as T;
+  };
+}
+
+export const param = {
+  string: make<string>('string'),
+  int: make<number>('int'),
+  float: make<number>('float'),
+  bool: make<boolean>('bool'),
+  json: <T = unknown>(name: string, options: ParamOptions<T> = {}): T => make<T>('json')(name, options),
+};
+
+/** Parse a value given as text (a CLI flag or an env var) into the parameter's type. */
+export function parseParam(spec: ParamSpec, raw: unknown, source: string): unknown {
+  const bad = (want: string) =>
+    new ParamError(`parameter '${spec.name}' (${source}) must be ${want}, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== 'string') {
+    // already typed (a default, or a value given programmatically)
+    return checkTyped(spec, raw, source);
+  }
+  switch (spec.type) {
+    case 'string':
+      return raw;
+    case 'int':
+      if (!/^[+-]?\d+$/.test(raw.trim())) throw bad('an integer');
+      return Number.parseInt(raw, 10);
+    case 'float': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw bad('a number');
+      return n;
+    }
+    case 'bool': {
+      const s = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'y', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'n', 'off'].includes(s)) return false;
+      throw bad('true or false');
+    }
+    case 'json':
+      try {
+        return JSON.parse(raw);
+      } catch {
+        throw bad('valid JSON');
+      }
+  }
+}
+
+function checkTyped(spec: ParamSpec, v: unknown, source: string): unknown {
+  const ok =
+    spec.type === 'json' ||
+    (spec.type === 'string' && typeof v === 'string') ||
+    (spec.type === 'int' && Number.isInteger(v)) ||
+    (spec.type === 'float' && typeof v === 'number' && Number.isFinite(v)) ||
+    (spec.type === 'bool' && typeof v === 'boolean');
+  if (!ok) throw new ParamError(`parameter '${spec.name}' (${source}) must be of type ${spec.type}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Resolve every parameter: the given value, then the env fallback, then the default.
+ * Unknown names are an error that lists the known ones.
+ */
+export function resolveParams(specs: ParamSpec[], given: Record<string, unknown>): Record<string, unknown> {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const name of Object.keys(given)) {
+    if (!byName.has(name)) {
+      const known = specs.map((s) => '--' + s.name).join(', ') || 'none';
+      throw new ParamError(`unknown parameter '--${name}' (this flow's parameters: ${known})`);
+    }
+  }
+  const values: Record<string, unknown> = {};
+  for (const spec of specs) {
+    if (given[spec.name] !== undefined) values[spec.name] = parseParam(spec, given[spec.name], `--${spec.name}`);
+    else if (spec.options.env && process.env[spec.options.env] !== undefined)
+      values[spec.name] = parseParam(spec, process.env[spec.options.env], `$${spec.options.env}`);
+    else if (spec.options.default !== undefined) values[spec.name] = parseParam(spec, spec.options.default, 'default');
+    else if (spec.options.required) throw new ParamError(`missing required parameter '--${spec.name}'`);
+    else values[spec.name] = null;
+  }
+  return values;
+}

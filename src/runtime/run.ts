@@ -1,0 +1,199 @@
+// A run from start to end: graph, parameters, run record, workers, scheduler, indexes.
+// `resume` is a run whose scheduler clones DONE tasks of an origin run (see resume.ts).
+import os from 'node:os';
+import path from 'node:path';
+import { loadFlowGraph } from '../flow/graph.js';
+import { loadFlow, type LoadedFlow } from '../flow/load.js';
+import { resolveParams } from '../flow/params.js';
+import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
+import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
+import { RunIndex } from '../datastore/index-files.js';
+import type { RunMeta } from '../datastore/metadata.js';
+import { FlowUsageError, TaskFailedError } from '../errors.js';
+import { WorkerPool } from './pool.js';
+import { RunConsole } from './console.js';
+import { Scheduler, foreachStack, type PlannedTask } from './scheduler.js';
+import type { TaskResult } from './task-spec.js';
+import type { Cloner } from './resume.js';
+
+export interface RunOptions {
+  file: string;
+  root?: string;
+  /** parameter values as given on the command line (text), by parameter name */
+  params?: Record<string, unknown>;
+  tags?: string[];
+  maxWorkers?: number;
+  maxNumSplits?: number;
+  isolation?: 'worker' | 'process';
+  /** `--with retry`, `--with kubernetes:cpu=4` ...: decorators applied to every step */
+  with?: string[];
+  quiet?: boolean;
+  /** set by resume */
+  origin?: { run: RunMeta; cloner: (ctx: RunContext) => Cloner };
+}
+
+export interface RunContext {
+  graph: FlowGraph;
+  flow: LoadedFlow;
+  store: FlowDatastore;
+  run: RunMeta;
+}
+
+export interface RunOutcome {
+  run: RunMeta;
+  ok: boolean;
+  tasks: { done: number; cloned: number; failed: number; retried: number };
+  seconds: number;
+  clonedTasks: string[];
+  ranTasks: string[];
+}
+
+const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
+
+function parseWith(items: string[] = []): { retry?: { times: number; minutesBetweenRetries: number } } {
+  const out: { retry?: { times: number; minutesBetweenRetries: number } } = {};
+  for (const item of items) {
+    const [name, args = ''] = item.split(/:(.*)/s);
+    const kv = Object.fromEntries(args.split(',').filter(Boolean).map((p) => p.split('=') as [string, string]));
+    if (name === 'retry') out.retry = { times: Number(kv.times ?? 3), minutesBetweenRetries: Number(kv.minutes_between_retries ?? kv.minutesBetweenRetries ?? 2) };
+    else if (name === 'kubernetes') throw new FlowUsageError('--with kubernetes needs a Kubernetes cluster: not available in this build yet');
+    else throw new FlowUsageError(`unknown decorator in --with: ${JSON.stringify(name)} (known: retry, kubernetes)`);
+  }
+  return out;
+}
+
+export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const ui = new RunConsole(opts.quiet);
+  const graph = await loadFlowGraph(opts.file);
+  const withDecos = parseWith(opts.with);
+  const cores = os.availableParallelism();
+  const maxWorkers = Math.max(1, opts.maxWorkers ?? cores);
+  const isolation = opts.isolation ?? 'worker';
+  const pool = new WorkerPool(isolation, (s, c) => ui.output(s, c), path.resolve(opts.file), graph.flowName);
+  // workers boot while this process loads the flow and writes the run record
+  pool.prestart(Math.min(maxWorkers, 2));
+  try {
+    const flow = await loadFlow(opts.file, graph.flowName);
+    const user = currentUser();
+    const params = opts.origin ? opts.origin.run.params : resolveParams(flow.params, opts.params ?? {});
+    const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
+    const tags = [...new Set(opts.tags ?? [])];
+    const systemTags = SYSTEM_TAGS(user);
+    const run = await store.createRun({
+      status: 'running',
+      createdAt: new Date().toISOString(),
+      user,
+      tags,
+      systemTags,
+      params,
+      flowFile: path.resolve(opts.file),
+      sourceSha: graph.sourceSha,
+      host: os.hostname(),
+      pid: process.pid,
+      originRunId: opts.origin?.run.runId,
+    });
+    const index = new RunIndex(store.backend, graph.flowName);
+    await index.runStarted(run.runId, [...systemTags, ...tags]);
+    ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
+    const ctx: RunContext = { graph, flow, store, run };
+    const cloner = opts.origin?.cloner(ctx);
+
+    const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
+    const slots = (step: string) => {
+      const m = flow.steps.get(step);
+      const r = { ...m?.resources, ...m?.kubernetes };
+      return { cpu: Math.min(r.cpu ?? 1, cores), memory: Math.min(r.memory ?? 0, memoryMiB), gpu: r.gpu ?? 0 };
+    };
+    const clonedTasks: string[] = [];
+    const ranTasks: string[] = [];
+    let interrupted = false;
+    const sched: Scheduler = new Scheduler(graph, {
+      maxWorkers,
+      cores,
+      memoryMiB,
+      slotsOf: slots,
+      retriesOf: (step) => flow.steps.get(step)?.retry ?? withDecos.retry ?? { times: 0, minutesBetweenRetries: 0 },
+      makeSpec: (task: PlannedTask, node: GraphNode) => {
+        const m = flow.steps.get(task.step);
+        const s = slots(task.step);
+        const retry = flow.steps.get(task.step)?.retry ?? withDecos.retry ?? { times: 0 };
+        return {
+          root: store.root,
+          flowFile: path.resolve(opts.file),
+          flowName: graph.flowName,
+          runId: run.runId,
+          step: task.step,
+          taskId: task.taskId,
+          attempt: task.attempt,
+          lastAttempt: task.attempt >= retry.times,
+          inputs: task.inputs,
+          isJoin: node.isJoin,
+          foreachStack: foreachStack(task.frames),
+          key: task.key,
+          nodeType: node.type,
+          graphOut: node.out,
+          maxNumSplits: opts.maxNumSplits ?? 100,
+          resources: { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },
+          tags: [...systemTags, ...tags],
+          user,
+          params,
+          catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
+          catchPrint: m?.catch?.printException,
+          echo: !opts.quiet,
+        };
+      },
+      execute: (task, spec) => pool.run(spec, flow.steps.get(task.step)?.timeout?.seconds),
+      clone: cloner ? (task) => cloner.clone(task) : undefined,
+      onTaskEvent: (kind, task, result?: TaskResult) => {
+        const ps = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
+        if (kind === 'cloned') clonedTasks.push(`${ps} (from ${cloner?.originOf(task)})`);
+        if (kind === 'done') ranTasks.push(ps);
+        if (kind === 'retry') ui.info(`${ps}: attempt ${task.attempt + 1} failed: ${result?.error?.message}; retrying`);
+        if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
+        if (kind === 'failed' && !sched.failure) {
+          ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}`);
+          ui.info(`  see its log: flowbook logs ${ps}`);
+          if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
+          queueMicrotask(() => pool.killAll());
+        }
+        ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned, failed: sched.counts.failed, running: sched.runningCount });
+      },
+    });
+    const onSignal = () => {
+      interrupted = true;
+      sched.abort();
+      pool.killAll();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      await sched.run();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      ui.end();
+    }
+
+    const ok = !sched.failure && sched.endDone && !interrupted;
+    run.status = ok ? 'succeeded' : 'failed';
+    run.finishedAt = new Date().toISOString();
+    if (sched.failure) {
+      const f = sched.failure;
+      run.failure = { pathspec: `${graph.flowName}/${run.runId}/${f.task.step}/${f.task.taskId}`, message: f.result.error?.message ?? 'failed' };
+    } else if (interrupted) run.failure = { pathspec: `${graph.flowName}/${run.runId}`, message: 'interrupted' };
+    await store.writeRun(run);
+    if (ok) await index.runSucceeded(run.runId, [...systemTags, ...tags]);
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks, ranTasks };
+  } finally {
+    pool.close();
+  }
+}
+
+/** Throw the run's failure as one clear line (for the CLI). */
+export function assertSucceeded(o: RunOutcome): void {
+  if (!o.ok) {
+    const f = o.run.failure;
+    throw new TaskFailedError(`run ${o.run.flowName}/${o.run.runId} failed${f ? ` at ${f.pathspec}: ${f.message}` : ''}`);
+  }
+}

@@ -1,0 +1,232 @@
+// The scheduler: walks the DAG as tasks finish — linear steps, static branches, foreach (nested
+// to any depth), switches and joins — and hands ready tasks to the worker pool within the
+// machine's cpu/memory slots. Resume plugs in as a `cloner` that completes a task from an
+// earlier run instead of running it.
+import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
+import type { ForeachFrame } from '../datastore/metadata.js';
+import type { TaskResult, TaskSpec } from './task-spec.js';
+
+/** A split this task is nested in. Static branches and foreach both push one; a join pops it. */
+export interface Frame {
+  kind: 'static' | 'foreach';
+  step: string;
+  taskId: string;
+  index: number;
+  count: number;
+  field?: string;
+}
+
+export interface PlannedTask {
+  step: string;
+  taskId: string;
+  inputs: string[];
+  frames: Frame[];
+  key: string;
+  attempt: number;
+}
+
+export interface SchedulerHooks {
+  /** resources the step holds while it runs */
+  slotsOf(step: string): { cpu: number; memory: number };
+  maxWorkers: number;
+  cores: number;
+  memoryMiB: number;
+  /** run one attempt; resolves when it has finished (ok or not) */
+  execute(task: PlannedTask, spec: Omit<TaskSpec, 'worker'>): Promise<TaskResult>;
+  /** the same task in another run, when resuming: returns a result without running */
+  clone?(task: PlannedTask): Promise<TaskResult | undefined>;
+  makeSpec(task: PlannedTask, node: GraphNode): Omit<TaskSpec, 'worker'>;
+  retriesOf(step: string): { times: number; minutesBetweenRetries: number };
+  onTaskEvent(kind: 'start' | 'done' | 'failed' | 'retry' | 'cloned', task: PlannedTask, result?: TaskResult): void;
+}
+
+export function taskKey(step: string, frames: Frame[]): string {
+  return step + frames.map((f) => `/${f.step}:${f.index}`).join('');
+}
+
+export function foreachStack(frames: Frame[]): ForeachFrame[] {
+  return frames
+    .filter((f) => f.kind === 'foreach')
+    .map((f) => ({ step: f.step, taskId: f.taskId, field: f.field!, index: f.index, count: f.count }));
+}
+
+interface JoinWait {
+  step: string;
+  frames: Frame[];
+  count: number;
+  arrived: (string | undefined)[];
+  n: number;
+}
+
+export class Scheduler {
+  private nextTaskId = 1;
+  private ready: PlannedTask[] = [];
+  private running = new Set<PlannedTask>();
+  private cpuUsed = 0;
+  private memUsed = 0;
+  private joins = new Map<string, JoinWait>();
+  private timers = new Set<NodeJS.Timeout>();
+  private wake?: () => void;
+  failure?: { task: PlannedTask; result: TaskResult };
+  endDone = false;
+  counts = { done: 0, failed: 0, cloned: 0, retried: 0 };
+
+  constructor(
+    private graph: FlowGraph,
+    private hooks: SchedulerHooks,
+  ) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  private plan(step: string, inputs: string[], frames: Frame[]): void {
+    this.ready.push({ step, taskId: String(this.nextTaskId++), inputs, frames, key: taskKey(step, frames), attempt: 0 });
+  }
+
+  /** Run the whole graph; resolves when nothing is left to run or a task failed for good. */
+  async run(): Promise<void> {
+    this.plan('start', [], []);
+    for (;;) {
+      this.dispatch();
+      if (this.running.size === 0 && this.ready.length === 0 && this.timers.size === 0) return;
+      if (this.failure && this.running.size === 0) return;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  private fits(task: PlannedTask): boolean {
+    const s = this.hooks.slotsOf(task.step);
+    if (this.running.size === 0) return true; // a task bigger than the machine still runs, alone
+    return (
+      this.running.size < this.hooks.maxWorkers &&
+      this.cpuUsed + s.cpu <= this.hooks.cores + 1e-9 &&
+      this.memUsed + s.memory <= this.hooks.memoryMiB
+    );
+  }
+
+  private dispatch(): void {
+    if (this.failure) return;
+    // first come first served, but a smaller task may pass a big one that does not fit yet
+    for (let i = 0; i < this.ready.length && this.running.size < this.hooks.maxWorkers; ) {
+      const task = this.ready[i];
+      if (!this.fits(task)) {
+        i++;
+        continue;
+      }
+      this.ready.splice(i, 1);
+      this.start(task);
+    }
+  }
+
+  private start(task: PlannedTask): void {
+    const s = this.hooks.slotsOf(task.step);
+    this.running.add(task);
+    this.cpuUsed += s.cpu;
+    this.memUsed += s.memory;
+    const node = this.graph.nodes[task.step];
+    const go = async (): Promise<{ result: TaskResult; cloned: boolean }> => {
+      const cloned = task.attempt === 0 && this.hooks.clone ? await this.hooks.clone(task) : undefined;
+      if (cloned) return { result: cloned, cloned: true };
+      this.hooks.onTaskEvent('start', task);
+      return { result: await this.hooks.execute(task, this.hooks.makeSpec(task, node)), cloned: false };
+    };
+    go()
+      .catch((err): { result: TaskResult; cloned: boolean } => ({
+        result: { ok: false, pathspec: task.key, error: { type: 'InternalError', message: String(err?.message ?? err), stack: err?.stack } },
+        cloned: false,
+      }))
+      .then(({ result, cloned }) => {
+        this.running.delete(task);
+        this.cpuUsed -= s.cpu;
+        this.memUsed -= s.memory;
+        this.finished(task, node, result, cloned);
+        this.wake?.();
+      });
+  }
+
+  private finished(task: PlannedTask, node: GraphNode, result: TaskResult, cloned: boolean): void {
+    if (!result.ok) {
+      const retry = this.hooks.retriesOf(task.step);
+      if (task.attempt < retry.times && !this.failure) {
+        this.counts.retried++;
+        this.hooks.onTaskEvent('retry', task, result);
+        const again = { ...task, attempt: task.attempt + 1 };
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          this.ready.unshift(again);
+          this.wake?.();
+        }, retry.minutesBetweenRetries * 60_000);
+        this.timers.add(t);
+        return;
+      }
+      this.counts.failed++;
+      this.hooks.onTaskEvent('failed', task, result);
+      this.failure ??= { task, result };
+      this.ready = [];
+      for (const t of this.timers) clearTimeout(t);
+      this.timers.clear();
+      return;
+    }
+    if (cloned) this.counts.cloned++;
+    else this.counts.done++;
+    this.hooks.onTaskEvent(cloned ? 'cloned' : 'done', task, result);
+    if (this.failure) return;
+    this.successors(task, node, result);
+  }
+
+  private successors(task: PlannedTask, node: GraphNode, result: TaskResult): void {
+    const pathspec = result.pathspec;
+    if (node.name === 'end' || node.type === 'end') {
+      this.endDone = true;
+      return;
+    }
+    const next = result.next ?? node.out;
+    if (node.type === 'split-static') {
+      next.forEach((step, i) =>
+        this.toStep(step, pathspec, [...task.frames, { kind: 'static', step: node.name, taskId: task.taskId, index: i, count: next.length }]),
+      );
+      return;
+    }
+    if (node.type === 'split-foreach') {
+      const count = result.foreachCount ?? 0;
+      const frame = (i: number): Frame => ({ kind: 'foreach', step: node.name, taskId: task.taskId, index: i, count, field: node.foreach });
+      if (count === 0) {
+        // an empty foreach goes straight to its join, with no inputs
+        const join = node.matchingJoin!;
+        this.plan(join, [], task.frames);
+        return;
+      }
+      for (let i = 0; i < count; i++) this.toStep(next[0], pathspec, [...task.frames, frame(i)]);
+      return;
+    }
+    for (const step of next) this.toStep(step, pathspec, task.frames);
+  }
+
+  /** Move one task's output to `step`: directly, or into the join that closes its innermost split. */
+  private toStep(step: string, from: string, frames: Frame[]): void {
+    const target = this.graph.nodes[step];
+    if (!target.isJoin) {
+      this.plan(step, [from], frames);
+      return;
+    }
+    const top = frames[frames.length - 1];
+    const outer = frames.slice(0, -1);
+    const id = `${step}|${taskKey('', outer)}|${top.step}:${top.taskId}`;
+    let wait = this.joins.get(id);
+    if (!wait) this.joins.set(id, (wait = { step, frames: outer, count: top.count, arrived: new Array(top.count), n: 0 }));
+    wait.arrived[top.index] = from;
+    wait.n++;
+    if (wait.n === wait.count) {
+      this.joins.delete(id);
+      this.plan(step, wait.arrived as string[], outer);
+    }
+  }
+
+  /** Stop: drop what has not started (running tasks are killed by the caller). */
+  abort(): void {
+    this.ready = [];
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,51 @@
+// The task protocol: everything a process needs to run one task. The local warm worker, a fresh
+// process (`--isolation process`) and a Kubernetes pod (`flowbook step --task-spec …`) all run a
+// TaskSpec through the same runTask().
+import type { ErrorInfo, ForeachFrame, ResourceUse } from '../datastore/metadata.js';
+import type { NodeType } from '../flow/graph-types.js';
+
+export interface TaskSpec {
+  root: string;
+  flowFile: string;
+  flowName: string;
+  runId: string;
+  step: string;
+  taskId: string;
+  /** 0-based attempt number (current.retryCount) */
+  attempt: number;
+  /** whether a failure of this attempt is final (no retry left) */
+  lastAttempt: boolean;
+  /** pathspecs of the parent tasks; a join has one per branch/foreach task, in order */
+  inputs: string[];
+  isJoin: boolean;
+  /** the foreach frames this task is in (outermost first); the last one gives this.input */
+  foreachStack: ForeachFrame[];
+  /** where the task sits in the graph: the same in every run (used by resume to match tasks) */
+  key: string;
+  nodeType: NodeType;
+  /** successors according to the source (a switch: all cases) */
+  graphOut: string[];
+  maxNumSplits: number;
+  resources: { cpu: number; memory: number; gpu: number };
+  tags: string[];
+  user: string;
+  /** run parameters by parameter name (start stores them as artifacts; later steps inherit them) */
+  params: Record<string, unknown>;
+  /** @catchErrors var: on a final failure the task still completes with the error in this artifact */
+  catchVar?: string;
+  catchPrint?: boolean;
+  worker: string;
+  /** echo the task's output with a [run/step/task] prefix to the process's stdout/stderr */
+  echo: boolean;
+}
+
+export interface TaskResult {
+  ok: boolean;
+  pathspec: string;
+  next?: string[];
+  foreachCount?: number;
+  error?: ErrorInfo;
+  /** @catchErrors turned a failure into a DONE task */
+  caught?: boolean;
+  resources?: ResourceUse;
+}

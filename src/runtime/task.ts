@@ -1,0 +1,289 @@
+// runTask: one attempt of one task. Builds the flow instance with its inputs' artifacts as lazy
+// fields, runs the step, checks the transition, stores the artifacts and finally DONE.json.
+import { FlowDatastore } from '../datastore/store.js';
+import type { ArtifactRef, ErrorInfo, TaskDone } from '../datastore/metadata.js';
+import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
+import { TASK_STATE, type ArtifactSource, type InputView, type TaskState } from '../flow/flowspec.js';
+import { loadFlow } from '../flow/load.js';
+import { setCurrent } from '../flow/current.js';
+import { startUsage } from './usage.js';
+import { TaskOutput } from './task-output.js';
+import type { TaskResult, TaskSpec } from './task-spec.js';
+
+/** The artifacts of a finished task, read on demand. */
+export class TaskArtifacts implements ArtifactSource {
+  private cache = new Map<string, unknown>();
+  constructor(
+    readonly store: FlowDatastore,
+    readonly done: TaskDone,
+  ) {}
+  static open(store: FlowDatastore, pathspec: string): TaskArtifacts {
+    const [, runId, step, taskId] = pathspec.split('/');
+    const done = store.readDoneSync(runId, step, taskId);
+    if (!done) throw new NotFoundError(`input task ${pathspec} has no DONE record`);
+    return new TaskArtifacts(store, done);
+  }
+  names(): string[] {
+    return Object.keys(this.done.artifacts);
+  }
+  ref(name: string): ArtifactRef {
+    return this.done.artifacts[name];
+  }
+  sha(name: string): string {
+    return this.done.artifacts[name].sha;
+  }
+  load(name: string): unknown {
+    if (!this.cache.has(name)) this.cache.set(name, this.store.getArtifactSync(name, this.done.artifacts[name]));
+    return this.cache.get(name);
+  }
+}
+
+interface Lazy {
+  source: TaskArtifacts;
+  loaded: boolean;
+}
+
+/** Define `name` on the instance as a lazy read of `source`; a write replaces it with a plain field. */
+function defineLazy(obj: any, name: string, source: TaskArtifacts, lazies: Map<string, Lazy>): void {
+  const entry: Lazy = { source, loaded: false };
+  lazies.set(name, entry);
+  Object.defineProperty(obj, name, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      entry.loaded = true;
+      return source.load(name);
+    },
+    set(v) {
+      lazies.delete(name);
+      Object.defineProperty(obj, name, { value: v, writable: true, enumerable: true, configurable: true });
+    },
+  });
+}
+
+function inputView(src: TaskArtifacts): InputView {
+  const view: any = {};
+  const d = src.done;
+  Object.defineProperties(view, {
+    stepName: { value: d.step },
+    taskId: { value: d.taskId },
+    pathspec: { value: d.pathspec },
+    index: { value: d.foreachStack.at(-1)?.index },
+  });
+  for (const name of src.names()) Object.defineProperty(view, name, { enumerable: true, get: () => src.load(name) });
+  return view;
+}
+
+export function errorInfo(err: unknown): ErrorInfo {
+  const e = err as any;
+  return {
+    type: e?.name ?? typeof err,
+    message: e instanceof Error ? e.message : String(err),
+    stack: e instanceof Error ? e.stack : undefined,
+  };
+}
+
+export async function runTask(spec: TaskSpec): Promise<TaskResult> {
+  const store = new FlowDatastore(spec.root, spec.flowName);
+  const pathspec = `${spec.flowName}/${spec.runId}/${spec.step}/${spec.taskId}`;
+  const startedAt = new Date().toISOString();
+  const usage = startUsage();
+  await store.writeAttempt(spec.runId, spec.step, spec.taskId, { pathspec, attempt: spec.attempt, status: 'running', startedAt });
+  const out = new TaskOutput(
+    {
+      stdout: store.localPath(store.logKey(spec.runId, spec.step, spec.taskId, spec.attempt, 'stdout')),
+      stderr: store.localPath(store.logKey(spec.runId, spec.step, spec.taskId, spec.attempt, 'stderr')),
+    },
+    `[${spec.runId}/${spec.step}/${spec.taskId}${spec.attempt ? `.${spec.attempt}` : ''}]`,
+    spec.echo,
+  );
+  setCurrent({
+    flowName: spec.flowName,
+    runId: spec.runId,
+    stepName: spec.step,
+    taskId: spec.taskId,
+    retryCount: spec.attempt,
+    pathspec,
+    tags: spec.tags,
+    username: spec.user,
+    resources: spec.resources,
+    datastoreRoot: store.backend.location,
+    flowFile: spec.flowFile,
+    isRunningFlow: true,
+  });
+  const inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
+  let result: TaskResult;
+  try {
+    const body = await runStep(spec, store, inputs);
+    const done: TaskDone = {
+      pathspec,
+      step: spec.step,
+      taskId: spec.taskId,
+      attempt: spec.attempt,
+      artifacts: body.artifacts,
+      foreachStack: spec.foreachStack,
+      inputs: spec.inputs,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      key: spec.key,
+      next: body.next,
+      foreachCount: body.foreachCount,
+    };
+    out.close();
+    done.resources = usage.stop(spec.resources, spec.worker);
+    await store.writeDone(spec.runId, done);
+    result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
+  } catch (err) {
+    const info = errorInfo(err);
+    // the user's stack goes to the task's stderr log; the run prints one line
+    out.write('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
+    out.close();
+    const resources = usage.stop(spec.resources, spec.worker);
+    result = { ok: false, pathspec, error: info, resources };
+    if (spec.catchVar && spec.lastAttempt) {
+      result = await completeCaught(spec, store, inputs, info, startedAt, resources).catch((e) => ({ ...result, error: errorInfo(e) }));
+    }
+  } finally {
+    setCurrent(undefined);
+  }
+  await store.writeAttempt(spec.runId, spec.step, spec.taskId, {
+    pathspec,
+    attempt: spec.attempt,
+    status: result.ok ? 'done' : 'failed',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    resources: result.resources,
+    error: result.error,
+  });
+  return result;
+}
+
+/** @catchErrors: the failed step still completes, with its inputs' artifacts and the error. */
+async function completeCaught(
+  spec: TaskSpec,
+  store: FlowDatastore,
+  inputs: TaskArtifacts[],
+  info: ErrorInfo,
+  startedAt: string,
+  resources: TaskResult['resources'],
+): Promise<TaskResult> {
+  if (spec.nodeType === 'split-foreach' || spec.nodeType === 'split-switch') {
+    throw new FlowUsageError(`step '${spec.step}' failed and @catchErrors cannot continue a ${spec.nodeType}: ${info.message}`);
+  }
+  const artifacts: Record<string, ArtifactRef> = spec.isJoin || inputs.length !== 1 ? {} : { ...inputs[0].done.artifacts };
+  artifacts[spec.catchVar!] = await store.putArtifact(spec.catchVar!, { type: info.type, message: info.message, stack: info.stack ?? '' });
+  const pathspec = `${spec.flowName}/${spec.runId}/${spec.step}/${spec.taskId}`;
+  await store.writeDone(spec.runId, {
+    pathspec,
+    step: spec.step,
+    taskId: spec.taskId,
+    attempt: spec.attempt,
+    artifacts,
+    foreachStack: spec.foreachStack,
+    inputs: spec.inputs,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    key: spec.key,
+    next: spec.graphOut,
+    caught: info,
+    resources,
+  });
+  return { ok: true, caught: true, pathspec, next: spec.graphOut, error: info, resources };
+}
+
+async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifacts[]) {
+  const flow = await loadFlow(spec.flowFile, spec.flowName);
+  const meta = flow.steps.get(spec.step);
+  if (!meta) throw new FlowUsageError(`flow ${spec.flowName} has no step '${spec.step}'`);
+  const inst = new flow.cls() as any;
+  const lazies = new Map<string, Lazy>();
+  const frame = spec.foreachStack.at(-1);
+  const state: TaskState = { stepName: spec.step, hasInput: false, foreachStack: spec.foreachStack, index: frame?.index };
+  Object.defineProperty(inst, TASK_STATE, { value: state, enumerable: false });
+
+  // parameters: their values in start, inherited like any artifact after it
+  for (const p of flow.params) {
+    delete inst[p.field];
+    if (spec.step === 'start' || inputs.length === 0) inst[p.field] = spec.params[p.name];
+    else defineLazy(inst, p.field, inputs[0], lazies);
+  }
+  if (!spec.isJoin && inputs.length === 1) {
+    for (const name of inputs[0].names()) if (!lazies.has(name)) defineLazy(inst, name, inputs[0], lazies);
+  }
+  if (frame) {
+    const split = TaskArtifacts.open(store, `${spec.flowName}/${spec.runId}/${frame.step}/${frame.taskId}`);
+    const list = split.load(frame.field) as unknown[];
+    state.hasInput = true;
+    state.input = list[frame.index];
+  }
+
+  const method = inst[spec.step] as (...a: any[]) => unknown;
+  if (spec.isJoin) {
+    state.inputSources = inputs;
+    const views = inputs.map(inputView) as any;
+    for (const v of views) if (!(v.stepName in views) && !/^\d+$/.test(v.stepName)) views[v.stepName] = v;
+    await method.call(inst, views);
+  } else {
+    await method.call(inst);
+  }
+
+  // the transition
+  const t = state.transition;
+  let next: string[] | undefined;
+  let foreachCount: number | undefined;
+  if (spec.step === 'end') {
+    if (t) throw new FlowUsageError(`step 'end' must not call this.next()`);
+  } else {
+    if (!t) throw new FlowUsageError(`step '${spec.step}' finished without calling this.next(...)`);
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+    if (!same(t.steps, spec.graphOut)) {
+      throw new FlowUsageError(`step '${spec.step}' called next(${t.steps.join(', ')}) but its source says next(${spec.graphOut.join(', ')})`);
+    }
+    next = t.steps;
+    if (t.foreach) {
+      const list = inst[t.foreach];
+      if (!Array.isArray(list)) {
+        throw new ForeachError(`foreach over '${t.foreach}' in step '${spec.step}': expected an array, got ${list === null ? 'null' : typeof list}`);
+      }
+      if (list.length > spec.maxNumSplits) {
+        throw new ForeachError(`foreach over '${t.foreach}' in step '${spec.step}' makes ${list.length} splits, more than --max-num-splits ${spec.maxNumSplits}`);
+      }
+      foreachCount = list.length;
+    }
+    if (t.condition) {
+      const value = inst[t.condition];
+      const chosen = t.cases?.[String(value)];
+      if (!chosen) {
+        throw new FlowUsageError(
+          `switch in step '${spec.step}': condition '${t.condition}' is ${JSON.stringify(value)}, not one of the cases: ${Object.keys(t.cases ?? {}).join(', ')}`,
+        );
+      }
+      next = [chosen];
+    }
+  }
+
+  return { artifacts: await persist(inst, state, lazies, store), next, foreachCount };
+}
+
+/** Store every field of the instance: untouched inherited artifacts by reference, the rest serialized. */
+async function persist(inst: any, state: TaskState, lazies: Map<string, Lazy>, store: FlowDatastore) {
+  const refs: Record<string, ArtifactRef> = {};
+  const writes: Promise<void>[] = [];
+  for (const name of Object.keys(inst)) {
+    const lazy = lazies.get(name);
+    if (lazy && !lazy.loaded) {
+      refs[name] = lazy.source.ref(name);
+      continue;
+    }
+    const merged = state.merged?.get(name);
+    if (merged && merged.source instanceof TaskArtifacts) {
+      refs[name] = merged.source.ref(merged.name);
+      continue;
+    }
+    const value = inst[name];
+    if (value === undefined) continue;
+    writes.push(store.putArtifact(name, value).then((ref) => void (refs[name] = ref)));
+  }
+  await Promise.all(writes);
+  return refs;
+}
