@@ -52,7 +52,15 @@ export async function resolve(specifier: string, context: { parentURL?: string }
       for (const c of candidates) if (fs.existsSync(c)) return { url: pathToFileURL(c).href, shortCircuit: true };
     }
   }
-  return next(specifier, context);
+  try {
+    return await next(specifier, context);
+  } catch (err: any) {
+    // a flow outside any project that depends on flowbook still gets this flowbook
+    if (specifier === 'flowbook' && err?.code === 'ERR_MODULE_NOT_FOUND') {
+      return { url: new URL('../index.js', import.meta.url).href, shortCircuit: true };
+    }
+    throw err;
+  }
 }
 
 export async function load(url: string, context: any, next: Next): Promise<any> {

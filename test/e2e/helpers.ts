@@ -1,0 +1,37 @@
+// Helpers for the end-to-end tests: run the real CLI in a child process against a temp datastore.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(REPO, 'bin/flowbook.js');
+export const fixture = (name: string) => path.join(REPO, 'test/fixtures/flows', name);
+
+export function tempDir(prefix = 'flowbook-e2e-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `flowbook ...args` to completion. */
+export function flowbook(args: string[], opts: { root?: string; env?: Record<string, string>; cwd?: string } = {}): CliResult {
+  const env = { ...process.env, ...(opts.root ? { FLOWBOOK_HOME: opts.root } : {}), ...opts.env };
+  delete env.FORCE_COLOR;
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? REPO, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Start `flowbook ...args` in the background (to kill it). */
+export function flowbookAsync(args: string[], opts: { root?: string; env?: Record<string, string> } = {}) {
+  const env = { ...process.env, ...(opts.root ? { FLOWBOOK_HOME: opts.root } : {}), ...opts.env };
+  return spawn(process.execPath, [BIN, ...args], { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The last line of stderr that starts with `error:` */
+export const errorLine = (r: CliResult) => r.stderr.split('\n').filter((l) => l.startsWith('error:')).at(-1);
