@@ -132,6 +132,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           foreachStack: foreachStack(task.frames),
           key: task.key,
           nodeType: node.type,
+          transition: node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end',
           graphOut: node.out,
           maxNumSplits: opts.maxNumSplits ?? 100,
           resources: { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },

@@ -182,13 +182,14 @@ export class Scheduler {
       return;
     }
     const next = result.next ?? node.out;
-    if (node.type === 'split-static') {
+    // the kind of transition comes from the node's fields, not its type: a join may also split
+    if (!node.foreach && !node.condition && node.out.length > 1) {
       next.forEach((step, i) =>
         this.toStep(step, pathspec, [...task.frames, { kind: 'static', step: node.name, taskId: task.taskId, index: i, count: next.length }]),
       );
       return;
     }
-    if (node.type === 'split-foreach') {
+    if (node.foreach) {
       const count = result.foreachCount ?? 0;
       const frame = (i: number): Frame => ({ kind: 'foreach', step: node.name, taskId: task.taskId, index: i, count, field: node.foreach });
       if (count === 0) {

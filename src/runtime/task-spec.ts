@@ -23,6 +23,8 @@ export interface TaskSpec {
   /** where the task sits in the graph: the same in every run (used by resume to match tasks) */
   key: string;
   nodeType: NodeType;
+  /** what the step's next() does, from the graph */
+  transition: 'linear' | 'branch' | 'foreach' | 'switch' | 'end';
   /** successors according to the source (a switch: all cases) */
   graphOut: string[];
   maxNumSplits: number;

@@ -167,8 +167,8 @@ async function completeCaught(
   startedAt: string,
   resources: TaskResult['resources'],
 ): Promise<TaskResult> {
-  if (spec.nodeType === 'split-foreach' || spec.nodeType === 'split-switch') {
-    throw new FlowUsageError(`step '${spec.step}' failed and @catchErrors cannot continue a ${spec.nodeType}: ${info.message}`);
+  if (spec.transition === 'foreach' || spec.transition === 'switch') {
+    throw new FlowUsageError(`step '${spec.step}' failed and @catchErrors cannot continue its ${spec.transition}: ${info.message}`);
   }
   const artifacts: Record<string, ArtifactRef> = spec.isJoin || inputs.length !== 1 ? {} : { ...inputs[0].done.artifacts };
   artifacts[spec.catchVar!] = await store.putArtifact(spec.catchVar!, { type: info.type, message: info.message, stack: info.stack ?? '' });
