@@ -4,6 +4,6 @@ export { step, resources, kubernetes, retry, timeout, catchErrors, card, schedul
 export type { ResourcesSpec, KubernetesSpec, RetrySpec, TimeoutSpec, CatchSpec, CardSpec, ScheduleSpec } from './flow/decorators.js';
 export { param, type ParamOptions } from './flow/params.js';
 export { current } from './flow/current.js';
-// TEMP export * from './client/index.js';
+export * from './client/index.js';
 export * from './errors.js';
 export type { ForeachFrame, ResourceUse, RunMeta, ArtifactRef } from './datastore/metadata.js';

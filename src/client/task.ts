@@ -1,0 +1,235 @@
+// Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
+import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
+import { NotFoundError } from '../errors.js';
+import { storeFor } from './context.js';
+import { parsePathspec } from './pathspec.js';
+import { checkInNamespace } from './run.js';
+import { rowsToArrow, rowsToDataFrame, valueToArrow, valueToDataFrame } from './dataframe.js';
+
+/** `await x.data.name` loads one artifact; nothing else is read. */
+export function dataProxy<T = Record<string, Promise<any>>>(load: (name: string) => Promise<unknown>): T {
+  return new Proxy(
+    {},
+    {
+      get: (_t, name) => (typeof name === 'string' && name !== 'then' && name !== 'toJSON' ? load(name) : undefined),
+    },
+  ) as T;
+}
+
+export class StepObject {
+  readonly flowName: string;
+  readonly runId: string;
+  readonly id: string;
+  readonly pathspec: string;
+
+  constructor(pathspec: string) {
+    const p = parsePathspec(pathspec, 'step');
+    this.flowName = p.flow;
+    this.runId = p.run!;
+    this.id = p.step!;
+    this.pathspec = `${p.flow}/${p.run}/${p.step}`;
+    checkInNamespace(this.flowName, this.runId);
+  }
+
+  /** Tasks in task-id order. */
+  async tasks(): Promise<TaskObject[]> {
+    const { store } = storeFor(this.flowName);
+    const ids = await store.listTasks(this.runId, this.id);
+    if (!ids.length && !(await store.backend.exists(store.stepKey(this.runId, this.id)))) {
+      throw new NotFoundError(`step not found: ${this.pathspec}`);
+    }
+    return ids.map((id) => new TaskObject(`${this.pathspec}/${id}`));
+  }
+
+  /** The first task (the only one of a step outside a foreach). */
+  get task(): Promise<TaskObject | undefined> {
+    return this.tasks().then((t) => t[0]);
+  }
+
+  private async rows(fields?: string[]): Promise<Record<string, unknown>[]> {
+    const tasks = (await this.tasks()).filter((t) => t.successful);
+    return Promise.all(
+      tasks.map(async (t) => {
+        const row: Record<string, unknown> = { taskId: t.id, index: t.index ?? null, successful: t.successful };
+        const arts = await t.artifacts;
+        for (const a of arts) {
+          if (fields && !fields.includes(a.name)) continue;
+          if (!fields && !['json'].includes(a.serializer)) continue;
+          const v = await a.data();
+          if (fields || v === null || ['string', 'number', 'boolean'].includes(typeof v)) row[a.name] = v;
+        }
+        return row;
+      }),
+    );
+  }
+
+  /** A danfo DataFrame with a row per task (scalar artifacts, or the fields named). */
+  async toDataFrame(fields?: string[]): Promise<any> {
+    return rowsToDataFrame(await this.rows(fields));
+  }
+
+  /** An apache-arrow Table with a row per task. */
+  async toArrow(fields?: string[]): Promise<any> {
+    return rowsToArrow(await this.rows(fields));
+  }
+}
+
+export class TaskObject {
+  readonly flowName: string;
+  readonly runId: string;
+  readonly stepName: string;
+  readonly id: string;
+  readonly pathspec: string;
+  private done?: TaskDone;
+
+  constructor(pathspec: string) {
+    const p = parsePathspec(pathspec, 'task');
+    this.flowName = p.flow;
+    this.runId = p.run!;
+    this.stepName = p.step!;
+    this.id = p.task!;
+    this.pathspec = `${p.flow}/${p.run}/${p.step}/${p.task}`;
+    checkInNamespace(this.flowName, this.runId);
+    const { store } = storeFor(this.flowName);
+    this.done = store.readDoneSync(this.runId, this.stepName, this.id);
+    if (!this.done && !store.backend.existsSync(store.taskKey(this.runId, this.stepName, this.id))) {
+      throw new NotFoundError(`task not found: ${this.pathspec}`);
+    }
+  }
+
+  /** DONE: the task's artifacts are complete and committed. */
+  get successful(): boolean {
+    return !!this.done;
+  }
+  get finished(): boolean {
+    return !!this.done;
+  }
+  /** index in the innermost foreach, or undefined outside a foreach */
+  get index(): number | undefined {
+    return this.done?.foreachStack.at(-1)?.index;
+  }
+  get foreachStack(): ForeachFrame[] {
+    return this.done?.foreachStack ?? [];
+  }
+  /** the task this one was cloned from by resume */
+  get origin(): string | undefined {
+    return this.done?.origin;
+  }
+  get resources(): ResourceUse | undefined {
+    return this.done?.resources;
+  }
+
+  /** `await task.data.name` */
+  get data(): Record<string, Promise<any>> {
+    return dataProxy((name) => this.artifact(name).then((a) => a.data()));
+  }
+
+  get artifacts(): Promise<DataArtifactObject[]> {
+    const refs = this.done?.artifacts ?? {};
+    return Promise.resolve(Object.entries(refs).map(([n, ref]) => new DataArtifactObject(`${this.pathspec}/${n}`, ref)));
+  }
+
+  async artifact(name: string): Promise<DataArtifactObject> {
+    const ref = this.done?.artifacts[name];
+    if (!ref) {
+      const has = Object.keys(this.done?.artifacts ?? {});
+      throw new NotFoundError(
+        this.done
+          ? `artifact '${name}' not found in ${this.pathspec} (it has: ${has.join(', ') || 'none'})`
+          : `task ${this.pathspec} did not finish: it has no artifacts`,
+      );
+    }
+    return new DataArtifactObject(`${this.pathspec}/${name}`, ref);
+  }
+
+  get attempts(): Promise<AttemptMeta[]> {
+    return storeFor(this.flowName).store.readAttempts(this.runId, this.stepName, this.id);
+  }
+
+  private async log(stream: 'stdout' | 'stderr'): Promise<string> {
+    const attempts = await this.attempts;
+    const last = this.done?.attempt ?? attempts.at(-1)?.attempt ?? 0;
+    return storeFor(this.flowName).store.readLog(this.runId, this.stepName, this.id, last, stream);
+  }
+  get stdout(): Promise<string> {
+    return this.log('stdout');
+  }
+  get stderr(): Promise<string> {
+    return this.log('stderr');
+  }
+
+  /** the error @catchErrors caught, or the last failed attempt's */
+  get exception(): Promise<ErrorInfo | undefined> {
+    if (this.done?.caught) return Promise.resolve(this.done.caught);
+    return this.attempts.then((a) => a.at(-1)?.error);
+  }
+
+  get metadata(): Promise<{
+    attempts: AttemptMeta[];
+    resources?: ResourceUse;
+    origin?: string;
+    inputs: string[];
+    caught?: ErrorInfo;
+    startedAt?: string;
+    finishedAt?: string;
+    key?: string;
+  }> {
+    return this.attempts.then((attempts) => ({
+      attempts,
+      resources: this.done?.resources ?? attempts.at(-1)?.resources,
+      origin: this.done?.origin,
+      inputs: this.done?.inputs ?? [],
+      caught: this.done?.caught,
+      startedAt: this.done?.startedAt ?? attempts[0]?.startedAt,
+      finishedAt: this.done?.finishedAt ?? attempts.at(-1)?.finishedAt,
+      key: this.done?.key,
+    }));
+  }
+}
+
+export class DataArtifactObject {
+  readonly flowName: string;
+  readonly pathspec: string;
+  readonly name: string;
+  private ref: ArtifactRef;
+
+  constructor(pathspec: string, ref?: ArtifactRef) {
+    const p = parsePathspec(pathspec, 'artifact');
+    this.flowName = p.flow;
+    this.name = p.artifact!;
+    this.pathspec = pathspec;
+    if (ref) this.ref = ref;
+    else {
+      const task = new TaskObject(`${p.flow}/${p.run}/${p.step}/${p.task}`);
+      const found = (task as any).done?.artifacts?.[this.name] as ArtifactRef | undefined;
+      if (!found) throw new NotFoundError(`artifact '${this.name}' not found in ${task.pathspec}`);
+      this.ref = found;
+    }
+  }
+
+  get sha(): string {
+    return this.ref.sha;
+  }
+  get size(): number {
+    return this.ref.size;
+  }
+  get type(): string {
+    return this.ref.type;
+  }
+  get serializer(): string {
+    return this.ref.serializer;
+  }
+
+  /** The value, read and verified against its sha256. */
+  data(): Promise<any> {
+    return storeFor(this.flowName).store.getArtifact(this.name, this.ref);
+  }
+
+  async toDataFrame(): Promise<any> {
+    return valueToDataFrame(await this.data(), this.name);
+  }
+
+  async toArrow(): Promise<any> {
+    return valueToArrow(await this.data(), this.name);
+  }
+}
