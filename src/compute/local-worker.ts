@@ -42,7 +42,7 @@ export class LocalWorker {
       if (this.pending) {
         const p = this.pending;
         const why = signal === 'SIGKILL' ? 'was killed (SIGKILL: out of memory?)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        this.settle({ ok: false, pathspec: pathOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
+        this.settle({ ok: false, lost: true, pathspec: pathOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
       }
     });
     this.child.send({ type: 'preload', flowFile, flowName });
@@ -73,6 +73,7 @@ export class LocalWorker {
           if (!p || p.id !== id) return;
           this.settle({
             ok: false,
+            lost: true,
             pathspec: pathOf(spec),
             error: { type: 'TimeoutError', message: `step '${spec.step}' timed out after ${timeoutSeconds} s (@timeout)` },
           });

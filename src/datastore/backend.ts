@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { NameError, NotFoundError } from '../errors.js';
 
 export interface StorageBackend {
@@ -125,8 +126,9 @@ export class LocalBackend implements StorageBackend {
   }
 
   /**
-   * A lock is a directory made with mkdir (atomic on every local file system). A holder that died
-   * (kill -9) leaves it behind, so a lock older than `staleMs` is broken.
+   * A lock is a directory made with mkdir (atomic on every local file system) holding the owner's
+   * pid. A holder killed with -9 leaves it behind: it is broken when that pid is gone, or when it
+   * is older than `staleMs` (an owner on another host).
    */
   async withLock<T>(key: string, fn: () => Promise<T>, staleMs = 10_000): Promise<T> {
     const dir = this.file(key) + '.lock';
@@ -134,15 +136,11 @@ export class LocalBackend implements StorageBackend {
     for (let attempt = 0; ; attempt++) {
       try {
         fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(dir, 'owner'), `${os.hostname()} ${process.pid}`);
         break;
       } catch (err: any) {
         if (err?.code !== 'EEXIST') throw err;
-        try {
-          const st = fs.statSync(dir);
-          if (Date.now() - st.mtimeMs > staleMs) fs.rmSync(dir, { recursive: true, force: true });
-        } catch {
-          /* released meanwhile */
-        }
+        if (lockIsStale(dir, staleMs)) fs.rmSync(dir, { recursive: true, force: true });
         await sleep(Math.min(2 + attempt, 25));
       }
     }
@@ -150,6 +148,29 @@ export class LocalBackend implements StorageBackend {
       return await fn();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function lockIsStale(dir: string, staleMs: number): boolean {
+  try {
+    const st = fs.statSync(dir);
+    const [host, pid] = fs.readFileSync(path.join(dir, 'owner'), 'utf8').split(' ');
+    if (host === os.hostname() && Number(pid) > 0) {
+      try {
+        process.kill(Number(pid), 0);
+        return false; // the owner is alive
+      } catch (err: any) {
+        return err?.code === 'ESRCH';
+      }
+    }
+    return Date.now() - st.mtimeMs > staleMs;
+  } catch {
+    // no owner file yet: it is being made, or its maker died between mkdir and write
+    try {
+      return Date.now() - fs.statSync(dir).mtimeMs > 1000;
+    } catch {
+      return false;
     }
   }
 }

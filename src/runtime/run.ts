@@ -15,6 +15,7 @@ import { RunConsole } from './console.js';
 import { Scheduler, foreachStack, type PlannedTask } from './scheduler.js';
 import type { TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
+import { recordLostTask } from './task.js';
 
 export interface RunOptions {
   file: string;
@@ -144,7 +145,11 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           echo: !opts.quiet,
         };
       },
-      execute: (task, spec) => pool.run(spec, flow.steps.get(task.step)?.timeout?.seconds),
+      execute: async (task, spec) => {
+        const startedAt = new Date().toISOString();
+        const r = await pool.run(spec, flow.steps.get(task.step)?.timeout?.seconds);
+        return r.lost ? recordLostTask({ ...spec, worker: '' }, r, startedAt) : r;
+      },
       clone: cloner ? (task) => cloner.clone(task) : undefined,
       onTaskEvent: (kind, task, result?: TaskResult) => {
         const ps = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;

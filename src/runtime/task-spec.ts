@@ -47,6 +47,8 @@ export interface TaskResult {
   next?: string[];
   foreachCount?: number;
   error?: ErrorInfo;
+  /** the process running the task died or was killed (timeout): it could not record the failure itself */
+  lost?: boolean;
   /** @catchErrors turned a failure into a DONE task */
   caught?: boolean;
   resources?: ResourceUse;

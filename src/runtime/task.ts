@@ -159,7 +159,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
 }
 
 /** @catchErrors: the failed step still completes, with its inputs' artifacts and the error. */
-async function completeCaught(
+export async function completeCaught(
   spec: TaskSpec,
   store: FlowDatastore,
   inputs: TaskArtifacts[],
@@ -286,4 +286,27 @@ async function persist(inst: any, state: TaskState, lazies: Map<string, Lazy>, s
   }
   await Promise.all(writes);
   return refs;
+}
+
+/**
+ * The worker running a task died or was killed at its @timeout: record the failed attempt for it
+ * and, on the last attempt of a @catchErrors step, complete the task with the error.
+ */
+export async function recordLostTask(spec: TaskSpec, lost: TaskResult, startedAt: string): Promise<TaskResult> {
+  const store = new FlowDatastore(spec.root, spec.flowName);
+  const info = lost.error ?? { type: 'WorkerDied', message: 'the worker process died' };
+  let result = lost;
+  if (spec.catchVar && spec.lastAttempt) {
+    const inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
+    result = await completeCaught(spec, store, inputs, info, startedAt, undefined).catch((e) => ({ ...lost, error: errorInfo(e) }));
+  }
+  await store.writeAttempt(spec.runId, spec.step, spec.taskId, {
+    pathspec: lost.pathspec,
+    attempt: spec.attempt,
+    status: result.ok ? 'done' : 'failed',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    error: info,
+  });
+  return result;
 }

@@ -8,8 +8,10 @@ import { Flow, Run, namespace, setDatastoreRoot } from '../../src/client/index.j
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Start the run, wait until its start task has run, then `ms` more, and kill -9 the runner. */
 async function killAfter(ms: number, root: string, log: string): Promise<string> {
   const child = flowbookAsync(['run', fixture('sleepy.ts'), '--quiet', '--max-workers', '2'], { root, env: { SLEEPY_LOG: log } });
+  for (let i = 0; i < 200 && !fs.readFileSync(log, 'utf8').includes(' start'); i++) await wait(50);
   await wait(ms);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
@@ -19,8 +21,8 @@ async function killAfter(ms: number, root: string, log: string): Promise<string>
 }
 
 describe('resume after kill -9', () => {
-  for (const ms of [700, 1200, 1900]) {
-    it(`killed after ${ms} ms`, async () => {
+  for (const ms of [0, 400, 900]) {
+    it(`killed ${ms} ms after start ran`, async () => {
       const root = tempDir();
       const log = path.join(root, 'sleepy.log');
       fs.writeFileSync(log, '');
