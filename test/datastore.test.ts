@@ -54,6 +54,25 @@ describe('blobs', () => {
     fs.rmSync(path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha));
     await expect(ds.getArtifact('weights', ref)).rejects.toThrow(`artifact 'weights' is missing its blob ${ref.sha}`);
   });
+
+  it('large blobs are hashed while written and while read, and still verified', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const big = crypto.randomBytes(20 * 2 ** 20);
+    const ref = await ds.putArtifact('big', big);
+    expect(ref.sha).toBe(crypto.createHash('sha256').update(big).digest('hex'));
+    const file = path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha);
+    expect(fs.statSync(file).size).toBe(big.length);
+    expect(fs.readdirSync(path.join(root, 'F', 'data')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(((await ds.getArtifact('big', ref)) as Buffer).equals(big)).toBe(true);
+    // the same bytes again: deduplicated, no second file
+    await ds.putArtifact('again', Buffer.from(big));
+    expect(fs.readdirSync(path.dirname(file))).toEqual([ref.sha]);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from([big[1000] ^ 1]), 0, 1, 1000);
+    fs.closeSync(fd);
+    await expect(ds.getArtifact('big', ref)).rejects.toThrow(`artifact 'big' is corrupted: blob ${ref.sha} has sha256 `);
+  });
 });
 
 describe('names', () => {

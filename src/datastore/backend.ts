@@ -72,6 +72,37 @@ export class LocalBackend implements StorageBackend {
     await fsp.rename(tmp, file);
   }
 
+  /**
+   * Content-addressed write of a large blob whose key (its hash) is computed while the bytes are
+   * written: the write runs on libuv's thread pool as `hash()` runs here, then the temp file is
+   * renamed to the key, or dropped when that blob already exists.
+   */
+  async putHashingWhileWriting(dirKey: string, data: Uint8Array, hash: () => string): Promise<{ key: string; written: boolean }> {
+    const dir = this.file(dirKey);
+    await this.ensureDir(dir);
+    const tmp = path.join(dir, `.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      const writing = fh.write(data, 0, data.length, 0);
+      const key = hash();
+      await writing;
+      await fh.sync();
+      await fh.close();
+      const file = this.file(key);
+      if (fs.existsSync(file)) {
+        await fsp.rm(tmp, { force: true });
+        return { key, written: false };
+      }
+      await this.ensureDir(path.dirname(file));
+      await fsp.rename(tmp, file);
+      return { key, written: true };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
   async put(key: string, data: Uint8Array | string): Promise<void> {
     await this.writeAtomic(this.file(key), data);
   }
@@ -81,6 +112,36 @@ export class LocalBackend implements StorageBackend {
     if (fs.existsSync(file)) return false;
     await this.writeAtomic(file, data);
     return true;
+  }
+
+  /**
+   * Read a large file while hashing it: chunk k+1 is read on libuv's thread pool while chunk k
+   * is hashed here. Returns the bytes and the hex digest.
+   */
+  async getHashing(key: string, algorithm = 'sha256', chunk = 8 * 2 ** 20): Promise<{ data: Buffer; digest: string }> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(this.file(key), 'r');
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      throw err;
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const data = Buffer.allocUnsafe(size);
+      const h = crypto.createHash(algorithm);
+      const read = (pos: number) => (pos < size ? fh.read(data, pos, Math.min(chunk, size - pos), pos) : undefined);
+      let pending = read(0);
+      for (let pos = 0; pending; pos += chunk) {
+        const { bytesRead } = await pending;
+        if (bytesRead !== Math.min(chunk, size - pos)) throw new Error(`short read of ${key}`);
+        pending = read(pos + chunk);
+        h.update(data.subarray(pos, pos + bytesRead));
+      }
+      return { data, digest: h.digest('hex') };
+    } finally {
+      await fh.close();
+    }
   }
 
   async get(key: string): Promise<Buffer> {
