@@ -14,7 +14,7 @@ import {
   decompress,
   deserialize,
   deserializeSync,
-  serialize,
+  serializeAsync,
 } from './serializers.js';
 
 /** Where the datastore lives: --datastore-root, then FLOWBOOK_HOME, then ./.flowbook */
@@ -69,7 +69,7 @@ export class FlowDatastore {
   // ---- artifacts ---------------------------------------------------------------------------
   /** Serialize, hash and store a value; identical values are stored once. */
   async putArtifact(name: string, value: unknown): Promise<ArtifactRef> {
-    const s = serialize(value, name);
+    const s = await serializeAsync(value, name);
     return this.putSerialized(s.bytes, s.serializer, s.type);
   }
 

@@ -7,6 +7,7 @@ import { TASK_STATE, type ArtifactSource, type InputView, type TaskState } from 
 import { loadFlow } from '../flow/load.js';
 import { setCurrent } from '../flow/current.js';
 import { startUsage } from './usage.js';
+import { loadSerializersFor } from '../datastore/serializers.js';
 import { TaskOutput } from './task-output.js';
 import type { TaskResult, TaskSpec } from './task-spec.js';
 
@@ -111,9 +112,12 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     flowFile: spec.flowFile,
     isRunningFlow: true,
   });
-  const inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
   let result: TaskResult;
+  let inputs: TaskArtifacts[] = [];
   try {
+    inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
+    // artifacts are read synchronously inside the step: load their serializers' libraries now
+    await loadSerializersFor(inputs.flatMap((i) => Object.values(i.done.artifacts)));
     const body = await runStep(spec, store, inputs);
     const done: TaskDone = {
       pathspec,

@@ -21,7 +21,7 @@ export interface CliResult {
 
 /** Run `flowbook ...args` to completion. */
 export function flowbook(args: string[], opts: { root?: string; env?: Record<string, string>; cwd?: string } = {}): CliResult {
-  const env = { ...process.env, ...(opts.root ? { FLOWBOOK_HOME: opts.root } : {}), ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.root ? { FLOWBOOK_HOME: opts.root } : {}), ...opts.env };
   delete env.FORCE_COLOR;
   const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? REPO, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -1,0 +1,112 @@
+// Serializers: the right one per type, exact round trips, determinism, and clear refusals.
+import { describe, it, expect } from 'vitest';
+import crypto from 'node:crypto';
+import { serialize, serializeAsync, deserialize, compressIfItPays, decompress } from '../src/datastore/serializers.js';
+import { SerializationError } from '../src/errors.js';
+
+async function roundTrip(v: unknown) {
+  const s = await serializeAsync(v, 'x');
+  return { s, back: await deserialize(s.bytes, s.serializer, s.type) };
+}
+
+describe('serializers', () => {
+  it('plain data is JSON and round-trips exactly', async () => {
+    const v = { a: 1, b: 'two', c: [true, null, { d: 1.5 }] };
+    const { s, back } = await roundTrip(v);
+    expect(s.serializer).toBe('json');
+    expect(s.type).toBe('object');
+    expect(back).toEqual(v);
+  });
+
+  it('values JSON would change go to v8: -0, NaN, undefined, holes, shared references', async () => {
+    for (const v of [[-0], [NaN], { a: undefined }, [1, , 3], [Infinity]]) {
+      const { s, back } = await roundTrip(v);
+      expect(s.serializer).toBe('v8');
+      expect(back).toEqual(v);
+    }
+    const shared = { k: 1 };
+    const { back } = await roundTrip({ a: shared, b: shared });
+    expect((back as any).a).toBe((back as any).b);
+  });
+
+  it('Map, Set, Date, BigInt, typed arrays via v8', async () => {
+    const v = { m: new Map([['a', new Set([1, 2])]]), d: new Date(5), n: 10n ** 30n, f: new Float64Array([1.5, 2.5]) };
+    const { s, back } = await roundTrip(v);
+    expect(s.serializer).toBe('v8');
+    expect(back).toEqual(v);
+    expect((await roundTrip(new Map([[1, 2]]))).s.type).toBe('Map');
+  });
+
+  it('Buffer and Uint8Array are raw, a Buffer without a copy', async () => {
+    const buf = crypto.randomBytes(1000);
+    const s = serialize(buf, 'b');
+    expect(s.serializer).toBe('raw');
+    expect(s.bytes).toBe(buf);
+    const u = new Uint8Array([1, 2, 3]);
+    const { back } = await roundTrip(u);
+    expect(back).toBeInstanceOf(Uint8Array);
+    expect(Buffer.isBuffer(back)).toBe(false);
+    expect([...(back as Uint8Array)]).toEqual([1, 2, 3]);
+  });
+
+  it('an Arrow table is Arrow IPC', async () => {
+    const { tableFromArrays } = await import('apache-arrow');
+    const t = tableFromArrays({ i: Int32Array.from([1, 2]), f: Float64Array.from([0.5, 1.5]), s: ['a', 'b'], b: [true, false] });
+    const { s, back } = await roundTrip(t);
+    expect(s.serializer).toBe('arrow');
+    expect(s.type).toBe('arrow.Table');
+    expect((back as any).numRows).toBe(2);
+    expect((back as any).toArray().map((r: any) => r.toJSON())).toEqual([
+      { i: 1, f: 0.5, s: 'a', b: true },
+      { i: 2, f: 1.5, s: 'b', b: false },
+    ]);
+  });
+
+  it('a danfo DataFrame round-trips through Arrow with its dtypes', async () => {
+    const dfd: any = await import('danfojs-node');
+    const df = new (dfd.default ?? dfd).DataFrame({ title: ['a', 'b'], rtf: [0.25, 0.5], words: [10, 20] });
+    const { s, back } = await roundTrip(df);
+    expect(s.type).toBe('danfo.DataFrame');
+    expect((back as any).columns).toEqual(['title', 'rtf', 'words']);
+    expect((back as any).dtypes).toEqual(df.dtypes);
+    expect((back as any).values).toEqual(df.values);
+  }, 30_000);
+
+  it('the same value always gives the same bytes', () => {
+    const mk = () => ({ a: [1, 2, 3], m: new Map([['x', 1]]) });
+    expect(serialize(mk(), 'a').bytes.equals(serialize(mk(), 'a').bytes)).toBe(true);
+    expect(serialize([1, 2], 'a').bytes.equals(serialize([1, 2], 'a').bytes)).toBe(true);
+  });
+
+  it('refuses what is not data, with the path to it', () => {
+    class Foo {}
+    const cases: [unknown, string][] = [
+      [() => 1, "cannot serialize artifact 'x': a function is not data (at x)"],
+      [{ config: { handler() {} } }, "cannot serialize artifact 'x': a function is not data (at x.config.handler)"],
+      [[1, Symbol('s')], "cannot serialize artifact 'x': a symbol is not data (at x[1])"],
+      [{ inner: new Foo() }, "cannot serialize artifact 'x': instance of class Foo (at x.inner); store plain data, a Map/Set/Date, a typed array, a Buffer or an Arrow table/DataFrame"],
+      [Promise.resolve(1), "cannot serialize artifact 'x': a Promise is not data (await it first) (at x)"],
+      [new Map([['k', () => 1]]), `cannot serialize artifact 'x': a function is not data (at x.get("k"))`],
+    ];
+    for (const [v, msg] of cases) {
+      expect(() => serialize(v, 'x')).toThrow(SerializationError);
+      expect(() => serialize(v, 'x')).toThrow(msg);
+    }
+  });
+
+  it('compresses only when it pays', () => {
+    const random = crypto.randomBytes(1 << 20);
+    expect(compressIfItPays(random).encoding).toBe('none');
+    expect(compressIfItPays(Buffer.from('ab')).encoding).toBe('none');
+    const text = Buffer.from('the quick brown fox '.repeat(5000));
+    const c = compressIfItPays(text);
+    expect(c.encoding).toBe('gzip');
+    expect(decompress(c.data, c.encoding).equals(text)).toBe(true);
+  });
+
+  it('a million numbers serialize quickly enough to not matter', () => {
+    const xs = Array.from({ length: 1_000_000 }, (_, i) => i * 0.5);
+    const s = serialize(xs, 'xs');
+    expect(s.serializer).toBe('json');
+  });
+});
