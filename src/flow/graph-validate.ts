@@ -52,17 +52,6 @@ export function validateGraph(graph: FlowGraph, facts?: ParseFacts): void {
   for (const n of Object.values(nodes)) n.in = [];
   for (const n of Object.values(nodes)) for (const t of n.out) if (!nodes[t].in.includes(n.name)) nodes[t].in.push(n.name);
 
-  // reachability
-  const reached = new Set<string>();
-  const todo = ['start'];
-  while (todo.length) {
-    const s = todo.pop()!;
-    if (reached.has(s)) continue;
-    reached.add(s);
-    todo.push(...nodes[s].out);
-  }
-  for (const n of Object.values(nodes)) if (!reached.has(n.name)) throw at(n, `step '${n.name}' cannot be reached from start`);
-
   // cycles (depth-first, with the path for the message)
   const state = new Map<string, 1 | 2>();
   const dfs = (s: string, stack: string[]) => {
@@ -77,6 +66,17 @@ export function validateGraph(graph: FlowGraph, facts?: ParseFacts): void {
     state.set(s, 2);
   };
   dfs('start', ['start']);
+
+  // reachability
+  const reached = new Set<string>();
+  const todo = ['start'];
+  while (todo.length) {
+    const s = todo.pop()!;
+    if (reached.has(s)) continue;
+    reached.add(s);
+    todo.push(...nodes[s].out);
+  }
+  for (const n of Object.values(nodes)) if (!reached.has(n.name)) throw at(n, `step '${n.name}' cannot be reached from start`);
 
   // node types
   for (const n of Object.values(nodes)) {

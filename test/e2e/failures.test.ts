@@ -35,6 +35,35 @@ describe('bad input on the command line', () => {
   });
 });
 
+describe('graphs checked before anything runs', () => {
+  it('an invalid graph is one line with file:line, exit 1, and no run is made', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'bad.ts');
+    fs.writeFileSync(
+      file,
+      `import { FlowSpec, step } from 'flowbook';\nexport class BadFlow extends FlowSpec {\n  @step async start() { this.next(this.ned); }\n  @step async end() {}\n}\n`,
+    );
+    const r = flowbook(['run', file], { root });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${file}:3: step 'start' calls next() with unknown step 'ned' (did you mean 'end'?)`);
+    expect(fs.existsSync(path.join(root, 'BadFlow'))).toBe(false);
+    const show = flowbook(['show', file], { root });
+    expect(show.code).toBe(1);
+  });
+
+  it('a flow outside the project still imports flowbook, and show prints its graph', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'tiny.ts');
+    fs.writeFileSync(file, `import { FlowSpec, step } from 'flowbook';\nexport class TinyFlow extends FlowSpec {\n  @step async start() { this.next(this.end); }\n  @step async end() { console.log('tiny end'); }\n}\n`);
+    const show = flowbook(['show', file], { root });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('Step start  [start, line 3]\n    => end');
+    const r = flowbook(['run', file], { root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[\d+\/end\/2\] tiny end/);
+  });
+});
+
 describe('failing steps', () => {
   it('a step that throws fails the run, keeps its stack in the log, exits 1', async () => {
     const r = flowbook(['run', fixture('failing.ts'), '--what', 'throw'], { root });
