@@ -1,7 +1,7 @@
 // `flowbook logs` and `flowbook dump`: read a run back through the client.
 import { inspect } from 'node:util';
-import { Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
-import { NameError } from '../errors.js';
+import { Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
+import { NameError, NotFoundError } from '../errors.js';
 
 function setup(flags: { datastoreRoot?: string }): void {
   if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
@@ -37,8 +37,11 @@ export async function dumpCommand(pathspec: string, flags: { json?: boolean; dat
     process.stdout.write((flags.json ? JSON.stringify(value, jsonSafe, 1) : preview(value)) + '\n');
     return 0;
   }
-  if (n !== 4) throw new NameError(`dump takes Flow/run/step/task or Flow/run/step/task/artifact, got ${JSON.stringify(pathspec)}`);
-  const arts = await Task(pathspec).artifacts;
+  if (n !== 2 && n !== 4) throw new NameError(`dump takes Flow/run, Flow/run/step/task or Flow/run/step/task/artifact, got ${JSON.stringify(pathspec)}`);
+  // a run's data is its end task's artifacts
+  const task = n === 4 ? Task(pathspec) : await Run(pathspec).endTask;
+  if (!task) throw new NotFoundError(`run ${pathspec} has no finished end step; dump one of its tasks`);
+  const arts = await task.artifacts;
   const values = await Promise.all(arts.map((a) => a.data()));
   if (flags.json) {
     process.stdout.write(JSON.stringify(Object.fromEntries(arts.map((a, i) => [a.name, values[i]])), jsonSafe, 1) + '\n');

@@ -78,7 +78,7 @@ program
 
 program
   .command('dump')
-  .description("print a task's artifacts (Flow/run/step/task) or one artifact (…/task/name)")
+  .description("print a run's data (Flow/run), a task's artifacts (Flow/run/step/task) or one artifact (…/task/name)")
   .argument('<pathspec>')
   .option('--json', 'print JSON')
   .addOption(rootOption())

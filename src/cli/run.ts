@@ -43,6 +43,10 @@ function report(o: RunOutcome): void {
     .join(', ');
   const id = `${o.run.flowName}/${o.run.runId}`;
   console.error(`${o.ok ? 'Done' : 'Failed'}: ${id} ${o.ok ? 'succeeded' : 'failed'} in ${o.seconds.toFixed(2)} s (tasks: ${parts})`);
+  if (o.ok) {
+    console.error(`  artifacts: npx flowbook dump ${id}`);
+    console.error(`  in Node or a notebook: await Flow('${o.run.flowName}').run('${o.run.runId}')  (or .latestSuccessfulRun)`);
+  }
 }
 
 export async function runCommand(file: string, flags: RunFlags, cmd: Command): Promise<number> {

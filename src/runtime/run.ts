@@ -68,7 +68,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   const ui = new RunConsole(opts.quiet);
   const graph = await loadFlowGraph(opts.file);
   const withDecos = parseWith(opts.with);
-  const cores = os.availableParallelism();
+  // FLOWBOOK_CORES pretends the machine has that many cores (to plan slots as on a smaller or bigger host)
+  const cores = Number(process.env.FLOWBOOK_CORES) || os.availableParallelism();
   const maxWorkers = Math.max(1, opts.maxWorkers ?? cores);
   const isolation = opts.isolation ?? 'worker';
   const pool = new WorkerPool(isolation, (s, c) => ui.output(s, c), path.resolve(opts.file), graph.flowName);
