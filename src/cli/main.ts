@@ -84,6 +84,24 @@ program
   .addOption(rootOption())
   .action(action(async () => (await import('./inspect.js')).dumpCommand));
 
+const models = program.command('models').description('the shared Whisper model cache ($FLOWBOOK_MODELS or ~/.cache/flowbook/models)');
+models
+  .command('pull')
+  .description('download models, verify their sha256, resume partial downloads (mirror: $FLOWBOOK_MODELS_URL)')
+  .argument('<names...>', 'model names, e.g. tiny.en base large-v3-turbo')
+  .option('--sha256 <hex>', 'expected sha256, for a model without an official hash')
+  .action(action(async () => (await import('./models.js')).pullCommand));
+models
+  .command('list')
+  .description('known models: present, verified')
+  .option('--all', 'include the whisper.cpp test models')
+  .action(action(async () => (await import('./models.js')).listCommand));
+models
+  .command('verify')
+  .description('recompute the sha256 of downloaded models')
+  .argument('[names...]', 'model names (default: every downloaded model)')
+  .action(action(async () => (await import('./models.js')).verifyCommand));
+
 program
   .command('step', { hidden: true })
   .description('run one task from a task spec (what workers and pods run)')

@@ -18,8 +18,10 @@ async function ffmpeg(args: string[], what: string) {
     return await execa('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], { encoding: 'buffer', maxBuffer: 4 * 2 ** 30 });
   } catch (err: any) {
     if (err?.code === 'ENOENT') throw new AudioError('ffmpeg is not installed (apt-get install ffmpeg)', { cause: err });
-    const stderr = Buffer.isBuffer(err?.stderr) ? err.stderr.toString('utf8') : String(err?.stderr ?? '');
-    throw new AudioError(`cannot decode ${what}: ${lastLine(stderr)}`, { cause: err });
+    const stderr = err?.stderr instanceof Uint8Array ? Buffer.from(err.stderr).toString('utf8') : String(err?.stderr ?? '');
+    // ffmpeg's last line names the input by its full path: say it once, by its name
+    const reason = lastLine(stderr).replace(/^.*?: (?=[A-Z][a-z])/, '');
+    throw new AudioError(`cannot decode ${what}: ${reason} (not an audio or video file?)`, { cause: err });
   }
 }
 
