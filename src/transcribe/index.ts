@@ -48,3 +48,4 @@ export async function closeTranscribers(): Promise<void> {
   await Promise.all([...engines.values()].map((e) => e.close()));
   engines.clear();
 }
+export { resolveSources, fetchAudio, isYouTube, SourceError, type TranscriptionTask, type Resolved } from './sources.js';

@@ -1,0 +1,90 @@
+// Audio sources: files, directories, URL lists, http(s) downloads, and YouTube through a
+// stand-in yt-dlp on PATH that answers like the real one.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { resolveSources, fetchAudio } from '../../src/transcribe/sources.js';
+
+const JFK = path.resolve(__dirname, '../../../shared/data/audio/jfk.wav');
+const FAKE_BIN = path.resolve(__dirname, '../fixtures/bin');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-src-'));
+const PATH = process.env.PATH;
+let server: http.Server;
+let base = '';
+
+beforeAll(async () => {
+  process.env.PATH = `${FAKE_BIN}:${PATH}`;
+  process.env.FAKE_YTDLP_AUDIO = JFK;
+  server = http.createServer((req, res) => {
+    if (req.url === '/audio/jfk.wav') return void res.writeHead(200, { 'content-length': fs.statSync(JFK).size }).end(fs.readFileSync(JFK));
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  process.env.PATH = PATH;
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+describe('sources', () => {
+  it('a YouTube watch URL: title, author, duration, id, publish date', async () => {
+    const r = await resolveSources(['https://www.youtube.com/watch?v=abc123']);
+    expect(r.tasks).toEqual([
+      { id: 'abc123', title: 'Ask not <what> your country', url: 'https://www.youtube.com/watch?v=abc123', kind: 'youtube', author: 'JFK Library', durationSeconds: 11, publishDate: '1961-01-20' },
+    ]);
+    const file = await fetchAudio(r.tasks[0], path.join(dir, 'dl'));
+    expect(fs.statSync(file).size).toBe(fs.statSync(JFK).size);
+  });
+
+  it('a playlist: live streams are skipped with a message', async () => {
+    const r = await resolveSources(['https://www.youtube.com/playlist?list=PL1']);
+    expect(r.tasks.map((t) => t.id)).toEqual(['abc123', 'def456']);
+    expect(r.skipped).toEqual([{ url: 'https://www.youtube.com/watch?v=live001', reason: 'Live now is a live stream (skipped: it has no end)' }]);
+    const soon = await resolveSources(['https://youtu.be/soon001']);
+    expect(soon.tasks).toEqual([]);
+    expect(soon.skipped[0].reason).toBe('Premiere tomorrow is an upcoming stream (skipped: not started)');
+  });
+
+  it('a URL list file with comments, a playlist inside, and duplicates removed', async () => {
+    const list = path.join(dir, 'urls.txt');
+    fs.writeFileSync(list, `# my videos\nhttps://www.youtube.com/watch?v=abc123\n\nhttps://www.youtube.com/playlist?list=PL1  # again\n${JFK}\n`);
+    const r = await resolveSources([list]);
+    expect(r.tasks.map((t) => t.id)).toEqual(['abc123', 'def456', 'jfk']);
+    expect(r.tasks[2]).toMatchObject({ kind: 'file', referencePath: JFK.replace(/\.wav$/, '.txt') });
+  });
+
+  it('a directory of audio files, sorted', async () => {
+    const d = path.join(dir, 'clips');
+    fs.mkdirSync(d);
+    for (const f of ['b.mp3', 'a.wav', 'notes.md']) fs.writeFileSync(path.join(d, f), 'x');
+    const r = await resolveSources([d]);
+    expect(r.tasks.map((t) => t.title)).toEqual(['a', 'b']);
+  });
+
+  it('an http(s) audio URL is streamed to a file; a 404 is a clear error', async () => {
+    const r = await resolveSources([`${base}/audio/jfk.wav`]);
+    expect(r.tasks[0]).toMatchObject({ kind: 'http', title: 'jfk' });
+    const file = await fetchAudio(r.tasks[0], path.join(dir, 'http'));
+    expect(fs.readFileSync(file).equals(fs.readFileSync(JFK))).toBe(true);
+    const missing = (await resolveSources([`${base}/audio/missing.mp3`])).tasks[0];
+    await expect(fetchAudio(missing, path.join(dir, 'http'))).rejects.toThrow(`cannot download ${base}/audio/missing.mp3: HTTP 404`);
+  });
+
+  it('bad input: missing file, empty list, unknown video, no yt-dlp', async () => {
+    await expect(resolveSources([path.join(dir, 'nope.mp3')])).rejects.toThrow(`no such file, directory or URL: ${path.join(dir, 'nope.mp3')}`);
+    const empty = path.join(dir, 'empty.txt');
+    fs.writeFileSync(empty, '# nothing here\n\n');
+    await expect(resolveSources([empty])).rejects.toThrow(`the URL list ${empty} is empty (one URL or path per line, # for comments)`);
+    await expect(resolveSources(['https://www.youtube.com/watch?v=gone'])).rejects.toThrow('yt-dlp failed for https://www.youtube.com/watch?v=gone: ERROR: [youtube] gone: Video unavailable');
+    process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-path-'));
+    try {
+      await expect(resolveSources(['https://www.youtube.com/watch?v=abc123'])).rejects.toThrow('yt-dlp is not installed: apt-get install yt-dlp (needed for YouTube URLs)');
+    } finally {
+      process.env.PATH = `${FAKE_BIN}:${PATH}`;
+    }
+  });
+});
