@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Everything flowbook needs on Debian 12 with Node 20: system packages (ffmpeg to decode audio,
+# pocketsphinx for offline speech recognition, espeak-ng to make test speech, yt-dlp for YouTube,
+# fonts for cards) and the npm packages (which also builds dist/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx pocketsphinx-en-us)
+[ -d /usr/share/pocketsphinx/model/en-us/en-us ] || need+=(pocketsphinx-en-us)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v yt-dlp >/dev/null || need+=(yt-dlp)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  npm run build
+fi
