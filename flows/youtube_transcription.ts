@@ -1,0 +1,137 @@
+// The seed flow: transcribe videos (a YouTube URL or playlist, a file of URLs, local audio) with
+// a Whisper model — or the offline pocketsphinx engine — in parallel, then analyse the text.
+//
+//   npx flowbook run flows/youtube_transcription.ts --urls samples --model auto
+import path from 'node:path';
+import fs from 'node:fs';
+import { FlowSpec, step, param, resources, catchErrors, current, type Inputs } from 'flowbook';
+import { resolveSources, fetchAudio, decodeAudio, getTranscriber, chooseAutoModel, findModel, resolveModelPath, SPHINX_MODEL, type TranscriptionTask, type Transcript } from 'flowbook/transcribe';
+import { tokenize, isStopword, wordFrequencies, wordErrorRate, trainWord2Vec, pca2d, type WordCount, type WerResult } from 'flowbook/text';
+
+export interface ResultRow {
+  title: string;
+  url: string;
+  engine: string;
+  model: string;
+  audioSeconds: number;
+  wallSeconds: number;
+  rtf: number;
+  words: number;
+  wer: number | null;
+  text: string;
+  note: string;
+  error: string;
+}
+
+export class YouTubeVideoTranscription extends FlowSpec {
+  url = param.string('url', { default: '', help: 'a YouTube watch or playlist URL, an audio URL, a local file or directory' });
+  urls = param.string('urls', { default: '', help: 'a file with one URL or path per line (# comments)' });
+  model = param.string('model', { default: 'tiny', env: 'DEFAULT_MODEL_TYPE', help: "Whisper model (tiny … large-v3), sphinx-en-us, or auto" });
+  title = param.string('title', { default: 'Transcripts', help: 'title of the analysis' });
+  minCt = param.int('min-ct', { default: 1, help: 'minimum count of a word in the embedding' });
+
+  modelName!: string;
+  modelReason!: string;
+  tasks!: TranscriptionTask[];
+  skipped!: { url: string; reason: string }[];
+  video!: TranscriptionTask;
+  transcript!: Transcript;
+  wer!: WerResult | null;
+  error!: { type: string; message: string } | undefined;
+  results!: unknown;
+  rows!: ResultRow[];
+  documents!: string[];
+  frequencies!: WordCount[];
+  embedding!: { word: string; x: number; y: number; count: number }[];
+
+  /** Resolve the sources into one task per video, and pick the model. */
+  @step
+  async start() {
+    if (this.model === 'auto') {
+      const auto = chooseAutoModel();
+      this.modelName = auto.model;
+      this.modelReason = auto.reason;
+    } else {
+      this.modelName = this.model;
+      this.modelReason = 'given with --model';
+      // fail here, before any task starts, when the model is unknown or not downloaded
+      if (this.model !== SPHINX_MODEL) {
+        findModel(this.model);
+        resolveModelPath(this.model);
+      }
+    }
+    console.log(`model: ${this.modelName} (${this.modelReason})`);
+    const resolved = await resolveSources([this.url, this.urls]);
+    if (!resolved.tasks.length && !resolved.skipped.length) throw new Error('nothing to transcribe: give --url or --urls');
+    for (const s of resolved.skipped) console.log(`skipping ${s.url}: ${s.reason}`);
+    this.tasks = resolved.tasks;
+    this.skipped = resolved.skipped;
+    console.log(`${this.tasks.length} video(s) to transcribe`);
+    this.next(this.transcribe, { foreach: 'tasks' });
+  }
+
+  /** One video: fetch, decode, transcribe with as many threads as the task holds cpus. */
+  @resources({ cpu: 3, memory: 12288 })
+  @catchErrors({ var: 'error' })
+  @step
+  async transcribe() {
+    this.video = this.input;
+    this.error = undefined;
+    const downloads = path.join(process.env.FLOWBOOK_HOME ?? '.flowbook', 'downloads');
+    const file = await fetchAudio(this.video, downloads);
+    const audio = await decodeAudio(file);
+    this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu });
+    const ref = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : undefined;
+    this.wer = ref !== undefined ? wordErrorRate(ref, this.transcript.text) : null;
+    const t = this.transcript;
+    console.log(`${this.video.title}: ${t.audioSeconds.toFixed(1)} s of audio in ${t.wallSeconds.toFixed(2)} s (rtf ${t.rtf.toFixed(2)}, ${current.resources.cpu} threads)${this.wer ? `, WER ${(this.wer.wer * 100).toFixed(1)}%` : ''}${t.note ? ` — ${t.note}` : ''}`);
+    this.next(this.postprocess);
+  }
+
+  /** Gather the results, count words, embed the vocabulary. */
+  @step
+  async postprocess(inputs: Inputs) {
+    // what every branch shares (model, task list, skipped streams) carries on; per-video fields do not
+    this.mergeArtifacts(inputs, { exclude: ['video', 'transcript', 'wer', 'error'] });
+    this.rows = inputs.map((i): ResultRow => {
+      const video = i.video as TranscriptionTask;
+      const err = i.error as { message: string } | undefined;
+      const t = err ? undefined : (i.transcript as Transcript);
+      const wer = err ? null : (i.wer as WerResult | null);
+      return {
+        title: video.title,
+        url: video.url,
+        engine: t?.engine ?? '',
+        model: t?.model ?? this.modelName,
+        audioSeconds: t?.audioSeconds ?? 0,
+        wallSeconds: t?.wallSeconds ?? 0,
+        rtf: t?.rtf ?? 0,
+        words: t ? tokenize(t.text).length : 0,
+        wer: wer ? wer.wer : null,
+        text: t?.text ?? '',
+        note: t?.note ?? '',
+        error: err ? err.message : '',
+      };
+    });
+    const failed = this.rows.filter((r) => r.error);
+    for (const r of failed) console.log(`failed: ${r.title}: ${r.error}`);
+    this.documents = this.rows.filter((r) => !r.error).map((r) => r.text);
+    this.frequencies = wordFrequencies(this.documents);
+    const sentences = this.documents.map((d) => tokenize(d).filter((w) => !isStopword(w)));
+    const w2v = trainWord2Vec(sentences, { dim: 32, minCount: this.minCt, epochs: 20, seed: 42 });
+    const pca = pca2d(w2v.vectors);
+    this.embedding = w2v.vocab.map((word, k) => ({ word, x: pca.points[k][0], y: pca.points[k][1], count: w2v.counts[k] }));
+    const { DataFrame } = await import('danfojs-node');
+    this.results = new DataFrame(this.rows.map((r) => ({ ...r, wer: r.wer ?? -1 })));
+    this.next(this.end);
+  }
+
+  /** Say how to look at the results. */
+  @step
+  async end() {
+    const ok = this.rows.filter((r) => !r.error).length;
+    console.log(`${ok} of ${this.rows.length} video(s) transcribed with ${this.modelName}${this.skipped.length ? `, ${this.skipped.length} skipped` : ''}`);
+    console.log(`From a notebook or Node:  const run = await Flow('YouTubeVideoTranscription').latestSuccessfulRun; const df = await run.data.results;`);
+  }
+}
+
