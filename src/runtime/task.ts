@@ -118,7 +118,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
     // artifacts are read synchronously inside the step: load their serializers' libraries now
     await loadSerializersFor(inputs.flatMap((i) => Object.values(i.done.artifacts)));
-    const body = await runStep(spec, store, inputs);
+    const body = await runStep(spec, store, inputs, out);
     const done: TaskDone = {
       pathspec,
       step: spec.step,
@@ -132,11 +132,13 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
       key: spec.key,
       next: body.next,
       foreachCount: body.foreachCount,
+      ...(body.caught ? { caught: body.caught } : {}),
     };
     out.close();
     done.resources = usage.stop(spec.resources, spec.worker);
     await store.writeDone(spec.runId, done);
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
+    if (body.caught) result = { ...result, caught: true, error: body.caught };
   } catch (err) {
     const info = errorInfo(err);
     // the user's stack goes to the task's stderr log; the run prints one line
@@ -195,7 +197,7 @@ export async function completeCaught(
   return { ok: true, caught: true, pathspec, next: spec.graphOut, error: info, resources };
 }
 
-async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifacts[]) {
+async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifacts[], output: TaskOutput) {
   const flow = await loadFlow(spec.flowFile, spec.flowName);
   const meta = flow.steps.get(spec.step);
   if (!meta) throw new FlowUsageError(`flow ${spec.flowName} has no step '${spec.step}'`);
@@ -222,13 +224,22 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
   }
 
   const method = inst[spec.step] as (...a: any[]) => unknown;
-  if (spec.isJoin) {
-    state.inputSources = inputs;
-    const views = inputs.map(inputView) as any;
-    for (const v of views) if (!(v.stepName in views) && !/^\d+$/.test(v.stepName)) views[v.stepName] = v;
-    await method.call(inst, views);
-  } else {
-    await method.call(inst);
+  try {
+    if (spec.isJoin) {
+      state.inputSources = inputs;
+      const views = inputs.map(inputView) as any;
+      for (const v of views) if (!(v.stepName in views) && !/^\d+$/.test(v.stepName)) views[v.stepName] = v;
+      await method.call(inst, views);
+    } else {
+      await method.call(inst);
+    }
+  } catch (err) {
+    // @catchErrors on the last attempt: keep what the step had set, add the error, carry on
+    if (!spec.catchVar || !spec.lastAttempt || spec.transition === 'foreach' || spec.transition === 'switch') throw err;
+    const info = errorInfo(err);
+    output.write('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
+    inst[spec.catchVar] = { type: info.type, message: info.message, stack: info.stack ?? '' };
+    return { artifacts: await persist(inst, state, lazies, store), next: spec.graphOut, foreachCount: undefined, caught: info };
   }
 
   // the transition
@@ -266,7 +277,7 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
     }
   }
 
-  return { artifacts: await persist(inst, state, lazies, store), next, foreachCount };
+  return { artifacts: await persist(inst, state, lazies, store), next, foreachCount, caught: undefined as ErrorInfo | undefined };
 }
 
 /** Store every field of the instance: untouched inherited artifacts by reference, the rest serialized. */
