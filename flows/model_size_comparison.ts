@@ -1,0 +1,132 @@
+// The Kubernetes article's flow: the same videos through several model sizes, compared on
+// quality (WER against a reference transcript, or agreement with the largest model), latency
+// and real-time factor.
+//
+//   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en
+import fs from 'node:fs';
+import path from 'node:path';
+import { FlowSpec, step, param, resources, current, type Inputs } from 'flowbook';
+import { resolveSources, fetchAudio, decodeAudio, getTranscriber, findModel, resolveModelPath, SPHINX_MODEL, type TranscriptionTask, type Transcript } from 'flowbook/transcribe';
+import { tokenize, wordErrorRate, alignWords, type AlignOp } from 'flowbook/text';
+
+/** Rough size order of the model families, to find "the largest" for agreement. */
+export function modelRank(name: string): number {
+  const order = ['sphinx', 'for-tests', 'tiny', 'base', 'small', 'medium', 'large-v1', 'large-v2', 'large-v3-turbo', 'large-v3', 'large'];
+  const i = order.findIndex((p) => name.startsWith(p));
+  return i < 0 ? order.length : i;
+}
+
+export interface ComparisonRow {
+  title: string;
+  url: string;
+  model: string;
+  engine: string;
+  audioSeconds: number;
+  wallSeconds: number;
+  rtf: number;
+  cpus: number;
+  words: number;
+  /** WER against the reference transcript, when there is one */
+  wer: number | null;
+  /** WER against the largest model's text, when there is no reference (1 - agreement) */
+  disagreement: number | null;
+  note: string;
+}
+
+export class ModelSizeComparison extends FlowSpec {
+  url = param.string('url', { default: '', help: 'a YouTube URL, an audio URL, a file or directory' });
+  urls = param.string('urls', { default: 'samples', help: 'a file of URLs, or a directory of audio' });
+  models = param.string('models', { default: 'tiny,large', help: 'comma-separated model names, smallest to largest' });
+
+  modelList!: string[];
+  tasks!: TranscriptionTask[];
+  video!: TranscriptionTask;
+  audioPath!: string;
+  reference!: string | null;
+  modelName!: string;
+  transcript!: Transcript;
+  comparison!: ComparisonRow[];
+  diff!: { small: string; large: string; ops: AlignOp[] } | null;
+  table!: ComparisonRow[];
+  diffs!: { title: string; small: string; large: string; ops: AlignOp[] }[];
+
+  /** Check every model before anything runs; resolve the videos. */
+  @step
+  async start() {
+    this.modelList = this.models.split(',').map((m) => m.trim()).filter(Boolean);
+    if (!this.modelList.length) throw new Error('--models is empty: give e.g. tiny,large');
+    for (const m of this.modelList) {
+      if (m === SPHINX_MODEL) continue;
+      findModel(m);
+      resolveModelPath(m);
+    }
+    const resolved = await resolveSources([this.url, this.urls]);
+    for (const s of resolved.skipped) console.log(`skipping ${s.url}: ${s.reason}`);
+    this.tasks = resolved.tasks;
+    console.log(`${this.tasks.length} video(s) × ${this.modelList.length} model(s): ${this.modelList.join(', ')}`);
+    this.next(this.fetch, { foreach: 'tasks' });
+  }
+
+  /** One video: download it once for all models, and read its reference if it has one. */
+  @step
+  async fetch() {
+    this.video = this.input;
+    this.audioPath = await fetchAudio(this.video, path.join(process.env.FLOWBOOK_HOME ?? '.flowbook', 'downloads'));
+    this.reference = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : null;
+    this.next(this.transcribe, { foreach: 'modelList' });
+  }
+
+  /** One video × one model, with the task's cpus as threads. */
+  @resources({ cpu: 2, memory: 4096 })
+  @step
+  async transcribe() {
+    this.modelName = this.input;
+    const audio = await decodeAudio(this.audioPath);
+    this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu });
+    console.log(`${this.video.title} × ${this.modelName}: ${this.transcript.wallSeconds.toFixed(2)} s, rtf ${this.transcript.rtf.toFixed(2)}`);
+    this.next(this.compare);
+  }
+
+  /** Per video: quality and speed of each model, and the word diff of the smallest vs the largest. */
+  @step
+  async compare(inputs: Inputs) {
+    this.mergeArtifacts(inputs, { include: ['video', 'reference', 'audioPath', 'modelList', 'tasks'] });
+    const byModel = inputs.map((i) => ({ model: i.modelName as string, t: i.transcript as Transcript }));
+    const largest = [...byModel].sort((a, b) => modelRank(b.model) - modelRank(a.model))[0];
+    this.comparison = byModel.map(({ model, t }) => ({
+      title: this.video.title,
+      url: this.video.url,
+      model,
+      engine: t.engine,
+      audioSeconds: t.audioSeconds,
+      wallSeconds: t.wallSeconds,
+      rtf: t.rtf,
+      cpus: 2,
+      words: tokenize(t.text).length,
+      wer: this.reference !== null ? wordErrorRate(this.reference, t.text).wer : null,
+      disagreement: this.reference === null && model !== largest.model ? wordErrorRate(largest.t.text, t.text).wer : null,
+      note: t.note ?? '',
+    }));
+    const smallest = [...byModel].sort((a, b) => modelRank(a.model) - modelRank(b.model))[0];
+    this.diff = smallest.model === largest.model ? null : { small: smallest.model, large: largest.model, ops: alignWords(largest.t.text, smallest.t.text) };
+    this.next(this.postjoin);
+  }
+
+  /** Over all videos: one table of video × model. */
+  @step
+  async postjoin(inputs: Inputs) {
+    this.mergeArtifacts(inputs, { include: ['modelList', 'tasks'] });
+    this.table = inputs.flatMap((i) => i.comparison as ComparisonRow[]);
+    this.diffs = inputs.filter((i) => i.diff).map((i) => ({ title: (i.video as TranscriptionTask).title, ...(i.diff as { small: string; large: string; ops: AlignOp[] }) }));
+    this.next(this.end);
+  }
+
+  @step
+  async end() {
+    const fmt = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+    console.log(['video', 'model', 'WER', 'disagreement', 'wall s', 'rtf', 'note'].join('\t'));
+    for (const r of this.table) {
+      console.log([r.title, r.model, fmt(r.wer), fmt(r.disagreement), r.wallSeconds.toFixed(2), r.rtf.toFixed(2), r.note].join('\t'));
+    }
+  }
+}
