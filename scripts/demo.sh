@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job: set up (Debian packages, npm packages, samples), transcribe the samples with
+# `--model auto` (Whisper tiny when its verified weights are cached, else pocketsphinx), and say
+# how to look at the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/make-samples.sh >/dev/null
+npx flowbook run flows/youtube_transcription.ts --urls samples --model auto
+cat <<'TXT'
+
+Next:
+  npx flowbook dump YouTubeVideoTranscription/<run id>      the run's results (ids above)
+  node --input-type=module -e "import { Flow } from 'flowbook'; const r = await Flow('YouTubeVideoTranscription').latestSuccessfulRun; (await r.data.results).print()"
+  npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en   (after: npx flowbook models pull tiny.en)
+Cards and notebooks arrive with issues 03 and 04.
+TXT
