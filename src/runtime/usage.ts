@@ -7,7 +7,8 @@ import type { ResourceUse } from '../datastore/metadata.js';
 
 const CLK_TCK = 100;
 
-function childCpu(): { user: number; sys: number } {
+/** CPU seconds of the child processes this process has waited for (ffmpeg, pocketsphinx …). */
+export function childCpu(): { user: number; sys: number } {
   try {
     // fields after the "(comm)" part: state is field 3, cutime 16, cstime 17 (1-based)
     const stat = fs.readFileSync('/proc/self/stat', 'utf8');

@@ -42,7 +42,8 @@ export class WhisperTranscriber implements Transcriber {
       for (const j of this.jobs.values()) j.reject(new FlowbookError(`whisper ${model} crashed: ${err.message}`, { cause: err }));
       this.jobs.clear();
     });
-    this.worker.unref();
+    // idle, the worker must not keep the process alive; loading or transcribing, it must
+    this.ready.then(() => this.worker.unref(), () => this.worker.unref());
   }
 
   async transcribe(audio: Audio, opts: TranscribeOptions = {}): Promise<Transcript> {
