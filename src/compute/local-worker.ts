@@ -22,6 +22,8 @@ export class LocalWorker {
   private child: ChildProcess;
   private pending?: { id: number; resolve: (r: TaskResult) => void; spec: TaskSpec; timer?: NodeJS.Timeout };
   private exited = false;
+  /** killed (timeout, run failed): never given another task, even before its exit event arrives */
+  private killed = false;
   busy = false;
   tasksRun = 0;
 
@@ -49,7 +51,7 @@ export class LocalWorker {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.killed;
   }
 
   private settle(r: TaskResult): void {
@@ -80,11 +82,16 @@ export class LocalWorker {
           this.kill();
         }, timeoutSeconds * 1000);
       }
-      this.child.send({ type: 'task', id, spec });
+      this.child.send({ type: 'task', id, spec }, (err) => {
+        if (err && this.pending?.id === id) {
+          this.settle({ ok: false, lost: true, pathspec: pathOf(spec), error: { type: 'WorkerDied', message: `could not send the task to its worker: ${err.message}` } });
+        }
+      });
     });
   }
 
   kill(): void {
+    this.killed = true;
     if (!this.exited) this.child.kill('SIGKILL');
   }
 
