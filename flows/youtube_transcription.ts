@@ -84,7 +84,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
     const ref = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : undefined;
     this.wer = ref !== undefined ? wordErrorRate(ref, this.transcript.text) : null;
     const t = this.transcript;
-    console.log(`${this.video.title}: ${t.audioSeconds.toFixed(1)} s of audio in ${t.wallSeconds.toFixed(2)} s (rtf ${t.rtf.toFixed(2)}, ${current.resources.cpu} threads)${this.wer ? `, WER ${(this.wer.wer * 100).toFixed(1)}%` : ''}${t.note ? ` — ${t.note}` : ''}`);
+    console.log(`${this.video.title}: ${t.audioSeconds.toFixed(1)} s of audio in ${t.wallSeconds.toFixed(2)} s (rtf ${t.rtf.toFixed(2)}, ${current.resources.cpu} cpus)${this.wer ? `, WER ${(this.wer.wer * 100).toFixed(1)}%` : ''}${t.note ? ` — ${t.note}` : ''}`);
     this.next(this.postprocess);
   }
 

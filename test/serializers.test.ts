@@ -70,6 +70,11 @@ describe('serializers', () => {
     expect((back as any).columns).toEqual(['title', 'rtf', 'words']);
     expect((back as any).dtypes).toEqual(df.dtypes);
     expect((back as any).values).toEqual(df.values);
+    // a column of empty strings stays strings (danfo infers int32 for it)
+    const blank = new (dfd.default ?? dfd).DataFrame([{ note: '', n: 1 }, { note: '', n: 2 }]);
+    const again = await roundTrip(blank);
+    expect((again.back as any).column('note').values).toEqual(['', '']);
+    expect((again.back as any).column('n').values).toEqual([1, 2]);
   }, 30_000);
 
   it('the same value always gives the same bytes', () => {

@@ -151,11 +151,18 @@ export function serialize(value: unknown, name: string): Serialized {
 function danfoToIPC(df: any): Buffer {
   const { tableFromArrays, tableToIPC, Table, Schema } = arrow();
   const cols: string[] = df.columns;
-  const dtypes: string[] = df.dtypes;
+  // danfo calls a column of empty strings int32: trust the values, not the inferred dtype
+  const dtypes: string[] = [...df.dtypes];
   const data: Record<string, unknown> = {};
   cols.forEach((c, i) => {
     const values = df.column(c).values as unknown[];
-    data[c] = dtypes[i] === 'float32' || dtypes[i] === 'int32' ? Float64Array.from(values as number[]) : values;
+    const numeric = (dtypes[i] === 'float32' || dtypes[i] === 'int32') && values.every((v) => typeof v === 'number');
+    if (numeric) data[c] = Float64Array.from(values as number[]);
+    else if (dtypes[i] === 'boolean' && values.every((v) => typeof v === 'boolean')) data[c] = values;
+    else {
+      dtypes[i] = 'string';
+      data[c] = values.map((v) => (v === null || v === undefined ? null : String(v)));
+    }
   });
   const t = tableFromArrays(data as any);
   const meta = new Map(t.schema.metadata);
