@@ -32,33 +32,32 @@ const program = new Command('flowbook')
 
 const rootOption = () => new Option('--datastore-root <dir>', 'datastore root (default: $FLOWBOOK_HOME or ./.flowbook)');
 
-program
-  .command('run')
+const repeatable = (v: string, all: string[]) => [...all, v];
+
+/** The options `run` and `resume` share. */
+function runOptions(cmd: Command): Command {
+  return cmd
+    .addOption(rootOption())
+    .option('--max-workers <n>', 'tasks running at once (default: number of cores)')
+    .option('--max-num-splits <n>', 'largest foreach allowed', '100')
+    .option('--tag <tag>', 'tag the run (repeatable)', repeatable, [] as string[])
+    .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
+    .option('--quiet', 'do not echo task output');
+}
+
+runOptions(program.command('run'))
   .description('run a flow; flow parameters are flags: --<param> <value>')
   .argument('<file>', 'the flow file (.ts)')
-  .addOption(rootOption())
-  .option('--max-workers <n>', 'tasks running at once (default: number of cores)')
-  .option('--max-num-splits <n>', 'largest foreach allowed', '100')
-  .option('--tag <tag>', 'tag the run (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-  .option('--with <decorator>', 'apply a decorator to every step, e.g. retry (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-  .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
-  .option('--quiet', 'do not echo task output')
+  .option('--with <decorator>', 'apply a decorator to every step, e.g. retry (repeatable)', repeatable, [] as string[])
   .allowUnknownOption()
   .allowExcessArguments()
   .action(action(async () => (await import('./run.js')).runCommand));
 
-program
-  .command('resume')
+runOptions(program.command('resume'))
   .description('re-run a failed (or killed) run: DONE tasks are cloned, the rest runs')
   .argument('<file>', 'the flow file (.ts)')
   .argument('[step]', 'rerun from this step (default: from where the origin run stopped)')
   .option('--origin-run-id <id>', 'the run to resume (default: your latest run of the flow)')
-  .addOption(rootOption())
-  .option('--max-workers <n>', 'tasks running at once (default: number of cores)')
-  .option('--max-num-splits <n>', 'largest foreach allowed', '100')
-  .option('--tag <tag>', 'tag the run (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-  .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
-  .option('--quiet', 'do not echo task output')
   .action(action(async () => (await import('./run.js')).resumeCommand));
 
 program
