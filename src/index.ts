@@ -1,9 +1,10 @@
-// The public surface of flowbook: authoring, the client, errors. Card components join in issue 03.
+// The public surface of flowbook: authoring, the client, card components, errors.
 export { FlowSpec, type Inputs, type InputView } from './flow/flowspec.js';
 export { step, resources, kubernetes, retry, timeout, catchErrors, card, schedule } from './flow/decorators.js';
 export type { ResourcesSpec, KubernetesSpec, RetrySpec, TimeoutSpec, CatchSpec, CardSpec, ScheduleSpec } from './flow/decorators.js';
 export { param, type ParamOptions } from './flow/params.js';
 export { current } from './flow/current.js';
 export * from './client/index.js';
+export { Markdown, Table, Image, ProgressBar, Artifact, Error, type CardComponent } from './cards/components.js';
 export * from './errors.js';
 export type { ForeachFrame, ResourceUse, RunMeta, ArtifactRef } from './datastore/metadata.js';

@@ -83,6 +83,29 @@ program
   .addOption(rootOption())
   .action(action(async () => (await import('./inspect.js')).dumpCommand));
 
+const card = program.command('card').description('HTML cards rendered by @card steps');
+card
+  .command('list')
+  .description('the cards of a run, step or task')
+  .argument('<pathspec>', 'Flow/run, Flow/run/step or Flow/run/step/task')
+  .addOption(rootOption())
+  .action(action(async () => (await import('./cards.js')).listCommand));
+card
+  .command('get')
+  .description("write a task's card to FILE (or stdout)")
+  .argument('<pathspec>', 'Flow/run/step/task')
+  .argument('[file]', 'where to write the HTML')
+  .option('--id <id>', 'which card (default: the first)')
+  .addOption(rootOption())
+  .action(action(async () => (await import('./cards.js')).getCommand));
+card
+  .command('view')
+  .description("open a task's card in the browser, or print its file path when there is no display")
+  .argument('<pathspec>', 'Flow/run/step/task')
+  .option('--id <id>', 'which card (default: the first)')
+  .addOption(rootOption())
+  .action(action(async () => (await import('./cards.js')).viewCommand));
+
 const models = program.command('models').description('the shared Whisper model cache ($FLOWBOOK_MODELS or ~/.cache/flowbook/models)');
 models
   .command('pull')

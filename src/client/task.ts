@@ -142,6 +142,22 @@ export class TaskObject {
     return new DataArtifactObject(`${this.pathspec}/${name}`, ref);
   }
 
+  /** The task's cards (rendered HTML files beside the task). */
+  get cards(): Promise<{ id: string; path: string; html(): Promise<string> }[]> {
+    const { store } = storeFor(this.flowName);
+    const dir = `${store.taskKey(this.runId, this.stepName, this.id)}/cards`;
+    return store.backend.list(dir).then((names) =>
+      names
+        .filter((n) => n.endsWith('.html'))
+        .sort()
+        .map((n) => ({
+          id: n.slice(0, -5),
+          path: store.localPath(`${dir}/${n}`),
+          html: async () => (await store.backend.get(`${dir}/${n}`)).toString('utf8'),
+        })),
+    );
+  }
+
   get attempts(): Promise<AttemptMeta[]> {
     return storeFor(this.flowName).store.readAttempts(this.runId, this.stepName, this.id);
   }

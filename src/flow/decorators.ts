@@ -115,7 +115,8 @@ export function catchErrors(spec: CatchSpec = {}) {
 }
 
 export function card(spec: CardSpec = {}) {
-  return methodDecorator('card', (m) => m.cards.push({ type: 'default', ...spec }));
+  // decorators apply bottom-up: unshift keeps the cards in source order
+  return methodDecorator('card', (m) => void m.cards.unshift({ type: 'default', ...spec }));
 }
 
 export interface ScheduleSpec {

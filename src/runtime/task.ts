@@ -8,6 +8,8 @@ import { loadFlow } from '../flow/load.js';
 import { setCurrent } from '../flow/current.js';
 import { startUsage } from './usage.js';
 import { loadSerializersFor } from '../datastore/serializers.js';
+import { CardCollector } from '../cards/collector.js';
+import { renderTaskCards } from '../cards/render.js';
 import { TaskOutput } from './task-output.js';
 import type { TaskResult, TaskSpec } from './task-spec.js';
 
@@ -98,7 +100,11 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     `[${spec.runId}/${spec.step}/${spec.taskId}${spec.attempt ? `.${spec.attempt}` : ''}]`,
     spec.echo,
   );
+  // @card: components appended through current.card are rendered when the task ends
+  const stepMeta = await loadFlow(spec.flowFile, spec.flowName).then((f) => f.steps.get(spec.step)).catch(() => undefined);
+  const collector = stepMeta?.cards.length ? new CardCollector(stepMeta.cards) : undefined;
   setCurrent({
+    card: collector,
     flowName: spec.flowName,
     runId: spec.runId,
     stepName: spec.step,
@@ -137,6 +143,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     out.close();
     done.resources = usage.stop(spec.resources, spec.worker);
     await store.writeDone(spec.runId, done);
+    // a card that fails to render never fails the task: it becomes an error card
+    if (collector) await renderTaskCards(store, done, collector, spec.params).catch(() => undefined);
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
     if (body.caught) result = { ...result, caught: true, error: body.caught };
   } catch (err) {

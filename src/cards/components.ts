@@ -1,0 +1,120 @@
+// Card components: each renders itself to an HTML fragment in which every user string is escaped.
+// Markdown goes through `marked` with raw HTML turned into text and unsafe links neutralized.
+import { inspect } from 'node:util';
+import { Marked } from 'marked';
+import { escapeHtml, safeHref } from './html.js';
+
+export interface CardComponent {
+  render(): string;
+}
+
+const md = new Marked({
+  gfm: true,
+  renderer: {
+    // raw HTML in Markdown is shown as text, never run
+    html: (token) => escapeHtml(token.text),
+    link(token) {
+      return `<a href="${escapeHtml(safeHref(token.href))}">${this.parser.parseInline(token.tokens)}</a>`;
+    },
+    image: (token) => (/^data:image\//.test(token.href) ? `<img src="${escapeHtml(token.href)}" alt="${escapeHtml(token.text)}">` : escapeHtml(`[image: ${token.text}]`)),
+  },
+});
+
+export class Markdown implements CardComponent {
+  constructor(readonly text: string) {}
+  render(): string {
+    return `<div class="markdown">${md.parse(String(this.text), { async: false }) as string}</div>`;
+  }
+}
+
+type Row = Record<string, unknown> | unknown[];
+
+function cell(v: unknown): string {
+  if (typeof v === 'number') return `<td class="num">${escapeHtml(Number.isInteger(v) ? v : v.toPrecision(4))}</td>`;
+  if (v !== null && typeof v === 'object' && 'render' in (v as object)) return `<td>${(v as CardComponent).render()}</td>`;
+  if (v !== null && typeof v === 'object') return `<td><code>${escapeHtml(JSON.stringify(v))}</code></td>`;
+  return `<td>${escapeHtml(v ?? '')}</td>`;
+}
+
+/** rows, a danfo DataFrame or an Arrow table; at most `maxRows` rows shown (the count says so) */
+export class Table implements CardComponent {
+  private headers: string[];
+  private rows: unknown[][];
+  constructor(
+    data: Row[] | any,
+    opts: { headers?: string[]; maxRows?: number } = {},
+  ) {
+    const max = opts.maxRows ?? 500;
+    if (data?.constructor?.name === 'DataFrame' && Array.isArray(data.columns)) {
+      this.headers = data.columns;
+      this.rows = data.values as unknown[][];
+    } else if (data?.constructor?.name === 'Table' && 'schema' in data) {
+      this.headers = data.schema.fields.map((f: any) => f.name);
+      this.rows = data.toArray().map((r: any) => this.headers.map((h) => r[h]));
+    } else {
+      const rows = (data ?? []) as Row[];
+      this.headers = opts.headers ?? (rows.length && !Array.isArray(rows[0]) ? Object.keys(rows[0] as object) : []);
+      this.rows = rows.map((r) => (Array.isArray(r) ? r : this.headers.map((h) => (r as Record<string, unknown>)[h])));
+    }
+    this.total = this.rows.length;
+    this.rows = this.rows.slice(0, max);
+  }
+  private total: number;
+  render(): string {
+    const head = this.headers.length ? `<thead><tr>${this.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` : '';
+    const body = this.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('');
+    const more = this.total > this.rows.length ? `<div class="meta">showing ${this.rows.length} of ${this.total} rows</div>` : '';
+    return `<table>${head}<tbody>${body}</tbody></table>${more}`;
+  }
+}
+
+/** PNG/JPEG/SVG bytes as an <img>: an SVG inside <img> cannot run scripts. */
+export class Image implements CardComponent {
+  constructor(
+    readonly bytes: Uint8Array | string,
+    readonly opts: { label?: string; mime?: string } = {},
+  ) {}
+  render(): string {
+    const buf = typeof this.bytes === 'string' ? Buffer.from(this.bytes) : Buffer.from(this.bytes);
+    const mime = this.opts.mime ?? (buf.subarray(0, 4).toString('hex') === '89504e47' ? 'image/png' : buf.subarray(0, 2).toString('hex') === 'ffd8' ? 'image/jpeg' : 'image/svg+xml');
+    const label = this.opts.label ? `<div class="meta">${escapeHtml(this.opts.label)}</div>` : '';
+    return `<figure><img alt="${escapeHtml(this.opts.label ?? '')}" src="data:${mime};base64,${buf.toString('base64')}">${label}</figure>`;
+  }
+}
+
+export class ProgressBar implements CardComponent {
+  constructor(readonly opts: { max?: number; value?: number; label?: string } = {}) {}
+  update(v: number): void {
+    this.opts.value = v;
+  }
+  render(): string {
+    const max = this.opts.max ?? 100;
+    const v = Math.max(0, Math.min(max, this.opts.value ?? 0));
+    const pct = max ? (100 * v) / max : 0;
+    return `<div>${escapeHtml(this.opts.label ?? '')} <span class="meta">${escapeHtml(`${v} / ${max}`)}</span><div class="progress"><div style="width:${pct.toFixed(1)}%"></div></div></div>`;
+  }
+}
+
+/** Any value, pretty-printed and bounded. */
+export class Artifact implements CardComponent {
+  constructor(
+    readonly value: unknown,
+    readonly name?: string,
+  ) {}
+  render(): string {
+    const text = inspect(this.value, { depth: 4, maxArrayLength: 50, maxStringLength: 2000, breakLength: 100 });
+    return `${this.name ? `<h3>${escapeHtml(this.name)}</h3>` : ''}<pre>${escapeHtml(text.length > 20_000 ? text.slice(0, 20_000) + '\n…' : text)}</pre>`;
+  }
+}
+
+export class Error implements CardComponent {
+  constructor(
+    readonly error: unknown,
+    readonly title = 'Error',
+  ) {}
+  render(): string {
+    const e = this.error as any;
+    const text = e?.stack ?? e?.message ?? String(e);
+    return `<div class="error"><strong>${escapeHtml(this.title)}</strong><pre>${escapeHtml(text)}</pre></div>`;
+  }
+}
