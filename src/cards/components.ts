@@ -1,29 +1,37 @@
 // Card components: each renders itself to an HTML fragment in which every user string is escaped.
 // Markdown goes through `marked` with raw HTML turned into text and unsafe links neutralized.
 import { inspect } from 'node:util';
-import { Marked } from 'marked';
+import { createRequire } from 'node:module';
+import type { Marked as MarkedT } from 'marked';
 import { escapeHtml, safeHref } from './html.js';
 
 export interface CardComponent {
   render(): string;
 }
 
-const md = new Marked({
-  gfm: true,
-  renderer: {
-    // raw HTML in Markdown is shown as text, never run
-    html: (token) => escapeHtml(token.text),
-    link(token) {
-      return `<a href="${escapeHtml(safeHref(token.href))}">${this.parser.parseInline(token.tokens)}</a>`;
+// every flow imports this module through 'flowbook': load marked only when Markdown renders
+let mdInstance: MarkedT | undefined;
+const md = (): MarkedT => (mdInstance ??= makeMarked());
+function makeMarked(): MarkedT {
+  const { Marked } = createRequire(import.meta.url)('marked') as typeof import('marked');
+  return new Marked({
+    gfm: true,
+    renderer: {
+      // raw HTML in Markdown is shown as text, never run
+      html: (token) => escapeHtml(token.text),
+      link(token) {
+        return `<a href="${escapeHtml(safeHref(token.href))}">${this.parser.parseInline(token.tokens)}</a>`;
+      },
+      image: (token) =>
+        /^data:image\//.test(token.href) ? `<img src="${escapeHtml(token.href)}" alt="${escapeHtml(token.text)}">` : escapeHtml(`[image: ${token.text}]`),
     },
-    image: (token) => (/^data:image\//.test(token.href) ? `<img src="${escapeHtml(token.href)}" alt="${escapeHtml(token.text)}">` : escapeHtml(`[image: ${token.text}]`)),
-  },
-});
+  });
+}
 
 export class Markdown implements CardComponent {
   constructor(readonly text: string) {}
   render(): string {
-    return `<div class="markdown">${md.parse(String(this.text), { async: false }) as string}</div>`;
+    return `<div class="markdown">${md().parse(String(this.text), { async: false }) as string}</div>`;
   }
 }
 

@@ -8,8 +8,7 @@ import { loadFlow } from '../flow/load.js';
 import { setCurrent } from '../flow/current.js';
 import { startUsage } from './usage.js';
 import { loadSerializersFor } from '../datastore/serializers.js';
-import { CardCollector } from '../cards/collector.js';
-import { renderTaskCards } from '../cards/render.js';
+import type { CardCollector } from '../cards/collector.js';
 import { TaskOutput } from './task-output.js';
 import type { TaskResult, TaskSpec } from './task-spec.js';
 
@@ -102,7 +101,10 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   );
   // @card: components appended through current.card are rendered when the task ends
   const stepMeta = await loadFlow(spec.flowFile, spec.flowName).then((f) => f.steps.get(spec.step)).catch(() => undefined);
-  const collector = stepMeta?.cards.length ? new CardCollector(stepMeta.cards) : undefined;
+  // the card modules load only for steps that have cards
+  const collector: CardCollector | undefined = stepMeta?.cards.length
+    ? new (await import('../cards/collector.js')).CardCollector(stepMeta.cards)
+    : undefined;
   setCurrent({
     card: collector,
     flowName: spec.flowName,
@@ -144,7 +146,10 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     done.resources = usage.stop(spec.resources, spec.worker);
     await store.writeDone(spec.runId, done);
     // a card that fails to render never fails the task: it becomes an error card
-    if (collector) await renderTaskCards(store, done, collector, spec.params).catch(() => undefined);
+    if (collector) {
+      const { renderTaskCards } = await import('../cards/render.js');
+      await renderTaskCards(store, done, collector, spec.params).catch(() => undefined);
+    }
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
     if (body.caught) result = { ...result, caught: true, error: body.caught };
   } catch (err) {
