@@ -38,7 +38,7 @@ export class Markdown implements CardComponent {
 type Row = Record<string, unknown> | unknown[];
 
 function cell(v: unknown): string {
-  if (typeof v === 'number') return `<td class="num">${escapeHtml(Number.isInteger(v) ? v : v.toPrecision(4))}</td>`;
+  if (typeof v === 'number') return `<td class="num">${escapeHtml(Number.isInteger(v) ? v : Number(v.toPrecision(4)))}</td>`;
   if (v !== null && typeof v === 'object' && 'render' in (v as object)) return `<td>${(v as CardComponent).render()}</td>`;
   if (v !== null && typeof v === 'object') return `<td><code>${escapeHtml(JSON.stringify(v))}</code></td>`;
   return `<td>${escapeHtml(v ?? '')}</td>`;
