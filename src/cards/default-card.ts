@@ -41,7 +41,7 @@ export async function defaultCardBody(store: FlowDatastore, done: TaskDone, para
       ),
     );
   }
-  const rows = [];
+  const rows: Record<string, unknown>[] = [];
   for (const [name, ref] of Object.entries(done.artifacts)) {
     let preview = `(${(ref.size / 2 ** 20).toFixed(1)} MiB: not previewed)`;
     if (ref.size <= PREVIEW_BYTES) {
