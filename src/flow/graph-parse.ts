@@ -1,14 +1,20 @@
 // Parse a flow's graph from its TypeScript source with the TypeScript compiler API, as Metaflow
 // parses Python: the flow class, its @step methods, and the `this.next(...)` calls in each.
-// This module imports `typescript` (≈150 ms); graph.ts loads it only when its cache misses.
+//
+// Importing this module is cheap: the compiler (≈150 ms to load) is only loaded when a parse
+// happens. graph.ts hands it over with `await import('typescript')` on a cache miss; a direct
+// synchronous `parseFlowSource` call loads it with require().
 import crypto from 'node:crypto';
-import ts from 'typescript';
+import { createRequire } from 'node:module';
+import type TS from 'typescript';
 import { GraphError } from '../errors.js';
 import type { FlowGraph, GraphDecorator, GraphNode } from './graph-types.js';
 import { validateGraph } from './graph-validate.js';
 
-interface NextCall {
+/** One `this.next(...)` call in a step's body. */
+export interface NextCall {
   line: number;
+  /** the distinct target steps, in source order */
   targets: string[];
   foreach?: string;
   condition?: string;
@@ -17,25 +23,37 @@ interface NextCall {
 
 /** What the parser saw beyond the graph, for validation. */
 export interface ParseFacts {
+  /** line of the flow class's name */
   classLine: number;
   /** fields assigned anywhere in the class (this.x = …) or declared with an initializer */
   assigned: Set<string>;
-  /** the next() calls of each step */
+  /** the next() calls of each step, in source order */
   nextCalls: Map<string, NextCall[]>;
+  /** methods of the class that are not @step methods: name → line */
+  plainMethods: Map<string, number>;
 }
 
-function lineOf(sf: ts.SourceFile, node: ts.Node): number {
-  return sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+let ts: typeof TS;
+
+/** Give the parser the TypeScript compiler (graph.ts loads it with a dynamic import). */
+export function useTypeScript(lib: typeof TS): void {
+  ts = lib;
 }
 
-function decoratorName(d: ts.Decorator): string {
+function loadTypeScript(): void {
+  ts ??= createRequire(import.meta.url)('typescript') as typeof TS;
+}
+
+const lineOf = (sf: TS.SourceFile, node: TS.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+
+function decoratorName(d: TS.Decorator): string {
   let e = d.expression;
   if (ts.isCallExpression(e)) e = e.expression;
   if (ts.isPropertyAccessExpression(e)) return e.name.text;
   return ts.isIdentifier(e) ? e.text : e.getText();
 }
 
-function extendsFlowSpec(c: ts.ClassDeclaration): boolean {
+function extendsFlowSpec(c: TS.ClassDeclaration): boolean {
   return !!c.heritageClauses?.some(
     (h) =>
       h.token === ts.SyntaxKind.ExtendsKeyword &&
@@ -46,20 +64,34 @@ function extendsFlowSpec(c: ts.ClassDeclaration): boolean {
   );
 }
 
-const isExported = (c: ts.ClassDeclaration) => !!c.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+/** Names exported by `export { A, B as C }` and `export default A`. */
+function exportedNames(sf: TS.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const s of sf.statements) {
+    if (ts.isExportDeclaration(s) && !s.moduleSpecifier && s.exportClause && ts.isNamedExports(s.exportClause)) {
+      for (const e of s.exportClause.elements) names.add((e.propertyName ?? e.name).text);
+    }
+    if (ts.isExportAssignment(s) && ts.isIdentifier(s.expression)) names.add(s.expression.text);
+  }
+  return names;
+}
 
-/** `this.name` → name */
-function thisMember(e: ts.Expression): string | undefined {
+/** `this.name` or `this['name']` → name */
+function thisMember(e: TS.Node): string | undefined {
   if (ts.isPropertyAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword) return e.name.text;
+  if (ts.isElementAccessExpression(e) && e.expression.kind === ts.SyntaxKind.ThisKeyword && ts.isStringLiteralLike(e.argumentExpression)) {
+    return e.argumentExpression.text;
+  }
   return undefined;
 }
 
-function propName(n: ts.PropertyName): string | undefined {
-  if (ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n)) return n.text;
+function propName(n: TS.PropertyName): string | undefined {
+  if (ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isNumericLiteral(n) || ts.isPrivateIdentifier(n)) return n.text;
+  if (ts.isComputedPropertyName(n) && ts.isStringLiteralLike(n.expression)) return n.expression.text;
   return undefined;
 }
 
-function parseNext(sf: ts.SourceFile, file: string, step: string, call: ts.CallExpression): NextCall {
+function parseNext(sf: TS.SourceFile, file: string, step: string, call: TS.CallExpression): NextCall {
   const line = lineOf(sf, call);
   const fail = (what: string): never => {
     throw new GraphError(`${file}:${line}: step '${step}': ${what}`);
@@ -70,83 +102,153 @@ function parseNext(sf: ts.SourceFile, file: string, step: string, call: ts.CallE
   if (last && ts.isObjectLiteralExpression(last) && args.length > 1) {
     args.pop();
     for (const p of last.properties) {
-      if (!ts.isPropertyAssignment(p)) fail('next() options must be { foreach: "field" } or { condition: "field" }');
-      const key = propName((p as ts.PropertyAssignment).name);
-      const init = (p as ts.PropertyAssignment).initializer;
-      if (key !== 'foreach' && key !== 'condition') fail(`unknown next() option '${key}' (use foreach or condition)`);
-      if (!ts.isStringLiteralLike(init)) fail(`the ${key} option of next() must be a string literal naming a field`);
-      out[key as 'foreach' | 'condition'] = (init as ts.StringLiteral).text;
+      const key = p.name ? propName(p.name) : undefined;
+      if (key !== 'foreach' && key !== 'condition') {
+        fail(`unknown next() option ${key ? `'${key}'` : `\`${p.getText(sf)}\``} (the options are foreach and condition)`);
+      }
+      const init = ts.isPropertyAssignment(p) ? p.initializer : undefined;
+      if (!init || !ts.isStringLiteralLike(init)) fail(`the ${key} option of next() must be a string literal naming a field`);
+      out[key as 'foreach' | 'condition'] = (init as TS.StringLiteral).text;
     }
+    if (out.foreach !== undefined && out.condition !== undefined) fail('next() takes either a foreach or a condition option, not both');
   }
   if (out.condition !== undefined) {
     const cases = args[0];
-    if (args.length !== 1 || !ts.isObjectLiteralExpression(cases)) fail('a switch is this.next({ a: this.x, b: this.y }, { condition: "field" })');
+    if (args.length !== 1 || !ts.isObjectLiteralExpression(cases)) fail("a switch is this.next({ a: this.x, b: this.y }, { condition: 'field' })");
     out.cases = {};
-    for (const p of (cases as ts.ObjectLiteralExpression).properties) {
+    for (const p of (cases as TS.ObjectLiteralExpression).properties) {
       const key = ts.isPropertyAssignment(p) ? propName(p.name) : undefined;
       const target = ts.isPropertyAssignment(p) ? thisMember(p.initializer) : undefined;
-      if (key === undefined || !target) fail('each switch case must be `name: this.step`');
-      out.cases![key!] = target!;
+      if (key === undefined || !target) fail(`each switch case must be \`name: this.step\`, got \`${p.getText(sf)}\``);
+      if (key! in out.cases) fail(`switch case '${key}' appears twice`);
+      out.cases[key!] = target!;
+      if (!out.targets.includes(target!)) out.targets.push(target!); // source order (integer-like keys would reorder cases)
     }
-    out.targets = [...new Set(Object.values(out.cases))];
     if (Object.keys(out.cases).length < 2) fail('a switch needs at least 2 cases');
     return out;
   }
   if (args.length === 0) fail('this.next() needs at least one step');
+  if (ts.isObjectLiteralExpression(args[0])) fail("a switch needs a condition: this.next({ a: this.x, b: this.y }, { condition: 'field' })");
   for (const a of args) {
     const t = thisMember(a);
     if (!t) fail(`next() arguments must be steps like this.end, got \`${a.getText(sf)}\``);
+    if (out.targets.includes(t!)) fail(`next() names step '${t}' twice`);
     out.targets.push(t!);
   }
   if (out.foreach !== undefined && out.targets.length !== 1) fail('a foreach goes to exactly one step');
   return out;
 }
 
-function docLine(member: ts.Node): string | undefined {
-  const docs = (member as any).jsDoc as ts.JSDoc[] | undefined;
-  const c = docs?.[0]?.comment;
-  const text = typeof c === 'string' ? c : c?.map((x) => x.text).join('');
-  return text?.split('\n')[0].trim() || undefined;
+/** First line of the doc comment before a member (also when it sits between its decorators). */
+function docLine(sf: TS.SourceFile, member: TS.MethodDeclaration): string | undefined {
+  const text = sf.text;
+  const positions = [member.getFullStart(), ...(member.modifiers ?? []).map((m) => m.getEnd())];
+  let doc: string | undefined;
+  for (const pos of positions) {
+    for (const r of ts.getLeadingCommentRanges(text, pos) ?? []) {
+      const c = text.slice(r.pos, r.end);
+      if (c.startsWith('/**') && !c.startsWith('/**/')) doc = c;
+    }
+  }
+  if (!doc) return undefined;
+  const lines = doc
+    .slice(3, -2)
+    .split('\n')
+    .map((l) => l.replace(/^\s*\*?\s?/, '').trim());
+  return summary(lines);
 }
 
+/**
+ * The doc's first line; when that line runs on into the next one, its last full sentence (or,
+ * with no sentence end in it, the paragraph up to the first sentence end).
+ */
+function summary(lines: string[]): string | undefined {
+  const start = lines.findIndex((l) => l && !l.startsWith('@'));
+  if (start < 0) return undefined;
+  const first = lines[start];
+  const next = lines[start + 1];
+  if (!next || next.startsWith('@') || /[.!?:]$/.test(first)) return first;
+  const ends = [...first.matchAll(/[.!?](?=\s)/g)];
+  if (ends.length) return first.slice(0, ends.at(-1)!.index! + 1);
+  let text = first;
+  for (const l of lines.slice(start + 1)) {
+    if (!l || l.startsWith('@')) break;
+    text += ` ${l}`;
+    const end = /[.!?](\s|$)/.exec(text);
+    if (end) return text.slice(0, end.index + 1);
+  }
+  return text;
+}
+
+/** Fields assigned in `node`: this.x = …, this.x += …, [this.x, this.y] = …, ({ a: this.x } = …), this.x++ */
+function collectAssignments(node: TS.Node, into: Set<string>): void {
+  const targets = (e: TS.Node): void => {
+    const f = thisMember(e);
+    if (f) into.add(f);
+    else if (ts.isArrayLiteralExpression(e)) e.elements.forEach(targets);
+    else if (ts.isObjectLiteralExpression(e)) {
+      for (const p of e.properties) {
+        if (ts.isPropertyAssignment(p)) targets(p.initializer);
+        else if (ts.isSpreadAssignment(p)) targets(p.expression);
+      }
+    } else if (ts.isSpreadElement(e)) targets(e.expression);
+    else if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken) targets(e.left); // a default
+    else if (ts.isParenthesizedExpression(e)) targets(e.expression);
+  };
+  const walk = (n: TS.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      targets(n.left);
+    } else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && thisMember(n.operand)) {
+      into.add(thisMember(n.operand)!);
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(node);
+}
+
+const isThisParam = (p: TS.ParameterDeclaration) => ts.isIdentifier(p.name) && p.name.text === 'this';
+
 export function parseFlowSource(source: string, file: string): FlowGraph {
-  const { graph } = parseFlowSourceWithFacts(source, file);
-  return graph;
+  return parseFlowSourceWithFacts(source, file).graph;
+}
+
+/** Parse with a given TypeScript module (graph.ts passes the one it imported). */
+export function parseFlowSourceWith(lib: typeof TS, source: string, file: string): FlowGraph {
+  useTypeScript(lib);
+  return parseFlowSourceWithFacts(source, file).graph;
 }
 
 export function parseFlowSourceWithFacts(source: string, file: string): { graph: FlowGraph; facts: ParseFacts } {
+  loadTypeScript();
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  const classes: ts.ClassDeclaration[] = [];
-  const visit = (n: ts.Node) => {
-    if (ts.isClassDeclaration(n) && extendsFlowSpec(n)) classes.push(n);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
+  const exported = exportedNames(sf);
+  const classes = sf.statements.filter((s): s is TS.ClassDeclaration => ts.isClassDeclaration(s) && !!s.name && extendsFlowSpec(s));
+  const isExported = (c: TS.ClassDeclaration) =>
+    !!c.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) || exported.has(c.name!.text);
   const cls = classes.find(isExported) ?? classes[0];
-  if (!cls || !cls.name) throw new GraphError(`${file}:1: no class extends FlowSpec in this file`);
+  if (!cls) throw new GraphError(`${file}:1: no class extends FlowSpec in this file`);
 
   const nodes: Record<string, GraphNode> = {};
-  const facts: ParseFacts = { classLine: lineOf(sf, cls.name), assigned: new Set(), nextCalls: new Map() };
-  const walkAssignments = (n: ts.Node) => {
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
-      const f = thisMember(n.left as ts.Expression);
-      if (f) facts.assigned.add(f);
-    }
-    ts.forEachChild(n, walkAssignments);
-  };
+  const facts: ParseFacts = { classLine: lineOf(sf, cls.name!), assigned: new Set(), nextCalls: new Map(), plainMethods: new Map() };
 
   for (const member of cls.members) {
-    walkAssignments(member);
-    if (ts.isPropertyDeclaration(member) && member.initializer && member.name) {
+    collectAssignments(member, facts.assigned);
+    if (ts.isPropertyDeclaration(member) && member.initializer) {
       const n = propName(member.name);
       if (n) facts.assigned.add(n);
     }
-    if (!ts.isMethodDeclaration(member) || !member.name) continue;
-    const decorators = (ts.canHaveDecorators(member) ? ts.getDecorators(member) : undefined) ?? [];
-    if (!decorators.some((d) => decoratorName(d) === 'step')) continue;
-    const name = propName(member.name as ts.PropertyName) ?? member.name.getText(sf);
+    if (!ts.isMethodDeclaration(member)) continue;
+    const decorators = ts.getDecorators(member) ?? [];
+    const name = propName(member.name);
+    const line = lineOf(sf, member.name);
+    if (!decorators.some((d) => decoratorName(d) === 'step')) {
+      if (name) facts.plainMethods.set(name, line);
+      continue;
+    }
+    if (name === undefined) throw new GraphError(`${file}:${line}: a step needs a plain method name, not \`${member.name.getText(sf)}\``);
+    if (nodes[name]) throw new GraphError(`${file}:${line}: step '${name}' is defined twice (first at line ${nodes[name].line})`);
     const calls: NextCall[] = [];
-    const findNext = (n: ts.Node) => {
+    const findNext = (n: TS.Node) => {
       if (ts.isCallExpression(n) && thisMember(n.expression) === 'next') calls.push(parseNext(sf, file, name, n));
       ts.forEachChild(n, findNext);
     };
@@ -155,25 +257,30 @@ export function parseFlowSourceWithFacts(source: string, file: string): { graph:
     const first = calls[0];
     const decos: GraphDecorator[] = decorators.map((d) => {
       const args = ts.isCallExpression(d.expression) ? d.expression.arguments.map((a) => a.getText(sf)).join(', ') : undefined;
-      return { name: decoratorName(d), line: lineOf(sf, d), ...(args ? { args } : {}) };
+      return { name: decoratorName(d), line: lineOf(sf, d), ...(args !== undefined ? { args } : {}) };
     });
+    const params = member.parameters.filter((p) => !isThisParam(p));
+    if (params.length > 1) {
+      throw new GraphError(`${file}:${line}: step '${name}' declares ${params.length} parameters; a step takes none, or one (inputs) if it is a join`);
+    }
+    const doc = docLine(sf, member);
     nodes[name] = {
       name,
       type: 'linear',
       out: first ? [...first.targets] : [],
       in: [],
-      isJoin: member.parameters.length > 0,
+      isJoin: params.length === 1,
       ...(first?.foreach !== undefined ? { foreach: first.foreach } : {}),
       ...(first?.condition !== undefined ? { condition: first.condition, switchCases: first.cases } : {}),
-      line: lineOf(sf, member.name),
+      line,
       decorators: decos,
       splitParents: [],
-      ...(docLine(member) ? { doc: docLine(member) } : {}),
+      ...(doc ? { doc } : {}),
     };
   }
 
   const graph: FlowGraph = {
-    flowName: cls.name.text,
+    flowName: cls.name!.text,
     file,
     sourceSha: crypto.createHash('sha256').update(source).digest('hex'),
     nodes,

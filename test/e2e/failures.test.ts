@@ -57,7 +57,7 @@ describe('graphs checked before anything runs', () => {
     fs.writeFileSync(file, `import { FlowSpec, step } from 'flowbook';\nexport class TinyFlow extends FlowSpec {\n  @step async start() { this.next(this.end); }\n  @step async end() { console.log('tiny end'); }\n}\n`);
     const show = flowbook(['show', file], { root });
     expect(show.code).toBe(0);
-    expect(show.stdout).toContain('Step start  [start, line 3]\n    => end');
+    expect(show.stdout).toContain('Step start  (line 3)\n    => end');
     const r = flowbook(['run', file], { root });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[\d+\/end\/2\] tiny end/);
