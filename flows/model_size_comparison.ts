@@ -5,7 +5,7 @@
 //   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en
 import fs from 'node:fs';
 import path from 'node:path';
-import { FlowSpec, step, param, resources, current, type Inputs } from 'flowbook';
+import { FlowSpec, step, param, resources, card, current, ModelComparison, TranscriptSideBySide, type Inputs } from 'flowbook';
 import { resolveSources, fetchAudio, decodeAudio, getTranscriber, findModel, resolveModelPath, SPHINX_MODEL, type TranscriptionTask, type Transcript } from 'flowbook/transcribe';
 import { tokenize, wordErrorRate, alignWords, type AlignOp } from 'flowbook/text';
 
@@ -37,6 +37,7 @@ export class ModelSizeComparison extends FlowSpec {
   url = param.string('url', { default: '', help: 'a YouTube URL, an audio URL, a file or directory' });
   urls = param.string('urls', { default: 'samples', help: 'a file of URLs, or a directory of audio' });
   models = param.string('models', { default: 'tiny,large', help: 'comma-separated model names, smallest to largest' });
+  cpuPrice = param.float('cpu-price', { default: 0.04, help: 'price of one cpu for an hour, for the cost column' });
 
   modelList!: string[];
   tasks!: TranscriptionTask[];
@@ -94,6 +95,7 @@ export class ModelSizeComparison extends FlowSpec {
   }
 
   /** Per video: quality and speed of each model, and the word diff of the smallest vs the largest. */
+  @card({ type: 'blank', id: 'comparison' })
   @step
   async compare(inputs: Inputs) {
     this.mergeArtifacts(inputs, { include: ['video', 'reference', 'audioPath', 'modelList', 'tasks'] });
@@ -115,18 +117,24 @@ export class ModelSizeComparison extends FlowSpec {
     }));
     const smallest = [...byModel].sort((a, b) => modelRank(a.model) - modelRank(b.model))[0];
     this.diff = smallest.model === largest.model ? null : { small: smallest.model, large: largest.model, ops: alignWords(largest.t.text, smallest.t.text) };
+    current.card.append(new ModelComparison(this.comparison, { pricePerCpuHour: this.cpuPrice, title: `${this.video.title}: model sizes compared` }));
+    if (this.diff) current.card.append(new TranscriptSideBySide({ title: `${this.diff.large} vs ${this.diff.small}`, ...this.diff }));
     this.next(this.postjoin);
   }
 
   /** Over all videos: one table of video × model. */
+  @card({ type: 'blank', id: 'comparison' })
   @step
   async postjoin(inputs: Inputs) {
     this.mergeArtifacts(inputs, { include: ['modelList', 'tasks'] });
     this.table = inputs.flatMap((i) => i.comparison as ComparisonRow[]);
     this.diffs = inputs.filter((i) => i.diff).map((i) => ({ title: (i.video as TranscriptionTask).title, ...(i.diff as { small: string; large: string; ops: AlignOp[] }) }));
+    current.card.append(new ModelComparison(this.table, { pricePerCpuHour: this.cpuPrice, title: 'All videos × models' }));
     this.next(this.end);
   }
 
+  @card({ type: 'timeline', id: 'timeline' })
+  @card({ type: 'resources', id: 'resources' })
   @step
   async end() {
     const fmt = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);

@@ -4,7 +4,7 @@
 //   npx flowbook run flows/youtube_transcription.ts --urls samples --model auto
 import path from 'node:path';
 import fs from 'node:fs';
-import { FlowSpec, step, param, resources, catchErrors, current, type Inputs } from 'flowbook';
+import { FlowSpec, step, param, resources, catchErrors, card, current, Markdown, Table, WordCloud, EmbeddingPlot, type Inputs } from 'flowbook';
 import { resolveSources, fetchAudio, decodeAudio, getTranscriber, chooseAutoModel, findModel, resolveModelPath, SPHINX_MODEL, type TranscriptionTask, type Transcript } from 'flowbook/transcribe';
 import { tokenize, isStopword, wordFrequencies, wordErrorRate, trainWord2Vec, pca2d, type WordCount, type WerResult } from 'flowbook/text';
 
@@ -22,6 +22,8 @@ export interface ResultRow {
   note: string;
   error: string;
 }
+
+const ok = (rows: ResultRow[]) => `${rows.filter((r) => !r.error).length} of ${rows.length} video(s) transcribed`;
 
 export class YouTubeVideoTranscription extends FlowSpec {
   url = param.string('url', { default: '', help: 'a YouTube watch or playlist URL, an audio URL, a local file or directory' });
@@ -88,7 +90,8 @@ export class YouTubeVideoTranscription extends FlowSpec {
     this.next(this.postprocess);
   }
 
-  /** Gather the results, count words, embed the vocabulary. */
+  /** Gather the results, count words, embed the vocabulary; the card shows all three. */
+  @card({ type: 'blank', id: 'analysis' })
   @step
   async postprocess(inputs: Inputs) {
     // what every branch shares (model, task list, skipped streams) carries on; per-video fields do not
@@ -123,10 +126,20 @@ export class YouTubeVideoTranscription extends FlowSpec {
     this.embedding = w2v.vocab.map((word, k) => ({ word, x: pca.points[k][0], y: pca.points[k][1], count: w2v.counts[k] }));
     const { DataFrame } = await import('danfojs-node');
     this.results = new DataFrame(this.rows.map((r) => ({ ...r, wer: r.wer ?? -1 })));
+
+    current.card.append(new Markdown(`# ${this.title}\n${ok(this.rows)} with **${this.modelName}** (${this.modelReason}).`));
+    current.card.append(new WordCloud(this.frequencies, { title: 'Word cloud (stopwords removed)' }));
+    current.card.append(new EmbeddingPlot(this.embedding));
+    current.card.append(new Markdown('## Each transcript'));
+    current.card.append(
+      new Table(this.rows.map((r) => ({ video: r.title, model: r.model, 'audio s': r.audioSeconds, RTF: r.rtf, WER: r.wer === null ? '—' : `${(r.wer * 100).toFixed(1)}%`, transcript: r.error ? `failed: ${r.error}` : r.text || r.note }))),
+    );
     this.next(this.end);
   }
 
-  /** Say how to look at the results. */
+  /** Say how to look at the results; the cards show the run's timeline and its resource use. */
+  @card({ type: 'timeline', id: 'timeline' })
+  @card({ type: 'resources', id: 'resources' })
   @step
   async end() {
     const ok = this.rows.filter((r) => !r.error).length;

@@ -5,6 +5,7 @@ import type { FlowDatastore } from '../datastore/store.js';
 import type { TaskDone } from '../datastore/metadata.js';
 import { escapeHtml } from './html.js';
 import { Table, type CardComponent } from './components.js';
+import { graphSvg } from './graph-svg.js';
 
 const PREVIEW_BYTES = 64 * 1024;
 
@@ -24,6 +25,8 @@ export async function defaultCardBody(store: FlowDatastore, done: TaskDone, para
       ]).render(),
     ),
   );
+  const run = await store.readRun(done.pathspec.split('/')[1]).catch(() => undefined);
+  if (run?.graph) out.push(section('Flow', graphSvg(run.graph, done.step)));
   if (Object.keys(params).length) out.push(section('Parameters', new Table(Object.entries(params).map(([k, v]) => ({ name: k, value: v }))).render()));
   const r = done.resources;
   if (r) {

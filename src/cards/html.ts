@@ -27,6 +27,15 @@ pre { background: #f6f7f9; padding: 8px 12px; overflow: auto; max-height: 360px;
 .error { border-left: 4px solid var(--bad); padding: 8px 12px; background: #fdf1f0; }
 .warn { color: var(--bad); font-weight: 600; }
 img { max-width: 100%; }
+figure { margin: 8px 0 16px; }
+.fb-vega.error { color: var(--bad); }
+.side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
+.transcript { line-height: 1.8; }
+.sub { background: #fff1c2; border-bottom: 2px solid #d4a000; }
+.del { background: #fde0de; text-decoration: line-through; }
+.ins { background: #dcf3e3; border-bottom: 2px solid #2a7f62; }
+.advice { margin: 6px 0; } code { background: #f6f7f9; padding: 1px 4px; }
+.wordcloud svg, .flow-graph { max-width: 100%; height: auto; }
 `;
 
 export interface PageOptions {
@@ -35,7 +44,11 @@ export interface PageOptions {
   body: string;
   /** inline scripts the page needs (vega for charts); nothing is ever loaded from the network */
   scripts?: string[];
+  /** inline scripts run after the body is parsed (chart bootstrap) */
+  tailScripts?: string[];
 }
+
+const inlineScript = (s: string) => `<script>${s.replace(/<\/script/gi, '<\\/script')}</script>`;
 
 export function page(o: PageOptions): string {
   const csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:";
@@ -45,11 +58,12 @@ export function page(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(o.title)}</title>
 <style>${CSS}</style>
-${(o.scripts ?? []).map((s) => `<script>${s.replace(/<\/script/gi, '<\\/script')}</script>`).join('\n')}
+${(o.scripts ?? []).map(inlineScript).join('\n')}
 </head><body>
 <h1>${escapeHtml(o.title)}</h1>
 ${o.subtitle ? `<div class="meta">${escapeHtml(o.subtitle)}</div>` : ''}
 ${o.body}
+${(o.tailScripts ?? []).map(inlineScript).join('\n')}
 </body></html>
 `;
 }

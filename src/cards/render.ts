@@ -1,14 +1,64 @@
-// Render a task's cards at its end, in its own process, and store them beside the task:
+// Render a task's cards in its own process and store them beside the task:
 //   <Flow>/runs/<run>/<step>/<task>/cards/<id or type-index>.html
+// At task end every card is rendered whole; while the task runs, current.card.refresh() writes
+// the components appended so far (throttled by the card's refreshInterval) for the card server.
 import type { FlowDatastore } from '../datastore/store.js';
 import type { TaskDone } from '../datastore/metadata.js';
-import type { CardCollector } from './collector.js';
+import type { CardSpec } from '../flow/decorators.js';
+import type { CardCollector, CardHandle } from './collector.js';
 import { defaultCardBody } from './default-card.js';
 import { page } from './html.js';
 import { Error as ErrorComponent, type CardComponent } from './components.js';
+import { vegaScripts } from './vega.js';
+import { loadRunTasks } from './run-records.js';
+import { RunTimeline } from './builtin/timeline.js';
+import { ResourceReport } from './builtin/resources.js';
+
+/** Metaflow's default card timeout */
+export const DEFAULT_TIMEOUT_S = 45;
 
 export function cardName(spec: { id?: string; type?: string }, i: number): string {
   return spec.id ?? `${spec.type ?? 'default'}-${i}`;
+}
+
+/** One self-contained page from components; a component that throws becomes an error box. */
+export function cardHtml(components: CardComponent[], o: { title: string; subtitle?: string; deadline?: number }): string {
+  const parts: string[] = [];
+  let needsVega = false;
+  for (const [i, c] of components.entries()) {
+    if (o.deadline !== undefined && performance.now() > o.deadline) {
+      parts.push(new ErrorComponent(`the card's timeout passed: ${components.length - i} of ${components.length} components not rendered`, 'Card timed out').render());
+      break;
+    }
+    try {
+      parts.push(c.render());
+      needsVega ||= (c as { needs?: string }).needs === 'vega';
+    } catch (err) {
+      parts.push(new ErrorComponent(err, 'A component failed to render').render());
+    }
+  }
+  const scripts = needsVega ? vegaScripts() : undefined;
+  return page({ title: o.title, subtitle: o.subtitle, body: parts.join('\n'), scripts: scripts?.head, tailScripts: scripts?.tail });
+}
+
+/** What the card's type contributes before the components the step appended. */
+async function typeBody(store: FlowDatastore, done: TaskDone, spec: CardSpec, params: Record<string, unknown>): Promise<CardComponent[]> {
+  const runId = done.pathspec.split('/')[1];
+  switch (spec.type ?? 'default') {
+    case 'default':
+      return defaultCardBody(store, done, params);
+    case 'timeline':
+      return [new RunTimeline(await loadRunTasks(store, runId))];
+    case 'resources':
+      return [new ResourceReport(await loadRunTasks(store, runId))];
+    default:
+      return [];
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`card timed out after ${seconds} s`)), seconds * 1000)))]).finally(() => clearTimeout(timer));
 }
 
 export async function renderTaskCards(store: FlowDatastore, done: TaskDone, collector: CardCollector, params: Record<string, unknown>): Promise<string[]> {
@@ -16,23 +66,65 @@ export async function renderTaskCards(store: FlowDatastore, done: TaskDone, coll
   const written: string[] = [];
   for (const [i, { spec, handle }] of collector.cards.entries()) {
     const name = cardName(spec, i);
+    const timeout = spec.timeout ?? DEFAULT_TIMEOUT_S;
+    const deadline = performance.now() + timeout * 1000;
     let body: CardComponent[];
     try {
-      body = [...(spec.type === 'default' || !spec.type ? await defaultCardBody(store, done, params) : []), ...handle.components];
+      body = [...(await withTimeout(typeBody(store, done, spec, params), timeout)), ...handle.components];
     } catch (err) {
-      body = [new ErrorComponent(err, 'This card failed to render')];
+      body = [new ErrorComponent(err, 'This card failed to render'), ...handle.components];
     }
-    const parts = body.map((c) => {
-      try {
-        return c.render();
-      } catch (err) {
-        return new ErrorComponent(err, 'A component failed to render').render();
-      }
-    });
-    const html = page({ title: `${flow} · ${done.step} · task ${done.taskId}`, subtitle: `${done.pathspec} — card ${name} (${spec.type ?? 'default'})`, body: parts.join('\n') });
+    const html = cardHtml(body, { title: `${flow} · ${done.step} · task ${done.taskId}`, subtitle: `${done.pathspec} — card ${name} (${spec.type ?? 'default'})`, deadline });
     const key = `${store.taskKey(runId, done.step, done.taskId)}/cards/${name}.html`;
     await store.backend.put(key, html);
     written.push(key);
   }
   return written;
+}
+
+/**
+ * current.card.refresh() while the task runs: write what each card has so far, at most once per
+ * refreshInterval (default 1 s) with a trailing write, so the card server can show progress.
+ */
+export function liveCardWriter(store: FlowDatastore, pathspec: string, collector: CardCollector): { refresh(h: CardHandle): void; close(): Promise<void> } {
+  const [flow, runId, step, taskId] = pathspec.split('/');
+  const state = new Map<CardHandle, { last: number; timer?: NodeJS.Timeout }>();
+  let chain: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  const write = (handle: CardHandle) => {
+    if (closed) return;
+    const i = collector.cards.findIndex((c) => c.handle === handle);
+    const { spec } = collector.cards[i];
+    const name = cardName(spec, i);
+    const html = cardHtml([{ render: () => '<p class="meta running">task running — this card refreshes as it goes</p>' }, ...handle.components], {
+      title: `${flow} · ${step} · task ${taskId}`,
+      subtitle: `${pathspec} — card ${name} (${spec.type ?? 'default'}), live`,
+    });
+    chain = chain.then(() => store.backend.put(`${store.taskKey(runId, step, taskId)}/cards/${name}.html`, html)).catch(() => undefined);
+  };
+  const refresh = (handle: CardHandle) => {
+    const spec = collector.cards.find((c) => c.handle === handle)?.spec;
+    const every = (spec?.refreshInterval ?? 1) * 1000;
+    const s = state.get(handle) ?? { last: 0 };
+    state.set(handle, s);
+    const wait = s.last + every - Date.now();
+    if (wait <= 0) {
+      s.last = Date.now();
+      write(handle);
+    } else if (!s.timer) {
+      s.timer = setTimeout(() => {
+        s.timer = undefined;
+        s.last = Date.now();
+        write(handle);
+      }, wait);
+      s.timer.unref();
+    }
+  };
+  // the final render must not be overwritten by a late live one
+  const close = async () => {
+    closed = true;
+    for (const s of state.values()) clearTimeout(s.timer);
+    await chain;
+  };
+  return { refresh, close };
 }

@@ -94,6 +94,13 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       host: os.hostname(),
       pid: process.pid,
       originRunId: opts.origin?.run.runId,
+      graph: {
+        order: graph.order,
+        nodes: Object.fromEntries(graph.order.map((n) => {
+          const { type, out, foreach, condition } = graph.nodes[n];
+          return [n, { type, out, ...(foreach ? { foreach } : {}), ...(condition ? { condition } : {}) }];
+        })),
+      },
     });
     const index = new RunIndex(store.backend, graph.flowName);
     await index.runStarted(run.runId, [...systemTags, ...tags]);

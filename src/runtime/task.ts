@@ -105,6 +105,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   const collector: CardCollector | undefined = stepMeta?.cards.length
     ? new (await import('../cards/collector.js')).CardCollector(stepMeta.cards)
     : undefined;
+  const live = collector && (await import('../cards/render.js')).liveCardWriter(store, pathspec, collector);
+  if (collector) collector.onRefresh = live!.refresh;
   setCurrent({
     card: collector,
     flowName: spec.flowName,
@@ -147,8 +149,9 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     await store.writeDone(spec.runId, done);
     // a card that fails to render never fails the task: it becomes an error card
     if (collector) {
+      await live!.close();
       const { renderTaskCards } = await import('../cards/render.js');
-      await renderTaskCards(store, done, collector, spec.params).catch(() => undefined);
+      await renderTaskCards(store, done, collector, spec.params).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
     }
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
     if (body.caught) result = { ...result, caught: true, error: body.caught };
@@ -163,6 +166,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
       result = await completeCaught(spec, store, inputs, info, startedAt, resources).catch((e) => ({ ...result, error: errorInfo(e) }));
     }
   } finally {
+    await live?.close();
     setCurrent(undefined);
   }
   await store.writeAttempt(spec.runId, spec.step, spec.taskId, {

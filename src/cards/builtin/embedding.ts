@@ -1,0 +1,67 @@
+// The word2vec embedding projected to 2-D by PCA: every word a point (size ∝ count, tooltip with
+// word and count), the most frequent ones labelled.
+import type { CardComponent } from '../components.js';
+import { escapeHtml } from '../html.js';
+import { VegaLite } from '../vega.js';
+
+export interface EmbeddingPoint {
+  word: string;
+  x: number;
+  y: number;
+  count: number;
+}
+
+export interface EmbeddingOptions {
+  /** how many of the most frequent words get a label (default 40) */
+  labels?: number;
+  /** at most this many points (most frequent first, default 2000) */
+  maxPoints?: number;
+  title?: string;
+}
+
+export class EmbeddingPlot implements CardComponent {
+  readonly needs = 'vega' as const;
+  private points: (EmbeddingPoint & { label: string })[];
+  constructor(
+    points: EmbeddingPoint[],
+    readonly opts: EmbeddingOptions = {},
+  ) {
+    const sorted = [...points].sort((a, b) => b.count - a.count).slice(0, opts.maxPoints ?? 2000);
+    const labels = opts.labels ?? 40;
+    this.points = sorted.map((p, i) => ({ word: String(p.word), x: +p.x.toFixed(4), y: +p.y.toFixed(4), count: p.count, label: i < labels ? String(p.word) : '' }));
+  }
+  render(): string {
+    const title = `<h2>${escapeHtml(this.opts.title ?? 'Word embedding (word2vec, PCA to 2-D)')}</h2>`;
+    if (!this.points.length) return `${title}<p class="meta">No words to embed.</p>`;
+    const spec = {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: 720,
+      height: 440,
+      layer: [
+        {
+          mark: { type: 'circle', opacity: 0.6 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative', title: 'PC 1', scale: { zero: false } },
+            y: { field: 'y', type: 'quantitative', title: 'PC 2', scale: { zero: false } },
+            size: { field: 'count', type: 'quantitative', legend: null, scale: { range: [20, 400] } },
+            color: { value: '#3b6fd8' },
+            tooltip: [
+              { field: 'word', type: 'nominal' },
+              { field: 'count', type: 'quantitative' },
+            ],
+          },
+        },
+        {
+          mark: { type: 'text', dy: -9, fontSize: 11 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative' },
+            text: { field: 'label' },
+          },
+        },
+      ],
+    };
+    const caption = `${this.points.length} words; the ${Math.min(this.opts.labels ?? 40, this.points.length)} most frequent are labelled`;
+    return title + new VegaLite(spec, { data: this.points, caption }).render();
+  }
+}

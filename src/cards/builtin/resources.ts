@@ -1,0 +1,125 @@
+// Requested vs used, per task: the Grafana view that found the seeds' 9x slowdown, automatic.
+// A task whose use exceeds its request by more than 1.5x (a pod would be throttled or killed) or
+// stays under 0.3x of it (cores and memory reserved for nothing) gets a warning, and its step the
+// @resources / @kubernetes values that fit what its tasks really used.
+import type { CardComponent } from '../components.js';
+import { Table } from '../components.js';
+import { escapeHtml } from '../html.js';
+import { VegaLite } from '../vega.js';
+import type { TaskRecord } from '../run-records.js';
+
+export const OVER_USE = 1.5;
+export const UNDER_USE = 0.3;
+/** a CPU average over less wall time than this says little (start-up dominates) */
+export const MIN_WALL_FOR_CPU = 1;
+
+export interface TaskUse {
+  task: string;
+  step: string;
+  wallSeconds: number;
+  cpuRequested: number;
+  cpuUsed: number;
+  memoryRequestedMiB: number;
+  memoryUsedMiB: number;
+  warnings: string[];
+}
+
+export interface StepAdvice {
+  step: string;
+  tasks: number;
+  warnings: string[];
+  current: { cpu: number; memory: number };
+  recommended: { cpu: number; memory: number };
+  decorator: string;
+}
+
+const fmt = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(2).replace(/\.?0+$/, ''));
+
+export function taskUse(t: TaskRecord): TaskUse | undefined {
+  const r = t.resources;
+  if (!r) return undefined;
+  const cpuUsed = r.wallSeconds > 0 ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0;
+  const memUsed = r.peakRssBytes / 2 ** 20;
+  const warnings: string[] = [];
+  if (r.wallSeconds >= MIN_WALL_FOR_CPU && r.requested.cpu > 0) {
+    const ratio = cpuUsed / r.requested.cpu;
+    if (ratio > OVER_USE) warnings.push(`CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
+    else if (ratio < UNDER_USE) warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores requested (${Math.round(ratio * 100)}%): the rest sat idle`);
+  }
+  if (r.requested.memory > 0) {
+    const ratio = memUsed / r.requested.memory;
+    if (ratio > OVER_USE) warnings.push(`memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
+    else if (ratio < UNDER_USE) warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB requested (${Math.round(ratio * 100)}%)`);
+  }
+  return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, wallSeconds: r.wallSeconds, cpuRequested: r.requested.cpu, cpuUsed, memoryRequestedMiB: r.requested.memory, memoryUsedMiB: memUsed, warnings };
+}
+
+/** Per step with a warning: values that fit the busiest of its tasks with 20–25% headroom. */
+export function resourceAdvice(uses: TaskUse[]): StepAdvice[] {
+  const steps = new Map<string, TaskUse[]>();
+  for (const u of uses) steps.set(u.step, [...(steps.get(u.step) ?? []), u]);
+  const out: StepAdvice[] = [];
+  for (const [step, us] of steps) {
+    const warnings = us.flatMap((u) => u.warnings);
+    if (!warnings.length) continue;
+    const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
+    const current = { cpu: us[0].cpuRequested, memory: us[0].memoryRequestedMiB };
+    const cpu = timed.length ? Math.max(0.5, Math.ceil(Math.max(...timed.map((u) => u.cpuUsed)) * 1.2 * 2) / 2) : current.cpu;
+    const memory = Math.max(256, Math.ceil((Math.max(...us.map((u) => u.memoryUsedMiB)) * 1.25) / 256) * 256);
+    const args = `{ cpu: ${cpu}, memory: ${memory} }`;
+    out.push({ step, tasks: us.length, warnings, current, recommended: { cpu, memory }, decorator: `@resources(${args})  or  @kubernetes(${args})` });
+  }
+  return out;
+}
+
+export class ResourceReport implements CardComponent {
+  readonly needs = 'vega' as const;
+  constructor(
+    readonly tasks: TaskRecord[],
+    readonly opts: { title?: string } = {},
+  ) {}
+  render(): string {
+    const title = `<h2>${escapeHtml(this.opts.title ?? 'Resources: requested vs used')}</h2>`;
+    const uses = this.tasks.map(taskUse).filter((u): u is TaskUse => !!u);
+    if (!uses.length) return `${title}<p class="meta">No finished tasks with resource records.</p>`;
+    const advice = resourceAdvice(uses);
+    const adviceHtml = advice.length
+      ? advice
+          .map((a) => `<div class="advice"><span class="warn">⚠ step ${escapeHtml(a.step)}</span>: ${a.warnings.length} warning${a.warnings.length > 1 ? 's' : ''} over ${a.tasks} task${a.tasks > 1 ? 's' : ''} (e.g. ${escapeHtml(a.warnings[0])}). Recommended: <code>${escapeHtml(a.decorator)}</code> <span class="meta">(now cpu ${escapeHtml(a.current.cpu)}, memory ${escapeHtml(a.current.memory ? `${a.current.memory} MiB` : 'not set')})</span></div>`)
+          .join('')
+      : `<p>Every task used between ${UNDER_USE}x and ${OVER_USE}x of what it requested (CPU judged on tasks of ${MIN_WALL_FOR_CPU} s or more).</p>`;
+    const table = new Table(
+      uses.map((u) => ({
+        task: u.task,
+        'wall s': u.wallSeconds,
+        'cpu req': u.cpuRequested,
+        'cores used': u.cpuUsed,
+        'mem req MiB': u.memoryRequestedMiB || '—',
+        'peak MiB': u.memoryUsedMiB,
+        warnings: u.warnings.length ? { render: () => u.warnings.map((w) => `<div class="warn">${escapeHtml(w)}</div>`).join('') } : '',
+      })),
+    );
+    const bars = uses.flatMap((u) => [
+      { task: u.task, measure: 'CPU (cores)', kind: 'requested', value: u.cpuRequested },
+      { task: u.task, measure: 'CPU (cores)', kind: 'used', value: +u.cpuUsed.toFixed(3) },
+      ...(u.memoryRequestedMiB ? [{ task: u.task, measure: 'memory (MiB)', kind: 'requested', value: u.memoryRequestedMiB }] : []),
+      { task: u.task, measure: 'memory (MiB)', kind: 'used', value: +u.memoryUsedMiB.toFixed(1) },
+    ]);
+    const panel = (measure: string) => ({
+      transform: [{ filter: { field: 'measure', equal: measure } }],
+      width: 340,
+      height: { step: 12 },
+      title: measure,
+      mark: 'bar',
+      encoding: {
+        y: { field: 'task', type: 'nominal', sort: null, title: null },
+        yOffset: { field: 'kind' },
+        x: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'kind', type: 'nominal', scale: { domain: ['requested', 'used'], range: ['#b8c4d9', '#3b6fd8'] }, title: null },
+        tooltip: [{ field: 'task' }, { field: 'kind' }, { field: 'value' }],
+      },
+    });
+    const chart = new VegaLite({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: [panel('CPU (cores)'), panel('memory (MiB)')] }, { data: bars });
+    return `${title}${adviceHtml}${chart.render()}${table.render()}`;
+  }
+}
