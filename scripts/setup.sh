@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything flowbook needs on Debian 12 with Node 20: system packages (ffmpeg to decode audio,
 # pocketsphinx for offline speech recognition, espeak-ng to make test speech, yt-dlp for YouTube,
-# fonts for cards) and the npm packages (which also builds dist/).
+# DejaVu fonts for cards) and the npm packages (which also builds dist/).
+#   --test  also what the tests need: Debian's Chromium for the browser tests of the cards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -10,6 +11,10 @@ command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx pocketsphin
 [ -d /usr/share/pocketsphinx/model/en-us/en-us ] || need+=(pocketsphinx-en-us)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v yt-dlp >/dev/null || need+=(yt-dlp)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive

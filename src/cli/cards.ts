@@ -1,22 +1,38 @@
 // `flowbook card list|get|view`: cards are HTML files stored beside their task.
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
+import { Flow, Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
 import { NameError, NotFoundError } from '../errors.js';
+
+/** `Flow` and `Flow/latest/…` stand for the flow's latest run (in any namespace). */
+async function resolveLatest(pathspec: string): Promise<string[]> {
+  const parts = pathspec.split('/');
+  if (parts.length === 1 || parts[1] === 'latest') {
+    const run = await Flow(parts[0]).latestRun;
+    if (!run) throw new NotFoundError(`flow ${parts[0]} has no runs`);
+    parts[1] = run.id;
+  }
+  return parts;
+}
 
 async function tasksOf(pathspec: string, root?: string): Promise<TaskT[]> {
   if (root) setDatastoreRoot(root);
   namespace(null);
-  const n = pathspec.split('/').length;
-  if (n === 4) return [Task(pathspec)];
-  if (n === 3) return Step(pathspec).tasks();
-  if (n === 2) return (await Promise.all((await Run(pathspec).steps()).map((s) => s.tasks()))).flat();
-  throw new NameError(`card commands take Flow/run, Flow/run/step or Flow/run/step/task, got ${JSON.stringify(pathspec)}`);
+  const parts = await resolveLatest(pathspec);
+  const p = parts.join('/');
+  if (parts.length === 4) return [Task(p)];
+  if (parts.length === 3) return Step(p).tasks();
+  if (parts.length === 2) return (await Promise.all((await Run(p).steps()).map((s) => s.tasks()))).flat();
+  throw new NameError(`card commands take Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest'), got ${JSON.stringify(pathspec)}`);
 }
 
+/** One task's card: a task pathspec, or a step with a single task. */
 async function oneCard(pathspec: string, id: string | undefined, root?: string) {
-  const [task] = await tasksOf(pathspec, root);
-  if (pathspec.split('/').length !== 4) throw new NameError(`name one task: Flow/run/step/task (got ${pathspec})`);
+  const tasks = await tasksOf(pathspec, root);
+  if (pathspec.split('/').length < 3 || tasks.length !== 1) {
+    throw new NameError(`name one task: Flow/run/step/task, or a step with one task (${pathspec} has ${tasks.length} tasks)`);
+  }
+  const [task] = tasks;
   const cards = await task.cards;
   if (!cards.length) throw new NotFoundError(`task ${task.pathspec} has no cards (add @card to its step)`);
   const card = id ? cards.find((c) => c.id === id) : cards[0];
@@ -55,5 +71,19 @@ export async function viewCommand(pathspec: string, flags: { id?: string; datast
     }
   }
   console.log(card.path);
+  return 0;
+}
+
+export async function serverCommand(flags: { port?: string; host?: string; datastoreRoot?: string }): Promise<number> {
+  const { startCardServer } = await import('../cards/server.js');
+  const { resolveRoot } = await import('../datastore/store.js');
+  const root = resolveRoot(flags.datastoreRoot);
+  const server = await startCardServer({ root, port: Number(flags.port ?? 8324) });
+  console.log(`card server: ${server.url}  (datastore ${root}; Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => void server.close().then(resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   return 0;
 }

@@ -87,13 +87,13 @@ const card = program.command('card').description('HTML cards rendered by @card s
 card
   .command('list')
   .description('the cards of a run, step or task')
-  .argument('<pathspec>', 'Flow/run, Flow/run/step or Flow/run/step/task')
+  .argument('<pathspec>', "Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest')")
   .addOption(rootOption())
   .action(action(async () => (await import('./cards.js')).listCommand));
 card
   .command('get')
   .description("write a task's card to FILE (or stdout)")
-  .argument('<pathspec>', 'Flow/run/step/task')
+  .argument('<pathspec>', "Flow/run/step/task, or a step with one task (run may be 'latest')")
   .argument('[file]', 'where to write the HTML')
   .option('--id <id>', 'which card (default: the first)')
   .addOption(rootOption())
@@ -101,10 +101,16 @@ card
 card
   .command('view')
   .description("open a task's card in the browser, or print its file path when there is no display")
-  .argument('<pathspec>', 'Flow/run/step/task')
+  .argument('<pathspec>', "Flow/run/step/task, or a step with one task (run may be 'latest')")
   .option('--id <id>', 'which card (default: the first)')
   .addOption(rootOption())
   .action(action(async () => (await import('./cards.js')).viewCommand));
+card
+  .command('server')
+  .description('serve the cards of recent runs on 127.0.0.1, refreshing while tasks run')
+  .option('--port <port>', 'port (0: any free port)', '8324')
+  .addOption(rootOption())
+  .action(action(async () => (await import('./cards.js')).serverCommand));
 
 const models = program.command('models').description('the shared Whisper model cache ($FLOWBOOK_MODELS or ~/.cache/flowbook/models)');
 models

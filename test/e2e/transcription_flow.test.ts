@@ -44,6 +44,18 @@ describe('YouTubeVideoTranscription', () => {
     expect(jfk.wer).toBeGreaterThan(0);
     expect(jfk.wer).toBeLessThan(1);
     expect(((await run.data.embedding) as any[]).length).toBeGreaterThan(5);
+
+    // the postprocess card: word cloud, embedding, transcripts; `card view` finds it by step
+    const view = flowbook(['card', 'view', 'YouTubeVideoTranscription/latest/postprocess'], { root, env: { ...env, DISPLAY: '' } });
+    expect(view.code, view.stderr).toBe(0);
+    const html = fs.readFileSync(view.stdout.trim(), 'utf8');
+    expect(view.stdout.trim()).toMatch(new RegExp(`/YouTubeVideoTranscription/runs/${run.id}/postprocess/\\d+/cards/analysis\\.html$`));
+    expect(html).toContain('<figure class="wordcloud">');
+    expect(html).toMatch(/<text class="word"[^>]*><title>[a-z]+: \d+<\/title>/);
+    expect(html).toContain('Word embedding (word2vec, PCA to 2-D)');
+    expect(html).toContain(jfk.text.split(' ').slice(0, 4).join(' '));
+    const end = flowbook(['card', 'list', `YouTubeVideoTranscription/${run.id}/end`], { root, env });
+    expect(end.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[1])).toEqual(['resources', 'timeline']);
   }, 120_000);
 
   it('whisper.cpp on its test model: the pipeline runs, the empty text is labelled', async () => {

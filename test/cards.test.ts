@@ -1,0 +1,80 @@
+// Card pieces that need no browser: the resource judgement, the chart spec's escaping, the word
+// cloud's determinism, @card's checks, a card's timeout.
+import { describe, it, expect } from 'vitest';
+import { taskUse, resourceAdvice } from '../src/cards/builtin/resources.js';
+import { WordCloud } from '../src/cards/builtin/wordcloud.js';
+import { VegaLite, inertJson } from '../src/cards/vega.js';
+import { cardHtml } from '../src/cards/render.js';
+import { card } from '../src/flow/decorators.js';
+import type { TaskRecord } from '../src/cards/run-records.js';
+
+function rec(task: string, o: { wall: number; cpuSec: number; reqCpu: number; rssMiB: number; reqMiB: number }): TaskRecord {
+  return {
+    pathspec: `F/1/${task}`,
+    step: task.split('/')[0],
+    taskId: task.split('/')[1],
+    status: 'done',
+    startedAt: '2026-01-01T00:00:00Z',
+    where: 'local-1 @ host',
+    resources: { wallSeconds: o.wall, cpuUserSeconds: o.cpuSec, cpuSystemSeconds: 0, peakRssBytes: o.rssMiB * 2 ** 20, host: 'h', pid: 1, worker: 'local-1', requested: { cpu: o.reqCpu, memory: o.reqMiB } },
+  };
+}
+
+describe('resources: requested vs used', () => {
+  it('warns above 1.5x and below 0.3x, and recommends values with headroom', () => {
+    const over = taskUse(rec('transcribe/2', { wall: 10, cpuSec: 25, reqCpu: 1, rssMiB: 900, reqMiB: 1024 }))!;
+    expect(over.cpuUsed).toBeCloseTo(2.5);
+    expect(over.warnings).toEqual(['CPU: used 2.5 cores on a request of 1 (2.5x): a pod would be throttled to its request']);
+    const idle = taskUse(rec('transcribe/3', { wall: 10, cpuSec: 2, reqCpu: 8, rssMiB: 100, reqMiB: 12288 }))!;
+    expect(idle.warnings).toEqual(['CPU: used 0.2 of 8 cores requested (3%): the rest sat idle', 'memory: peak 100 of 12288 MiB requested (1%)']);
+    const fine = taskUse(rec('end/4', { wall: 10, cpuSec: 10, reqCpu: 1, rssMiB: 500, reqMiB: 1000 }))!;
+    expect(fine.warnings).toEqual([]);
+    // too short to judge CPU; no memory request: nothing to judge
+    expect(taskUse(rec('start/1', { wall: 0.2, cpuSec: 0.01, reqCpu: 4, rssMiB: 80, reqMiB: 0 }))!.warnings).toEqual([]);
+    const advice = resourceAdvice([over, idle, fine]);
+    expect(advice.map((a) => a.step)).toEqual(['transcribe']);
+    // busiest task 2.5 cores × 1.2 → 3; peak 900 MiB × 1.25 → 1280 (multiple of 256)
+    expect(advice[0].recommended).toEqual({ cpu: 3, memory: 1280 });
+    expect(advice[0].decorator).toBe('@resources({ cpu: 3, memory: 1280 })  or  @kubernetes({ cpu: 3, memory: 1280 })');
+    expect(advice[0].warnings).toHaveLength(3);
+  });
+});
+
+describe('chart specs and the word cloud', () => {
+  it('a spec cannot close its script element', () => {
+    const html = new VegaLite({ mark: 'point' }, { data: [{ word: '</script><script>alert(1)</script>' }] }).render();
+    expect(html).not.toContain('</script><script>alert');
+    expect(html).toContain('\\u003c/script>');
+    expect(JSON.parse(inertJson({ a: '</script>' }))).toEqual({ a: '</script>' });
+    expect(() => new VegaLite([] as any)).toThrow('VegaLite: the spec must be an object');
+  });
+
+  it('the same counts and seed give the same cloud; most frequent words are the largest', () => {
+    const text = 'whisper whisper whisper whisper model model model tiny large cost latency quality';
+    const a = new WordCloud(text).render();
+    expect(new WordCloud(text).render()).toBe(a);
+    expect(new WordCloud(text, { seed: 7 }).render()).not.toBe(a);
+    const sizes = [...a.matchAll(/font-size="([\d.]+)"[^>]*><title>(\w+): (\d+)<\/title>/g)].map((m) => ({ size: +m[1], word: m[2], count: +m[3] }));
+    expect(sizes.map((s) => s.word).sort()).toEqual(["cost", "large", "latency", "model", "quality", "tiny", "whisper"]);
+    expect(sizes.find((s) => s.word === 'whisper')!.size).toBe(Math.max(...sizes.map((s) => s.size)));
+    expect(new WordCloud([]).render()).toContain('No words to draw.');
+  });
+});
+
+describe('@card and rendering', () => {
+  it('rejects unknown types and unsafe ids when the flow is defined', () => {
+    expect(() => card({ type: 'wordcloud' })).toThrow("@card: unknown type 'wordcloud' (types: default, blank, timeline, resources; add components with current.card.append)");
+    expect(() => card({ id: '../x' })).toThrow("@card: id '../x' must be letters, digits, '_' or '-'");
+  });
+
+  it('a component that throws becomes an error box; past the deadline the rest is skipped and said so', () => {
+    const boom = { render: () => { throw new Error('boom <b>'); } };
+    const html = cardHtml([{ render: () => '<p>one</p>' }, boom], { title: 't' });
+    expect(html).toContain('<p>one</p>');
+    expect(html).toContain('A component failed to render');
+    expect(html).toContain('boom &lt;b&gt;');
+    const late = cardHtml([{ render: () => '<p>one</p>' }, { render: () => '<p>two</p>' }], { title: 't', deadline: performance.now() - 1 });
+    expect(late).not.toContain('<p>one</p>');
+    expect(late).toContain('the card&#39;s timeout passed: 2 of 2 components not rendered');
+  });
+});
