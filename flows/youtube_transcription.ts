@@ -75,6 +75,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
   /** One video: fetch, decode, transcribe with as many threads as the task holds cpus. */
   @resources({ cpu: 3, memory: 12288 })
   @catchErrors({ var: 'error' })
+  @card()
   @step
   async transcribe() {
     this.video = this.input;

@@ -13,5 +13,6 @@ Next:
   npx flowbook dump YouTubeVideoTranscription/<run id>      the run's results (ids above)
   node --input-type=module -e "import { Flow } from 'flowbook'; const r = await Flow('YouTubeVideoTranscription').latestSuccessfulRun; (await r.data.results).print()"
   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en   (after: npx flowbook models pull tiny.en)
-Cards and notebooks arrive with issues 03 and 04.
+  npx flowbook card view YouTubeVideoTranscription/latest/postprocess   the word cloud, embedding and transcripts
+  npx flowbook card server                                               every card of recent runs at http://127.0.0.1:8324/
 TXT
