@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // Debian's Chromium driven by playwright-core, for what only a browser can tell: that a card's
 // scripts run without errors, load nothing from the network, draw their charts, and never run
 // a string from the data.
