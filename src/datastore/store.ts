@@ -17,9 +17,18 @@ import {
   serializeAsync,
 } from './serializers.js';
 
-/** Where the datastore lives: --datastore-root, then FLOWBOOK_HOME, then ./.flowbook */
+/**
+ * Where the datastore lives: --datastore-root, then FLOWBOOK_HOME, then the nearest `.flowbook`
+ * directory in the working directory or above it (as git finds `.git`: a notebook in
+ * `notebooks/` sees the runs made from the project root), else ./.flowbook.
+ */
 export function resolveRoot(explicit?: string): string {
-  return path.resolve(explicit ?? process.env.FLOWBOOK_HOME ?? '.flowbook');
+  const given = explicit ?? process.env.FLOWBOOK_HOME;
+  if (given) return path.resolve(given);
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.flowbook'))) return path.join(dir, '.flowbook');
+    if (path.dirname(dir) === dir) return path.resolve('.flowbook');
+  }
 }
 
 const LARGE_BLOB = 16 * 2 ** 20;

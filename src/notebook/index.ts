@@ -1,0 +1,148 @@
+// flowbook in a tslab notebook: `await show(x)` displays a DataFrame or Arrow table, a card, a
+// card component, a chart or a run; `await runFlow(file, params)` runs a flow in a child process.
+// tslab compiles cells to CommonJS, so nothing here (nor in 'flowbook') uses top-level await, and
+// ESM-only packages with top-level await (vega 6) are loaded here with import(), never by a cell.
+import { createRequire } from 'node:module';
+import { inspect } from 'node:util';
+import { execa } from 'execa';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RunObject } from '../client/run.js';
+import { Flow } from '../client/index.js';
+import { datastoreRoot } from '../client/context.js';
+import { cardHtml } from '../cards/render.js';
+import type { CardComponent } from '../cards/components.js';
+import { VegaLite } from '../cards/vega.js';
+import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
+import { FlowbookError } from '../errors.js';
+
+export { tabular, tableHtml, cardFrameHtml, runHtml } from './html.js';
+
+const req = createRequire(import.meta.url);
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+type Mime = 'text/html' | 'image/svg+xml' | 'text/plain';
+
+/** Send a display_data through tslab when in a kernel; print plain text otherwise. */
+function emit(mime: Mime, body: string, plain: string): void {
+  let display: { raw(m: string, b: string): void } | undefined;
+  try {
+    display = req('tslab').display;
+    display!.raw(mime, body);
+    return;
+  } catch {
+    // not inside a tslab kernel (tslab says "Not ready"), or tslab is not installed
+  }
+  console.log(plain);
+}
+
+interface StoredCard {
+  id: string;
+  path: string;
+  html(): Promise<string>;
+}
+const isStoredCard = (x: any): x is StoredCard => x && typeof x.id === 'string' && typeof x.path === 'string' && typeof x.html === 'function';
+const isComponent = (x: any): x is CardComponent => x && typeof x.render === 'function';
+
+export interface ShowOptions {
+  /** rows shown at the head and at the tail of a table (default 5) */
+  rows?: number;
+  /** iframe height for cards, in px (default 520) */
+  height?: number;
+  title?: string;
+}
+
+/**
+ * Display anything flowbook makes: a DataFrame or Arrow table (shape, dtypes, head and tail), a
+ * stored card (`(await task.cards)[0]`) or a card component in a contained iframe, a VegaLite chart
+ * as static SVG, a Run as a summary; anything else as text.
+ */
+export async function show(x: unknown, o: ShowOptions = {}): Promise<void> {
+  const t = tabular(x, o.rows ?? 5);
+  if (t) return emit('text/html', tableHtml(t), `${t.kind}: ${t.rows} rows × ${t.columns.length} columns [${t.columns.join(', ')}]`);
+  if (x instanceof RunObject) {
+    const s = await runSummary(x);
+    return emit('text/html', runHtml(s), `${s.pathspec} ${s.status}`);
+  }
+  if (isStoredCard(x)) return emit('text/html', cardFrameHtml(await x.html(), { height: o.height, title: o.title ?? `card ${x.id} — ${x.path}` }), `card ${x.id}: ${x.path}`);
+  if (x instanceof VegaLite) {
+    const svg = await chartSvg(x.spec);
+    return emit('image/svg+xml', svg, `chart (${svg.length} bytes of SVG)`);
+  }
+  if (isComponent(x) || (Array.isArray(x) && x.length && x.every(isComponent))) {
+    const parts = Array.isArray(x) ? (x as CardComponent[]) : [x];
+    const html = cardHtml(parts, { title: o.title ?? '' });
+    return emit('text/html', cardFrameHtml(html, { height: o.height }), `card with ${parts.length} component(s)`);
+  }
+  const text = inspect(x, { depth: 4, maxArrayLength: 50, breakLength: 100 });
+  return emit('text/plain', text, text);
+}
+
+/** A run's summary: status, duration, parameters, steps with their task and failure counts. */
+export async function runSummary(run: RunObject): Promise<RunSummary> {
+  const steps = [];
+  for (const s of await run.steps()) {
+    const tasks = await s.tasks();
+    let failed = 0;
+    for (const t of tasks) if (!t.successful && (await t.attempts).at(-1)?.status === 'failed') failed++;
+    steps.push({ name: s.id, tasks: tasks.length, failed });
+  }
+  return {
+    pathspec: run.pathspec,
+    status: run.status,
+    createdAt: run.createdAt.toISOString(),
+    durationSeconds: run.durationSeconds,
+    user: run.user,
+    tags: run.userTags,
+    params: run.params,
+    steps,
+    failure: run.failure ? `${run.failure.pathspec}: ${run.failure.message}` : undefined,
+  };
+}
+
+let vegaLibs: Promise<[any, any]> | undefined;
+
+/** A vega-lite spec rendered to SVG in Node (vega 6 is ESM with top-level await: imported here, not in a cell). */
+export async function chartSvg(spec: Record<string, unknown>): Promise<string> {
+  vegaLibs ??= Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await vegaLibs;
+  const compiled = vl.compile(spec as any).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export interface RunFlowOptions {
+  /** datastore root (default: the one this process's client reads) */
+  root?: string;
+  /** working directory of the run (default: the flowbook project); relative params resolve here */
+  cwd?: string;
+  env?: Record<string, string>;
+  /** echo the run's output (default true) */
+  echo?: boolean;
+  tags?: string[];
+  maxWorkers?: number;
+}
+
+/**
+ * Run a flow with the CLI in a child process (the kernel stays clean, a crash stays there) and
+ * return the finished run. Parameters are flow parameters: `{ urls: 'samples', model: 'auto' }`.
+ */
+export async function runFlow(file: string, params: Record<string, string | number | boolean> = {}, o: RunFlowOptions = {}): Promise<RunObject> {
+  const cwd = o.cwd ?? REPO;
+  // the run goes where this notebook's client reads
+  const root = o.root ? path.resolve(o.root) : datastoreRoot();
+  const args = [path.join(REPO, 'bin/flowbook.js'), 'run', path.resolve(cwd, file), '--datastore-root', root, '--quiet'];
+  for (const [k, v] of Object.entries(params)) args.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v));
+  for (const t of o.tags ?? []) args.push('--tag', t);
+  if (o.maxWorkers) args.push('--max-workers', String(o.maxWorkers));
+  const r = await execa(process.execPath, args, { cwd, env: { ...o.env, FORCE_COLOR: '0' }, reject: false, all: true });
+  if (o.echo !== false && r.all) console.log(r.all);
+  const m = /(?:Done|Failed): (\w+)\/(\S+) /.exec(r.all ?? '');
+  if (r.exitCode !== 0) throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${(r.all ?? '').trim().split('\n').filter((l) => l.startsWith('error') || l.includes('failed')).at(-1) ?? 'see its output above'}`);
+  if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
+  return Flow(m[1]).run(m[2]);
+}
