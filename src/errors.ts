@@ -45,3 +45,6 @@ export class FlowUsageError extends FlowbookError {}
 
 /** The flow file cannot be found or loaded. */
 export class FlowFileError extends FlowbookError {}
+
+/** A notebook cell failed or timed out under `flowbook notebook run`. */
+export class NotebookCellError extends FlowbookError {}

@@ -112,6 +112,18 @@ card
   .addOption(rootOption())
   .action(action(async () => (await import('./cards.js')).serverCommand));
 
+const notebook = program.command('notebook').description('Jupyter notebooks on the flowbook (TypeScript) kernel');
+notebook
+  .command('run')
+  .description('run every cell on a private Jupyter server (or --server), write the outputs into the notebook')
+  .argument('<notebook>', 'an .ipynb file')
+  .option('--out <file>', 'write the executed notebook here (default: in place)')
+  .option('--timeout <seconds>', 'time limit per cell', '600')
+  .option('--server <url>', 'use this Jupyter server instead of starting one')
+  .option('--token <token>', 'its token (default: $JUPYTER_TOKEN)')
+  .option('--kernel <name>', "kernel name (default: the notebook's, else flowbook)")
+  .action(action(async () => (await import('./notebook.js')).runCommand));
+
 const models = program.command('models').description('the shared Whisper model cache ($FLOWBOOK_MODELS or ~/.cache/flowbook/models)');
 models
   .command('pull')
