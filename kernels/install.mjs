@@ -25,7 +25,24 @@ export function kernelSpec(root = repo) {
   return JSON.parse(text);
 }
 
+/**
+ * tslab type-checks cells with TypeScript 5.0, whose resolution (node10) ignores a package's
+ * self-reference: the notebooks of this repository find 'flowbook' through node_modules/flowbook → ..
+ * (a project that installs flowbook from npm has it there already).
+ */
+function linkSelf() {
+  const link = path.join(repo, 'node_modules', 'flowbook');
+  try {
+    if (fs.readlinkSync(link) === '..') return;
+    fs.unlinkSync(link);
+  } catch (err) {
+    if (err.code === 'EINVAL') return; // a real directory: flowbook installed from npm
+  }
+  fs.symlinkSync('..', link, 'dir');
+}
+
 export function installKernel(root = repo) {
+  linkSelf();
   const dir = path.join(jupyterPath(root), 'kernels', KERNEL_NAME);
   const file = path.join(dir, 'kernel.json');
   const text = JSON.stringify(kernelSpec(root), null, 2) + '\n';

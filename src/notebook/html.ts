@@ -31,7 +31,7 @@ export interface Tabular {
   tail: [unknown, unknown[]][];
 }
 
-/** A danfo DataFrame or an Arrow Table, reduced to what a notebook shows. */
+/** A danfo DataFrame, an Arrow Table or an array of plain objects, reduced to what a notebook shows. */
 export function tabular(x: any, n = 5): Tabular | undefined {
   if (x?.constructor?.name === 'DataFrame' && Array.isArray(x.columns) && Array.isArray(x.shape)) {
     const [rows] = x.shape as [number, number];
@@ -49,6 +49,12 @@ export function tabular(x: any, n = 5): Tabular | undefined {
     };
     const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a) }, (_, k) => row(a + k));
     return { kind: 'Arrow Table', rows, columns, dtypes: x.schema.fields.map((f: any) => String(f.type)), head: range(0, Math.min(n, rows)), tail: rows > 2 * n ? range(rows - n, rows) : range(Math.min(n, rows), rows) };
+  }
+  if (Array.isArray(x) && x.length && x.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r) && Object.getPrototypeOf(r) === Object.prototype)) {
+    const columns = [...new Set(x.flatMap((r) => Object.keys(r)))];
+    const pick = (from: number, to: number) => x.slice(from, to).map((r, i): [unknown, unknown[]] => [from + i, columns.map((c) => r[c])]);
+    const dtypes = columns.map((c) => [...new Set(x.map((r) => (r[c] === null || r[c] === undefined ? undefined : Array.isArray(r[c]) ? 'array' : typeof r[c])).filter(Boolean))].join('|'));
+    return { kind: 'rows', rows: x.length, columns, dtypes, head: pick(0, Math.min(n, x.length)), tail: x.length > 2 * n ? pick(x.length - n, x.length) : pick(Math.min(n, x.length), x.length) };
   }
   return undefined;
 }

@@ -9,12 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunObject } from '../client/run.js';
 import { Flow } from '../client/index.js';
-import { datastoreRoot } from '../client/context.js';
+import { datastoreRoot, storeFor } from '../client/context.js';
 import { cardHtml } from '../cards/render.js';
 import type { CardComponent } from '../cards/components.js';
 import { VegaLite } from '../cards/vega.js';
 import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
 import { FlowbookError } from '../errors.js';
+import { loadRunTasks } from '../cards/run-records.js';
+import { taskUse, resourceAdvice, type TaskUse, type StepAdvice } from '../cards/builtin/resources.js';
 
 export { tabular, tableHtml, cardFrameHtml, runHtml } from './html.js';
 
@@ -145,4 +147,11 @@ export async function runFlow(file: string, params: Record<string, string | numb
   if (r.exitCode !== 0) throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${(r.all ?? '').trim().split('\n').filter((l) => l.startsWith('error') || l.includes('failed')).at(-1) ?? 'see its output above'}`);
   if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
   return Flow(m[1]).run(m[2]);
+}
+
+/** What each task of a run requested and used, and the right-sizing advice per step (the resources card, as data). */
+export async function resourceReport(run: RunObject): Promise<{ tasks: TaskUse[]; advice: StepAdvice[] }> {
+  const { store } = storeFor(run.flowName);
+  const tasks = (await loadRunTasks(store, run.id)).map(taskUse).filter((u): u is TaskUse => !!u);
+  return { tasks, advice: resourceAdvice(tasks) };
 }

@@ -101,7 +101,13 @@ export async function runNotebook(file: string, o: NotebookRunOptions = {}): Pro
         // tslab reports compile errors on stderr with an empty error reply: name what it said
         const stderr = outputs.filter((x) => x.output_type === 'stream' && x.name === 'stderr').map((x) => String(x.text)).join('').trim();
         const err = outputs.find((x) => x.output_type === 'error');
-        result.failed = { index, ename: String(reply.ename || err?.ename || 'Error'), evalue: String(reply.evalue || err?.evalue || stderr.split('\n')[0] || 'failed') };
+        // tslab prints a thrown error as `evalmachine…`, the source line, then `TypeError: message`
+        const thrown = stderr.split('\n').map((l) => /^([A-Z][\w$]*): (.+)$/.exec(l.trim())).find(Boolean);
+        result.failed = {
+          index,
+          ename: String(reply.ename || err?.ename || thrown?.[1] || 'Error'),
+          evalue: String(reply.evalue || err?.evalue || thrown?.[2] || stderr.split('\n')[0] || 'failed'),
+        };
         break;
       }
     }
