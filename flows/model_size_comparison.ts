@@ -73,7 +73,7 @@ export class ModelSizeComparison extends FlowSpec {
   @step
   async fetch() {
     this.video = this.input;
-    this.audioPath = await fetchAudio(this.video, path.join(process.env.FLOWBOOK_HOME ?? '.flowbook', 'downloads'));
+    this.audioPath = await fetchAudio(this.video, path.join(current.datastoreRoot, 'downloads'));
     this.reference = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : null;
     this.next(this.transcribe, { foreach: 'modelList' });
   }

@@ -80,7 +80,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
   async transcribe() {
     this.video = this.input;
     this.error = undefined;
-    const downloads = path.join(process.env.FLOWBOOK_HOME ?? '.flowbook', 'downloads');
+    const downloads = path.join(current.datastoreRoot, 'downloads');
     const file = await fetchAudio(this.video, downloads);
     const audio = await decodeAudio(file);
     this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu });

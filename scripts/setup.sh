@@ -2,7 +2,8 @@
 # Everything flowbook needs on Debian 12 with Node 20: system packages (ffmpeg to decode audio,
 # pocketsphinx for offline speech recognition, espeak-ng to make test speech, yt-dlp for YouTube,
 # DejaVu fonts for cards) and the npm packages (which also builds dist/).
-#   --test  also what the tests need: Debian's Chromium for the browser tests of the cards.
+#   --notebooks  also Jupyter (Debian's packages) and the "flowbook (TypeScript)" tslab kernel
+#   --test       all of that, and Debian's Chromium for the browser tests of the cards
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -12,8 +13,15 @@ command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx pocketsphin
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v yt-dlp >/dev/null || need+=(yt-dlp)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-if [ "${1:-}" = "--test" ]; then
-  command -v chromium >/dev/null || need+=(chromium)
+notebooks=""
+case "${1:-}" in
+  --test) notebooks=1; command -v chromium >/dev/null || need+=(chromium) ;;
+  --notebooks) notebooks=1 ;;
+  "") ;;
+  *) echo "usage: scripts/setup.sh [--notebooks|--test]" >&2; exit 2 ;;
+esac
+if [ -n "$notebooks" ] && ! /usr/bin/python3 -c "import jupyter_server, notebook, nbconvert, nbclient, ipykernel" 2>/dev/null; then
+  need+=(jupyter-server python3-notebook jupyter-nbconvert python3-nbclient python3-ipykernel)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -26,3 +34,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 else
   npm run build
 fi
+if [ -n "$notebooks" ]; then npm run --silent kernel:install; fi

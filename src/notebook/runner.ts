@@ -28,6 +28,8 @@ export interface NotebookRunResult {
   cells: number;
   executed: number;
   seconds: number;
+  /** where the time went: our server's start, kernel start to ready, each executed cell */
+  timings: { serverSeconds: number; kernelSeconds: number; cellSeconds: number[] };
   failed?: { index: number; ename: string; evalue: string };
 }
 
@@ -58,12 +60,14 @@ export async function runNotebook(file: string, o: NotebookRunOptions = {}): Pro
   // @jupyterlab/services logs each websocket it opens with console.debug (stdout in Node)
   const debug = console.debug;
   console.debug = () => {};
-  const result: NotebookRunResult = { out, cells: nb.cells.filter((c) => c.cell_type === 'code').length, executed: 0, seconds: 0 };
+  const result: NotebookRunResult = { out, cells: nb.cells.filter((c) => c.cell_type === 'code').length, executed: 0, seconds: 0, timings: { serverSeconds: 0, kernelSeconds: 0, cellSeconds: [] } };
   try {
     if (!o.server) {
       const { installKernel, jupyterPath } = await import(pathToFileURL(path.join(REPO, 'kernels/install.mjs')).href);
       installKernel();
+      const st = performance.now();
       server = await startJupyterServer({ rootDir: path.dirname(path.resolve(file)), jupyterPath: jupyterPath() });
+      result.timings.serverSeconds = (performance.now() - st) / 1000;
     }
     const baseUrl = server?.url ?? o.server!.replace(/\/?$/, '/');
     settings = services.ServerConnection.makeSettings({
@@ -83,9 +87,11 @@ export async function runNotebook(file: string, o: NotebookRunOptions = {}): Pro
     }
     // a session at the notebook's path: the kernel starts in the notebook's directory
     const name = path.basename(file);
+    const kt = performance.now();
     session = await services.SessionAPI.startSession({ path: name, name, type: 'notebook', kernel: { name: kernelName } }, settings);
     kernel = new services.KernelConnection({ model: (session as any).kernel, serverSettings: settings, handleComms: false });
     await kernel.info;
+    result.timings.kernelSeconds = (performance.now() - kt) / 1000;
 
     const total = nb.cells.length;
     for (const [index, cell] of nb.cells.entries()) {
@@ -96,7 +102,9 @@ export async function runNotebook(file: string, o: NotebookRunOptions = {}): Pro
       cell.execution_count = reply.execution_count ?? null;
       result.executed++;
       const ok = reply.status === 'ok';
-      o.progress?.(index, total, ok, (performance.now() - ct) / 1000);
+      const seconds = (performance.now() - ct) / 1000;
+      result.timings.cellSeconds.push(seconds);
+      o.progress?.(index, total, ok, seconds);
       if (!ok) {
         // tslab reports compile errors on stderr with an empty error reply: name what it said
         const stderr = outputs.filter((x) => x.output_type === 'stream' && x.name === 'stderr').map((x) => String(x.text)).join('').trim();
