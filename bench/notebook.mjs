@@ -3,7 +3,6 @@
 // The Jupyter server is started once (its start is reported apart); each repetition starts a
 // fresh kernel, as opening a notebook does.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { median, tempRoot, table, fmt, REPO, BIN } from './lib.mjs';
@@ -18,7 +17,8 @@ spawnSync('bash', ['scripts/make-samples.sh'], { cwd: REPO, stdio: 'ignore' });
 const r = spawnSync(process.execPath, [BIN, 'run', 'flows/youtube_transcription.ts', '--urls', 'samples', '--model', 'sphinx-en-us', '--quiet'], { cwd: REPO, encoding: 'utf8' });
 if (r.status !== 0) throw new Error(r.stderr);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-bench-nb-'));
+// inside the project, where the kernel resolves 'flowbook' (as any project that installed it)
+const dir = fs.mkdtempSync(path.join(REPO, 'notebooks', '.bench-'));
 const nbFile = path.join(dir, 'bench.ipynb');
 const cell = (source) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source });
 fs.writeFileSync(nbFile, JSON.stringify({
