@@ -15,4 +15,6 @@ Next:
   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en   (after: npx flowbook models pull tiny.en)
   npx flowbook card view YouTubeVideoTranscription/latest/postprocess   the word cloud, embedding and transcripts
   npx flowbook card server                                               every card of recent runs at http://127.0.0.1:8324/
+  bash scripts/setup.sh --notebooks && npm run jupyter                   Jupyter with the flowbook (TypeScript) kernel, notebooks/ open
+  npx flowbook notebook run notebooks/01_quickstart.ipynb               the quick-start notebook, headless (after --notebooks)
 TXT
