@@ -50,7 +50,14 @@ export const current = {
   get tags() { return field('tags') ?? []; },
   get username() { return field('username'); },
   get resources() { return field('resources') ?? { cpu: 1, memory: 0, gpu: 0 }; },
-  get datastoreRoot() { return field('datastoreRoot'); },
+  /** Where this run's datastore lives; a step uses it for shared caches (e.g. downloads). */
+  get datastoreRoot(): string {
+    const root = field('datastoreRoot');
+    // Outside a task there is no datastore to point at; a silent undefined would end up as a
+    // relative path like "undefined/downloads".
+    if (root === undefined) throw new Error('current.datastoreRoot is only set inside a running task');
+    return root;
+  },
   get flowFile() { return field('flowFile'); },
   get card(): any { return field('card'); },
 };

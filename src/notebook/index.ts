@@ -82,7 +82,7 @@ export async function show(x: unknown, o: ShowOptions = {}): Promise<void> {
 
 /** A run's summary: status, duration, parameters, steps with their task and failure counts. */
 export async function runSummary(run: RunObject): Promise<RunSummary> {
-  const steps = [];
+  const steps: RunSummary['steps'] = [];
   for (const s of await run.steps()) {
     const tasks = await s.tasks();
     let failed = 0;
