@@ -143,8 +143,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
   @card({ type: 'resources', id: 'resources' })
   @step
   async end() {
-    const ok = this.rows.filter((r) => !r.error).length;
-    console.log(`${ok} of ${this.rows.length} video(s) transcribed with ${this.modelName}${this.skipped.length ? `, ${this.skipped.length} skipped` : ''}`);
+    console.log(`${ok(this.rows)} with ${this.modelName}${this.skipped.length ? `, ${this.skipped.length} skipped` : ''}`);
     console.log(`From a notebook or Node:  const run = await Flow('YouTubeVideoTranscription').latestSuccessfulRun; const df = await run.data.results;`);
   }
 }

@@ -50,11 +50,13 @@ export interface PageOptions {
 
 const inlineScript = (s: string) => `<script>${s.replace(/<\/script/gi, '<\\/script')}</script>`;
 
+/** What a card may load: nothing from anywhere; its own inline styles and scripts, data: images and fonts. */
+export const CARD_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:";
+
 export function page(o: PageOptions): string {
-  const csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${CARD_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(o.title)}</title>
 <style>${CSS}</style>

@@ -21,6 +21,12 @@ export function cardName(spec: { id?: string; type?: string }, i: number): strin
   return spec.id ?? `${spec.type ?? 'default'}-${i}`;
 }
 
+/** The heading of card `name` of a task: the same for the live and the final version. */
+function cardHeading(pathspec: string, spec: CardSpec, name: string, live = false): { title: string; subtitle: string } {
+  const [flow, , step, taskId] = pathspec.split('/');
+  return { title: `${flow} · ${step} · task ${taskId}`, subtitle: `${pathspec} — card ${name} (${spec.type ?? 'default'})${live ? ', live' : ''}` };
+}
+
 /** One self-contained page from components; a component that throws becomes an error box. */
 export function cardHtml(components: CardComponent[], o: { title: string; subtitle?: string; deadline?: number }): string {
   const parts: string[] = [];
@@ -62,7 +68,7 @@ function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {
 }
 
 export async function renderTaskCards(store: FlowDatastore, done: TaskDone, collector: CardCollector, params: Record<string, unknown>): Promise<string[]> {
-  const [flow, runId] = done.pathspec.split('/');
+  const runId = done.pathspec.split('/')[1];
   const written: string[] = [];
   for (const [i, { spec, handle }] of collector.cards.entries()) {
     const name = cardName(spec, i);
@@ -74,7 +80,7 @@ export async function renderTaskCards(store: FlowDatastore, done: TaskDone, coll
     } catch (err) {
       body = [new ErrorComponent(err, 'This card failed to render'), ...handle.components];
     }
-    const html = cardHtml(body, { title: `${flow} · ${done.step} · task ${done.taskId}`, subtitle: `${done.pathspec} — card ${name} (${spec.type ?? 'default'})`, deadline });
+    const html = cardHtml(body, { ...cardHeading(done.pathspec, spec, name), deadline });
     const key = `${store.taskKey(runId, done.step, done.taskId)}/cards/${name}.html`;
     await store.backend.put(key, html);
     written.push(key);
@@ -87,35 +93,31 @@ export async function renderTaskCards(store: FlowDatastore, done: TaskDone, coll
  * refreshInterval (default 1 s) with a trailing write, so the card server can show progress.
  */
 export function liveCardWriter(store: FlowDatastore, pathspec: string, collector: CardCollector): { refresh(h: CardHandle): void; close(): Promise<void> } {
-  const [flow, runId, step, taskId] = pathspec.split('/');
+  const [, runId, step, taskId] = pathspec.split('/');
   const state = new Map<CardHandle, { last: number; timer?: NodeJS.Timeout }>();
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
-  const write = (handle: CardHandle) => {
+  const write = (handle: CardHandle, spec: CardSpec, name: string) => {
     if (closed) return;
-    const i = collector.cards.findIndex((c) => c.handle === handle);
-    const { spec } = collector.cards[i];
-    const name = cardName(spec, i);
-    const html = cardHtml([{ render: () => '<p class="meta running">task running — this card refreshes as it goes</p>' }, ...handle.components], {
-      title: `${flow} · ${step} · task ${taskId}`,
-      subtitle: `${pathspec} — card ${name} (${spec.type ?? 'default'}), live`,
-    });
+    const html = cardHtml([{ render: () => '<p class="meta running">task running — this card refreshes as it goes</p>' }, ...handle.components], cardHeading(pathspec, spec, name, true));
     chain = chain.then(() => store.backend.put(`${store.taskKey(runId, step, taskId)}/cards/${name}.html`, html)).catch(() => undefined);
   };
   const refresh = (handle: CardHandle) => {
-    const spec = collector.cards.find((c) => c.handle === handle)?.spec;
-    const every = (spec?.refreshInterval ?? 1) * 1000;
+    const i = collector.cards.findIndex((c) => c.handle === handle);
+    const { spec } = collector.cards[i];
+    const name = cardName(spec, i);
+    const every = (spec.refreshInterval ?? 1) * 1000;
     const s = state.get(handle) ?? { last: 0 };
     state.set(handle, s);
     const wait = s.last + every - Date.now();
     if (wait <= 0) {
       s.last = Date.now();
-      write(handle);
+      write(handle, spec, name);
     } else if (!s.timer) {
       s.timer = setTimeout(() => {
         s.timer = undefined;
         s.last = Date.now();
-        write(handle);
+        write(handle, spec, name);
       }, wait);
       s.timer.unref();
     }

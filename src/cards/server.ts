@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { FlowDatastore } from '../datastore/store.js';
 import { checkName, checkRunId, checkTaskId } from '../datastore/names.js';
 import type { RunMeta } from '../datastore/metadata.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, CARD_CSP } from './html.js';
+import { CARD_ID } from '../flow/decorators.js';
 import { FlowUsageError, NameError } from '../errors.js';
 
 export interface CardServer {
@@ -21,8 +22,6 @@ export interface CardServer {
 }
 
 const RUNS_PER_FLOW = 20;
-const CARD_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const CARD_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:";
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'";
 
 class BadPath extends Error {}

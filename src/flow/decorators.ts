@@ -116,12 +116,14 @@ export function catchErrors(spec: CatchSpec = {}) {
 
 /** the card types flowbook renders (see src/cards/render.ts) */
 export const CARD_TYPES = ['default', 'blank', 'timeline', 'resources'];
+/** a card id is its file name beside the task, so only these characters */
+export const CARD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function card(spec: CardSpec = {}) {
   if (spec.type !== undefined && !CARD_TYPES.includes(spec.type)) {
     throw new TypeError(`@card: unknown type '${spec.type}' (types: ${CARD_TYPES.join(', ')}; add components with current.card.append)`);
   }
-  if (spec.id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(spec.id)) throw new TypeError(`@card: id '${spec.id}' must be letters, digits, '_' or '-'`);
+  if (spec.id !== undefined && !CARD_ID.test(spec.id)) throw new TypeError(`@card: id '${spec.id}' must be letters, digits, '_' or '-'`);
   // decorators apply bottom-up: unshift keeps the cards in source order
   return methodDecorator('card', (m) => void m.cards.unshift({ type: 'default', ...spec }));
 }

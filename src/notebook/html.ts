@@ -27,34 +27,47 @@ export interface Tabular {
   columns: string[];
   dtypes: string[];
   /** row label and values, for the rows shown */
-  head: [unknown, unknown[]][];
-  tail: [unknown, unknown[]][];
+  head: Row[];
+  tail: Row[];
 }
+
+type Row = [unknown, unknown[]];
 
 /** A danfo DataFrame, an Arrow Table or an array of plain objects, reduced to what a notebook shows. */
 export function tabular(x: any, n = 5): Tabular | undefined {
+  const t = tableShape(x);
+  if (!t) return undefined;
+  const { row, ...shape } = t;
+  const range = (from: number, to: number): Row[] => Array.from({ length: Math.max(0, to - from) }, (_, k) => row(from + k));
+  const head = Math.min(n, shape.rows);
+  return { ...shape, head: range(0, head), tail: shape.rows > 2 * n ? range(shape.rows - n, shape.rows) : range(head, shape.rows) };
+}
+
+/** What each kind of table is: its size, columns, dtypes, and row i as (label, values). */
+function tableShape(x: any): (Omit<Tabular, 'head' | 'tail'> & { row(i: number): Row }) | undefined {
   if (x?.constructor?.name === 'DataFrame' && Array.isArray(x.columns) && Array.isArray(x.shape)) {
-    const [rows] = x.shape as [number, number];
     const values = x.values as unknown[][];
     const index = x.index as unknown[];
-    const pick = (from: number, to: number) => values.slice(from, to).map((r, i): [unknown, unknown[]] => [index[from + i], r]);
-    return { kind: 'DataFrame', rows, columns: x.columns, dtypes: x.dtypes, head: pick(0, Math.min(n, rows)), tail: rows > 2 * n ? pick(rows - n, rows) : pick(Math.min(n, rows), rows) };
+    return { kind: 'DataFrame', rows: x.shape[0], columns: x.columns, dtypes: x.dtypes, row: (i) => [index[i], values[i]] };
   }
   if (x?.constructor?.name === 'Table' && x.schema?.fields && typeof x.numRows === 'number') {
     const columns: string[] = x.schema.fields.map((f: any) => f.name);
-    const rows: number = x.numRows;
-    const row = (i: number): [unknown, unknown[]] => {
-      const r = x.get(i);
-      return [i, columns.map((c) => r?.[c])];
+    const dtypes = x.schema.fields.map((f: any) => String(f.type));
+    return {
+      kind: 'Arrow Table',
+      rows: x.numRows,
+      columns,
+      dtypes,
+      row: (i) => {
+        const r = x.get(i);
+        return [i, columns.map((c) => r?.[c])];
+      },
     };
-    const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a) }, (_, k) => row(a + k));
-    return { kind: 'Arrow Table', rows, columns, dtypes: x.schema.fields.map((f: any) => String(f.type)), head: range(0, Math.min(n, rows)), tail: rows > 2 * n ? range(rows - n, rows) : range(Math.min(n, rows), rows) };
   }
   if (Array.isArray(x) && x.length && x.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r) && Object.getPrototypeOf(r) === Object.prototype)) {
     const columns = [...new Set(x.flatMap((r) => Object.keys(r)))];
-    const pick = (from: number, to: number) => x.slice(from, to).map((r, i): [unknown, unknown[]] => [from + i, columns.map((c) => r[c])]);
     const dtypes = columns.map((c) => [...new Set(x.map((r) => (r[c] === null || r[c] === undefined ? undefined : Array.isArray(r[c]) ? 'array' : typeof r[c])).filter(Boolean))].join('|'));
-    return { kind: 'rows', rows: x.length, columns, dtypes, head: pick(0, Math.min(n, x.length)), tail: x.length > 2 * n ? pick(x.length - n, x.length) : pick(Math.min(n, x.length), x.length) };
+    return { kind: 'rows', rows: x.length, columns, dtypes, row: (i) => [i, columns.map((c) => x[i][c])] };
   }
   return undefined;
 }

@@ -6,7 +6,6 @@ import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
 import { execa } from 'execa';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RunObject } from '../client/run.js';
 import { Flow } from '../client/index.js';
 import { datastoreRoot, storeFor } from '../client/context.js';
@@ -15,13 +14,13 @@ import type { CardComponent } from '../cards/components.js';
 import { VegaLite } from '../cards/vega.js';
 import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
 import { FlowbookError } from '../errors.js';
+import { PACKAGE_ROOT } from './runner.js';
 import { loadRunTasks } from '../cards/run-records.js';
 import { taskUse, resourceAdvice, type TaskUse, type StepAdvice } from '../cards/builtin/resources.js';
 
 export { tabular, tableHtml, cardFrameHtml, runHtml } from './html.js';
 
 const req = createRequire(import.meta.url);
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 type Mime = 'text/html' | 'image/svg+xml' | 'text/plain';
 
@@ -134,10 +133,10 @@ export interface RunFlowOptions {
  * return the finished run. Parameters are flow parameters: `{ urls: 'samples', model: 'auto' }`.
  */
 export async function runFlow(file: string, params: Record<string, string | number | boolean> = {}, o: RunFlowOptions = {}): Promise<RunObject> {
-  const cwd = o.cwd ?? REPO;
+  const cwd = o.cwd ?? PACKAGE_ROOT;
   // the run goes where this notebook's client reads
   const root = o.root ? path.resolve(o.root) : datastoreRoot();
-  const args = [path.join(REPO, 'bin/flowbook.js'), 'run', path.resolve(cwd, file), '--datastore-root', root, '--quiet'];
+  const args = [path.join(PACKAGE_ROOT, 'bin/flowbook.js'), 'run', path.resolve(cwd, file), '--datastore-root', root, '--quiet'];
   for (const [k, v] of Object.entries(params)) args.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v));
   for (const t of o.tags ?? []) args.push('--tag', t);
   if (o.maxWorkers) args.push('--max-workers', String(o.maxWorkers));

@@ -10,7 +10,8 @@ import { readNotebook, writeNotebook, sourceText, type Output } from './nbformat
 import { startJupyterServer, type JupyterServer } from './server.js';
 
 const req = createRequire(import.meta.url);
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** the flowbook package: its kernels/ and bin/ (src/notebook or dist/notebook, two levels down) */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface NotebookRunOptions {
   out?: string;
@@ -63,7 +64,7 @@ export async function runNotebook(file: string, o: NotebookRunOptions = {}): Pro
   const result: NotebookRunResult = { out, cells: nb.cells.filter((c) => c.cell_type === 'code').length, executed: 0, seconds: 0, timings: { serverSeconds: 0, kernelSeconds: 0, cellSeconds: [] } };
   try {
     if (!o.server) {
-      const { installKernel, jupyterPath } = await import(pathToFileURL(path.join(REPO, 'kernels/install.mjs')).href);
+      const { installKernel, jupyterPath } = await import(pathToFileURL(path.join(PACKAGE_ROOT, 'kernels/install.mjs')).href);
       installKernel();
       const st = performance.now();
       server = await startJupyterServer({ rootDir: path.dirname(path.resolve(file)), jupyterPath: jupyterPath() });
