@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, tempDir, errorLine, REPO } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
+import { SHARED_DATA as SHARED } from '../shared-data.js';
 
 const FLOW = path.join(REPO, 'flows/model_size_comparison.ts');
-const SHARED = path.resolve(REPO, '../shared/data');
 
 describe('ModelSizeComparison', () => {
   it('compares two engines over two clips', async () => {

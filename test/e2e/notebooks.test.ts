@@ -6,6 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, tempDir, errorLine, REPO } from './helpers.js';
+// samples/ gets jfk.wav from the shared test data (scripts/make-samples.sh); it must be there
+import '../shared-data.js';
 
 const NOTEBOOKS = ['01_quickstart', '02_compare_models', '03_cards_and_resources', '04_client_tour'];
 const SAMPLES = ['jfk', 'kitchen', 'science', 'weather'];

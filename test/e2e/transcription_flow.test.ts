@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, tempDir, errorLine, REPO } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
+import { SHARED_DATA as SHARED } from '../shared-data.js';
 
 const FLOW = path.join(REPO, 'flows/youtube_transcription.ts');
-const SHARED = path.resolve(REPO, '../shared/data');
 const root = tempDir();
 const clips = tempDir('flowbook-clips-');
 const models = tempDir('flowbook-models-');

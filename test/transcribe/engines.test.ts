@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeAudio, getTranscriber, closeTranscribers, transcribeFile, chooseAutoModel } from '../../src/transcribe/index.js';
 
-const JFK = path.resolve(__dirname, '../../../shared/data/audio/jfk.wav');
-const SHARED_MODELS = path.resolve(__dirname, '../../../shared/data/models');
+import { JFK, SHARED_MODELS } from '../shared-data.js';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-audio-'));
 
 beforeAll(() => {

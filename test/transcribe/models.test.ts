@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { pullModel, listModels, verifyModel, resolveModelPath } from '../../src/transcribe/models.js';
 import { IntegrityError } from '../../src/errors.js';
 
-const SHARED = path.resolve(__dirname, '../../../shared/data/models');
+import { SHARED_MODELS as SHARED } from '../shared-data.js';
 const requests: { url: string; range?: string }[] = [];
 let server: http.Server;
 let base = '';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { resolveSources, fetchAudio } from '../../src/transcribe/sources.js';
 
-const JFK = path.resolve(__dirname, '../../../shared/data/audio/jfk.wav');
+import { JFK } from '../shared-data.js';
 const FAKE_BIN = path.resolve(__dirname, '../fixtures/bin');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-src-'));
 const PATH = process.env.PATH;
