@@ -48,3 +48,9 @@ export class FlowFileError extends FlowbookError {}
 
 /** A notebook cell failed or timed out under `flowbook notebook run`. */
 export class NotebookCellError extends FlowbookError {}
+
+/** The datastore cannot be reached or is misconfigured (no bucket, bad credentials, no S3 root). */
+export class DatastoreError extends FlowbookError {}
+
+/** A task on Kubernetes could not run (unschedulable, image pull, OOM, eviction, deadline) or Kubernetes is not configured. */
+export class KubernetesError extends FlowbookError {}

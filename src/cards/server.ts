@@ -5,11 +5,9 @@
 //   /stamp/<Flow>/<run>/<step>/<task>/<card>  {"mtimeMs","size"}: what the viewer polls
 // Every path segment is checked against the datastore's name rules before it touches the disk.
 // Cards run in an iframe sandbox without same-origin, so a card cannot call the server.
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { FlowDatastore } from '../datastore/store.js';
+import { FlowDatastore, listFlowNames } from '../datastore/store.js';
 import { checkName, checkRunId, checkTaskId } from '../datastore/names.js';
 import type { RunMeta } from '../datastore/metadata.js';
 import { escapeHtml, CARD_CSP } from './html.js';
@@ -70,7 +68,7 @@ async function runCards(store: FlowDatastore, flow: string, run: string): Promis
 }
 
 async function indexPage(root: string): Promise<string> {
-  const flows = (fs.existsSync(root) ? fs.readdirSync(root) : []).filter((f) => fs.existsSync(path.join(root, f, 'runs'))).sort();
+  const flows = await listFlowNames(root);
   let anyRunning = false;
   const sections: string[] = [];
   for (const flow of flows) {
@@ -126,12 +124,12 @@ export async function startCardServer(opts: { root: string; port?: number; host?
       if (kind === 'view' || kind === 'card' || kind === 'stamp') {
         const c = parseCardPath(rest);
         const store = new FlowDatastore(opts.root, c.flow);
-        const file = store.localPath(cardKey(store, c));
+        const key = cardKey(store, c);
         if (kind === 'view') return send(res, 200, 'text/html; charset=utf-8', viewPage(c));
-        const st = await fs.promises.stat(file).catch(() => undefined);
+        const st = await store.backend.stat(key);
         if (!st) return send(res, 404, 'text/plain', `no card ${c.card} for ${c.flow}/${c.run}/${c.step}/${c.task}`);
         if (kind === 'stamp') return send(res, 200, 'application/json', JSON.stringify({ mtimeMs: st.mtimeMs, size: st.size }));
-        return send(res, 200, 'text/html; charset=utf-8', await fs.promises.readFile(file), CARD_CSP);
+        return send(res, 200, 'text/html; charset=utf-8', await store.backend.get(key), CARD_CSP);
       }
       return send(res, 404, 'text/plain', 'not found');
     } catch (err: any) {

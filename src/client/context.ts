@@ -1,7 +1,7 @@
 // The client's process-wide settings: the datastore root and the namespace. Kept on globalThis
 // so a notebook that loads the package twice (source and build) still has one namespace.
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
-import { RunIndex } from '../datastore/index-files.js';
+import { runIndexFor, type RunIndex } from '../datastore/index-files.js';
 
 interface ClientState {
   root?: string;
@@ -49,7 +49,7 @@ export function storeFor(flowName: string): { store: FlowDatastore; index: RunIn
   let s = state().stores.get(key);
   if (!s) {
     const store = new FlowDatastore(root, flowName);
-    s = { store, index: new RunIndex(store.backend, flowName) };
+    s = { store, index: runIndexFor(store.backend, flowName) };
     state().stores.set(key, s);
   }
   return s;

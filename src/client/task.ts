@@ -152,7 +152,7 @@ export class TaskObject {
         .sort()
         .map((n) => ({
           id: n.slice(0, -5),
-          path: store.localPath(`${dir}/${n}`),
+          path: store.displayPath(`${dir}/${n}`),
           html: async () => (await store.backend.get(`${dir}/${n}`)).toString('utf8'),
         })),
     );

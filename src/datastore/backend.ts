@@ -1,6 +1,6 @@
-// The storage backend: a key/value store of bytes with '/'-separated keys. The local file system
-// is the only backend for now; the interface is what an S3 backend implements later (its put is
-// atomic per object, list is a prefix listing, and locks become conditional writes).
+// The storage backend: a key/value store of bytes with '/'-separated keys. Two implement it: the
+// local file system (here) and S3 (s3/backend.ts), whose put is atomic per object and whose list
+// is a prefix listing.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +9,8 @@ import os from 'node:os';
 import { NameError, NotFoundError } from '../errors.js';
 
 export interface StorageBackend {
-  /** human-readable location, for messages */
+  readonly kind: 'local' | 's3';
+  /** where it is: an absolute directory, or s3://bucket/prefix */
   readonly location: string;
   /** Replace `key` atomically: readers see the old or the new bytes, never a mix. */
   put(key: string, data: Uint8Array | string): Promise<void>;
@@ -20,15 +21,17 @@ export interface StorageBackend {
   getSync(key: string): Buffer;
   exists(key: string): Promise<boolean>;
   existsSync(key: string): boolean;
-  /** Names directly under `prefix` (files and folders), unsorted. Missing prefix → []. */
+  /** Names directly under `prefix` (files and folders), unsorted; '' is the root. Missing prefix → []. */
   list(prefix: string): Promise<string[]>;
   /** Append one line (small, < 4 KiB, so O_APPEND keeps it whole against concurrent writers). */
   appendLine(key: string, line: string): Promise<void>;
   /** Run `fn` holding an exclusive lock named `key` (across processes). */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** size and modification time of an object; undefined when absent */
+  stat(key: string): Promise<{ size: number; mtimeMs: number } | undefined>;
 }
 
-function checkKey(key: string): void {
+export function checkKey(key: string): void {
   if (!key || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new NameError(`invalid datastore key ${JSON.stringify(key)}`);
   }
@@ -37,6 +40,7 @@ function checkKey(key: string): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LocalBackend implements StorageBackend {
+  readonly kind = 'local' as const;
   readonly location: string;
   private madeDirs = new Set<string>();
 
@@ -172,12 +176,17 @@ export class LocalBackend implements StorageBackend {
 
   async list(prefix: string): Promise<string[]> {
     try {
-      const names = await fsp.readdir(this.file(prefix));
+      const names = await fsp.readdir(prefix === '' ? this.location : this.file(prefix));
       return names.filter((n) => !n.endsWith('.tmp') && !n.endsWith('.lock'));
     } catch (err: any) {
       if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return [];
       throw err;
     }
+  }
+
+  async stat(key: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+    const st = await fsp.stat(this.file(key)).catch(() => undefined);
+    return st && { size: st.size, mtimeMs: st.mtimeMs };
   }
 
   async appendLine(key: string, line: string): Promise<void> {

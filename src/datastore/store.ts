@@ -5,8 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IntegrityError, NotFoundError } from '../errors.js';
+import { DatastoreError, IntegrityError, NotFoundError } from '../errors.js';
 import { LocalBackend, type StorageBackend } from './backend.js';
+import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, AttemptMeta, RunMeta, TaskDone } from './metadata.js';
 import {
@@ -18,11 +19,22 @@ import {
 } from './serializers.js';
 
 /**
- * Where the datastore lives: --datastore-root, then FLOWBOOK_HOME, then the nearest `.flowbook`
- * directory in the working directory or above it (as git finds `.git`: a notebook in
- * `notebooks/` sees the runs made from the project root), else ./.flowbook.
+ * Where the datastore lives. An `s3://bucket/prefix` root is used as it is. With
+ * FLOWBOOK_DATASTORE=s3 (or `--datastore s3`): --datastore-root, else FLOWBOOK_S3_ROOT. Locally:
+ * --datastore-root, then FLOWBOOK_HOME, then the nearest `.flowbook` directory in the working
+ * directory or above it (as git finds `.git`: a notebook in `notebooks/` sees the runs made from
+ * the project root), else ./.flowbook.
  */
 export function resolveRoot(explicit?: string): string {
+  if (explicit?.startsWith('s3://')) return explicit;
+  const kind = process.env.FLOWBOOK_DATASTORE || 'local';
+  if (kind === 's3') {
+    const root = explicit ?? process.env.FLOWBOOK_S3_ROOT;
+    if (!root) throw new DatastoreError('the S3 datastore needs a root: set FLOWBOOK_S3_ROOT=s3://bucket/prefix (or --datastore-root s3://…)');
+    if (!root.startsWith('s3://')) throw new DatastoreError(`the S3 datastore root must be s3://bucket/prefix, got ${JSON.stringify(root)}`);
+    return root;
+  }
+  if (kind !== 'local') throw new DatastoreError(`FLOWBOOK_DATASTORE must be 'local' or 's3', got ${JSON.stringify(kind)}`);
   const given = explicit ?? process.env.FLOWBOOK_HOME;
   if (given) return path.resolve(given);
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
@@ -39,10 +51,18 @@ function checkSha(name: string, ref: ArtifactRef, sha: string): void {
 
 const backends = new Map<string, StorageBackend>();
 export function backendFor(root: string): StorageBackend {
-  const abs = path.resolve(root);
-  let b = backends.get(abs);
-  if (!b) backends.set(abs, (b = new LocalBackend(abs)));
+  const id = root.startsWith('s3://') ? root.replace(/\/+$/, '') : path.resolve(root);
+  let b = backends.get(id);
+  if (!b) backends.set(id, (b = id.startsWith('s3://') ? new S3Backend(id) : new LocalBackend(id)));
   return b;
+}
+
+/** The flows that have runs in a datastore, sorted. */
+export async function listFlowNames(root: string): Promise<string[]> {
+  const backend = backendFor(root);
+  const names = (await backend.list('')).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)).sort();
+  const has = await Promise.all(names.map(async (n) => (await backend.exists(`${n}/flow.json`)) || (await backend.exists(`${n}/runs`))));
+  return names.filter((_, i) => has[i]);
 }
 
 export class FlowDatastore {
@@ -70,9 +90,9 @@ export class FlowDatastore {
     if (!/^[0-9a-f]{64}$/.test(sha)) throw new IntegrityError(`invalid blob id ${JSON.stringify(sha)}`);
     return `${this.flowName}/data/${sha.slice(0, 2)}/${sha}${encoding === 'gzip' ? '.gz' : ''}`;
   }
-  /** absolute path of a key in the local backend (logs are appended to directly) */
-  localPath(key: string): string {
-    return path.join((this.backend as LocalBackend).location, key);
+  /** where a key is, for people: a local path, or s3://bucket/prefix/key */
+  displayPath(key: string): string {
+    return this.backend.kind === 'local' ? path.join(this.backend.location, key) : `${this.backend.location}/${key}`;
   }
 
   // ---- artifacts ---------------------------------------------------------------------------
@@ -155,19 +175,26 @@ export class FlowDatastore {
   // ---- runs --------------------------------------------------------------------------------
   /** Allocate a run id (milliseconds since the epoch; bumped on collision) and write run.json. */
   async createRun(meta: Omit<RunMeta, 'runId' | 'flowName'>): Promise<RunMeta> {
-    const runsDir = this.localPath(`${this.flowName}/runs`);
-    fs.mkdirSync(runsDir, { recursive: true });
     let id = Date.now();
-    for (;;) {
-      try {
-        fs.mkdirSync(path.join(runsDir, String(id)));
-        break;
-      } catch (err: any) {
-        if (err?.code !== 'EEXIST') throw err;
-        id++;
+    if (this.backend.kind === 'local') {
+      // mkdir is atomic: two runners starting in the same millisecond get different ids
+      const runsDir = this.displayPath(`${this.flowName}/runs`);
+      fs.mkdirSync(runsDir, { recursive: true });
+      for (;; id++) {
+        try {
+          fs.mkdirSync(path.join(runsDir, String(id)));
+          break;
+        } catch (err: any) {
+          if (err?.code !== 'EEXIST') throw err;
+        }
       }
+    } else {
+      // S3 has no atomic create here (see S3Backend.withLock): skip ids already taken
+      while (await this.backend.exists(`${this.runKey(String(id))}/run.json`)) id++;
     }
     const run: RunMeta = { ...meta, flowName: this.flowName, runId: String(id) };
+    // a flow's own marker: lets a datastore list its flows with one shallow listing
+    await this.backend.putIfAbsent(`${this.flowName}/flow.json`, Buffer.from(JSON.stringify({ flowName: this.flowName })));
     await this.writeRun(run);
     return run;
   }
@@ -189,8 +216,16 @@ export class FlowDatastore {
     return (await this.backend.list(`${this.flowName}/runs`)).filter((n) => /^[A-Za-z0-9_-]+$/.test(n));
   }
 
+  /**
+   * The steps of a run that have tasks. The run record's graph names them, so no folder listing
+   * of the run is needed (on S3 that would walk every object; s3rver also omits folders that hold
+   * only folders).
+   */
   async listSteps(runId: string): Promise<string[]> {
-    return (await this.backend.list(this.runKey(runId))).filter((n) => n !== 'run.json' && !n.includes('.'));
+    const order = (await this.readRun(runId).catch(() => undefined))?.graph?.order;
+    if (!order) return (await this.backend.list(this.runKey(runId))).filter((n) => n !== 'run.json' && !n.includes('.'));
+    const has = await Promise.all(order.map(async (step) => (await this.listTasks(runId, step)).length > 0));
+    return order.filter((_, i) => has[i]);
   }
 
   async listTasks(runId: string, step: string): Promise<string[]> {
@@ -236,6 +271,28 @@ export class FlowDatastore {
 
   logKey(runId: string, step: string, taskId: string, attempt: number, stream: 'stdout' | 'stderr'): string {
     return `${this.taskKey(runId, step, taskId)}/attempt-${attempt}.${stream}`;
+  }
+
+  /**
+   * The local files a task's output goes to while it runs: the datastore's own files when it is
+   * local; on S3 a temp folder, uploaded by saveLogs() when the task ends.
+   */
+  logFiles(runId: string, step: string, taskId: string, attempt: number): Record<'stdout' | 'stderr', string> {
+    const file = (stream: 'stdout' | 'stderr') => {
+      const key = this.logKey(runId, step, taskId, attempt, stream);
+      return this.backend.kind === 'local' ? path.join(this.backend.location, key) : path.join(os.tmpdir(), 'flowbook-logs', key);
+    };
+    return { stdout: file('stdout'), stderr: file('stderr') };
+  }
+
+  async saveLogs(runId: string, step: string, taskId: string, attempt: number): Promise<void> {
+    if (this.backend.kind === 'local') return;
+    const files = this.logFiles(runId, step, taskId, attempt);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const text = fs.existsSync(files[stream]) ? fs.readFileSync(files[stream]) : Buffer.alloc(0);
+      await this.backend.put(this.logKey(runId, step, taskId, attempt, stream), text);
+      fs.rmSync(files[stream], { force: true });
+    }
   }
 
   async readLog(runId: string, step: string, taskId: string, attempt: number, stream: 'stdout' | 'stderr'): Promise<string> {

@@ -3,7 +3,7 @@
 // matched by their key (step + foreach/branch indices), which is the same in every run.
 import { loadFlowGraph } from '../flow/graph.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
-import { RunIndex } from '../datastore/index-files.js';
+import { runIndexFor } from '../datastore/index-files.js';
 import type { TaskDone } from '../datastore/metadata.js';
 import { FlowUsageError, NotFoundError } from '../errors.js';
 import { runFlow, type RunContext, type RunOptions, type RunOutcome } from './run.js';
@@ -52,7 +52,7 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
   const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
   let originId = opts.originRunId;
   if (!originId) {
-    originId = await new RunIndex(store.backend, graph.flowName).latest(`user:${currentUser()}`);
+    originId = await runIndexFor(store.backend, graph.flowName).latest(`user:${currentUser()}`);
     if (!originId) throw new NotFoundError(`no earlier run of ${graph.flowName} to resume (run it first: flowbook run ${opts.file})`);
   }
   const origin = await store.readRun(originId);

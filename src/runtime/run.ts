@@ -7,7 +7,7 @@ import { loadFlow, type LoadedFlow } from '../flow/load.js';
 import { resolveParams } from '../flow/params.js';
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
-import { RunIndex } from '../datastore/index-files.js';
+import { runIndexFor } from '../datastore/index-files.js';
 import type { RunMeta } from '../datastore/metadata.js';
 import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
@@ -102,7 +102,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         })),
       },
     });
-    const index = new RunIndex(store.backend, graph.flowName);
+    const index = runIndexFor(store.backend, graph.flowName);
     await index.runStarted(run.runId, [...systemTags, ...tags]);
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
     const ctx: RunContext = { graph, flow, store, run };

@@ -19,9 +19,9 @@ export class TaskArtifacts implements ArtifactSource {
     readonly store: FlowDatastore,
     readonly done: TaskDone,
   ) {}
-  static open(store: FlowDatastore, pathspec: string): TaskArtifacts {
+  static async open(store: FlowDatastore, pathspec: string): Promise<TaskArtifacts> {
     const [, runId, step, taskId] = pathspec.split('/');
-    const done = store.readDoneSync(runId, step, taskId);
+    const done = await store.readDone(runId, step, taskId);
     if (!done) throw new NotFoundError(`input task ${pathspec} has no DONE record`);
     return new TaskArtifacts(store, done);
   }
@@ -92,10 +92,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   const usage = startUsage();
   await store.writeAttempt(spec.runId, spec.step, spec.taskId, { pathspec, attempt: spec.attempt, status: 'running', startedAt });
   const out = new TaskOutput(
-    {
-      stdout: store.localPath(store.logKey(spec.runId, spec.step, spec.taskId, spec.attempt, 'stdout')),
-      stderr: store.localPath(store.logKey(spec.runId, spec.step, spec.taskId, spec.attempt, 'stderr')),
-    },
+    store.logFiles(spec.runId, spec.step, spec.taskId, spec.attempt),
     `[${spec.runId}/${spec.step}/${spec.taskId}${spec.attempt ? `.${spec.attempt}` : ''}]`,
     spec.echo,
   );
@@ -125,7 +122,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   let result: TaskResult;
   let inputs: TaskArtifacts[] = [];
   try {
-    inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
+    inputs = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)));
     // artifacts are read synchronously inside the step: load their serializers' libraries now
     await loadSerializersFor(inputs.flatMap((i) => Object.values(i.done.artifacts)));
     const body = await runStep(spec, store, inputs, out);
@@ -145,6 +142,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
       ...(body.caught ? { caught: body.caught } : {}),
     };
     out.close();
+    await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt);
     done.resources = usage.stop(spec.resources, spec.worker);
     await store.writeDone(spec.runId, done);
     // a card that fails to render never fails the task: it becomes an error card
@@ -160,6 +158,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     // the user's stack goes to the task's stderr log; the run prints one line
     out.write('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
     out.close();
+    await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => {});
     const resources = usage.stop(spec.resources, spec.worker);
     result = { ok: false, pathspec, error: info, resources };
     if (spec.catchVar && spec.lastAttempt) {
@@ -234,7 +233,7 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
     for (const name of inputs[0].names()) if (!lazies.has(name)) defineLazy(inst, name, inputs[0], lazies);
   }
   if (frame) {
-    const split = TaskArtifacts.open(store, `${spec.flowName}/${spec.runId}/${frame.step}/${frame.taskId}`);
+    const split = await TaskArtifacts.open(store, `${spec.flowName}/${spec.runId}/${frame.step}/${frame.taskId}`);
     const list = split.load(frame.field) as unknown[];
     state.hasInput = true;
     state.input = list[frame.index];
@@ -329,7 +328,7 @@ export async function recordLostTask(spec: TaskSpec, lost: TaskResult, startedAt
   const info = lost.error ?? { type: 'WorkerDied', message: 'the worker process died' };
   let result = lost;
   if (spec.catchVar && spec.lastAttempt) {
-    const inputs = spec.inputs.map((p) => TaskArtifacts.open(store, p));
+    const inputs = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)));
     result = await completeCaught(spec, store, inputs, info, startedAt, undefined).catch((e) => ({ ...lost, error: errorInfo(e) }));
   }
   await store.writeAttempt(spec.runId, spec.step, spec.taskId, {
