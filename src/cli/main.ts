@@ -30,7 +30,15 @@ const program = new Command('flowbook')
   .option('--debug', 'print stacks of errors')
   .showHelpAfterError('(run with --help for usage)');
 
-const rootOption = () => new Option('--datastore-root <dir>', 'datastore root (default: $FLOWBOOK_HOME or ./.flowbook)');
+// --datastore s3 is FLOWBOOK_DATASTORE=s3 for this command (and the workers it starts)
+program.hook('preAction', (_root, cmd) => {
+  const kind = cmd.opts().datastore;
+  if (kind) process.env.FLOWBOOK_DATASTORE = kind;
+});
+
+const rootOption = () =>
+  new Option('--datastore-root <root>', 'a directory, or s3://bucket/prefix (default: $FLOWBOOK_HOME or ./.flowbook; with S3, $FLOWBOOK_S3_ROOT)');
+const datastoreOption = () => new Option('--datastore <kind>', 'local or s3 (default: $FLOWBOOK_DATASTORE or local)').choices(['local', 's3']);
 
 const repeatable = (v: string, all: string[]) => [...all, v];
 
@@ -38,6 +46,7 @@ const repeatable = (v: string, all: string[]) => [...all, v];
 function runOptions(cmd: Command): Command {
   return cmd
     .addOption(rootOption())
+    .addOption(datastoreOption())
     .option('--max-workers <n>', 'tasks running at once (default: number of cores)')
     .option('--max-num-splits <n>', 'largest foreach allowed', '100')
     .option('--tag <tag>', 'tag the run (repeatable)', repeatable, [] as string[])
@@ -73,6 +82,7 @@ program
   .option('--stdout', 'only stdout')
   .option('--stderr', 'only stderr')
   .addOption(rootOption())
+    .addOption(datastoreOption())
   .action(action(async () => (await import('./inspect.js')).logsCommand));
 
 program
@@ -81,6 +91,7 @@ program
   .argument('<pathspec>')
   .option('--json', 'print JSON')
   .addOption(rootOption())
+    .addOption(datastoreOption())
   .action(action(async () => (await import('./inspect.js')).dumpCommand));
 
 const card = program.command('card').description('HTML cards rendered by @card steps');
@@ -89,6 +100,7 @@ card
   .description('the cards of a run, step or task')
   .argument('<pathspec>', "Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest')")
   .addOption(rootOption())
+    .addOption(datastoreOption())
   .action(action(async () => (await import('./cards.js')).listCommand));
 card
   .command('get')
@@ -97,6 +109,7 @@ card
   .argument('[file]', 'where to write the HTML')
   .option('--id <id>', 'which card (default: the first)')
   .addOption(rootOption())
+    .addOption(datastoreOption())
   .action(action(async () => (await import('./cards.js')).getCommand));
 card
   .command('view')
@@ -104,12 +117,14 @@ card
   .argument('<pathspec>', "Flow/run/step/task, or a step with one task (run may be 'latest')")
   .option('--id <id>', 'which card (default: the first)')
   .addOption(rootOption())
+    .addOption(datastoreOption())
   .action(action(async () => (await import('./cards.js')).viewCommand));
 card
   .command('server')
   .description('serve the cards of recent runs on 127.0.0.1, refreshing while tasks run')
   .option('--port <port>', 'port (0: any free port)', '8324')
   .addOption(rootOption())
+    .addOption(datastoreOption())
   .action(action(async () => (await import('./cards.js')).serverCommand));
 
 const notebook = program.command('notebook').description('Jupyter notebooks on the flowbook (TypeScript) kernel');
@@ -141,6 +156,18 @@ models
   .description('recompute the sha256 of downloaded models')
   .argument('[names...]', 'model names (default: every downloaded model)')
   .action(action(async () => (await import('./models.js')).verifyCommand));
+
+program
+  .command('kubernetes')
+  .description('Kubernetes: see what a step would submit')
+  .command('job')
+  .description('print, as JSON, the Job one task of STEP would get (ids are placeholders); nothing is submitted')
+  .argument('<file>', 'the flow file (.ts)')
+  .argument('<step>', 'the step')
+  .option('--with <decorator>', 'as for run, e.g. kubernetes:cpu=4,memory=8192,image=… (repeatable)', repeatable, [] as string[])
+  .addOption(rootOption())
+  .addOption(datastoreOption())
+  .action(action(async () => (await import('./kubernetes.js')).jobCommand));
 
 program
   .command('step', { hidden: true })

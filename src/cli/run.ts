@@ -1,4 +1,5 @@
 // `flowbook run`, `resume` and the internal `step`.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ParamError } from '../errors.js';
 import { runFlow, assertSucceeded, type RunOutcome } from '../runtime/run.js';
@@ -96,7 +97,17 @@ export async function stepCommand(flags: { taskSpec: string }): Promise<number> 
   } catch {
     throw new ParamError('--task-spec is not valid JSON');
   }
-  const r = await runTask({ ...spec, worker: spec.worker ?? 'step-cli', echo: spec.echo ?? true });
+  if (spec.codePackage) {
+    // in a pod: the flow's code comes from the datastore, not the image
+    const { FlowDatastore } = await import('../datastore/store.js');
+    const { fetchCodePackage } = await import('../runtime/code-package.js');
+    const dir = process.env.FLOWBOOK_CODE_DIR || path.resolve('.flowbook-code');
+    const code = await fetchCodePackage(new FlowDatastore(spec.root, spec.flowName), spec.codePackage, dir);
+    if (code.lockMatches === false) console.error(`warning: this image's package-lock.json differs from the one the run was started with: dependencies may differ`);
+    spec.flowFile = code.flowFile;
+  }
+  const worker = spec.worker ?? (process.env.FLOWBOOK_POD_NAME ? `pod ${process.env.FLOWBOOK_POD_NAME}` : 'step-cli');
+  const r = await runTask({ ...spec, worker, echo: spec.echo ?? true });
   if (!r.ok) console.error(`error: ${r.pathspec} failed: ${r.error?.type}: ${r.error?.message}`);
   return r.ok ? 0 : 1;
 }

@@ -13,14 +13,24 @@ export interface ResourcesSpec {
   gpu?: number;
 }
 export interface KubernetesSpec extends ResourcesSpec {
+  /** ephemeral storage request, MiB */
+  disk?: number;
+  gpuVendor?: 'nvidia' | 'amd';
   image?: string;
   namespace?: string;
   serviceAccount?: string;
   nodeSelector?: Record<string, string>;
-  tolerations?: unknown[];
+  tolerations?: Record<string, unknown>[];
+  /** Kubernetes Secrets whose keys become the pod's env (envFrom); flowbook never reads them */
   secrets?: string[];
-  /** shared volume for the model cache and friends */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** size of /dev/shm (a memory-backed emptyDir), MiB */
+  sharedMemory?: number;
+  /** claim name → mount path; e.g. { models: '/models' } with FLOWBOOK_MODELS=/models shares one model cache */
   persistentVolumeClaims?: Record<string, string>;
+  /** a node pool: becomes the nodeSelector `flowbook/compute-pool: <name>` */
+  computePool?: string;
 }
 export interface RetrySpec {
   times?: number;
@@ -94,7 +104,7 @@ export function resources(spec: ResourcesSpec) {
 
 /** Run this step as a Kubernetes pod (with `--with kubernetes`, or always with this decorator). */
 export function kubernetes(spec: KubernetesSpec = {}) {
-  for (const k of ['cpu', 'memory', 'gpu'] as const) positive('kubernetes', k, spec[k]);
+  for (const k of ['cpu', 'memory', 'gpu', 'disk', 'sharedMemory'] as const) positive('kubernetes', k, spec[k]);
   return methodDecorator('kubernetes', (m) => (m.kubernetes = { ...spec }));
 }
 

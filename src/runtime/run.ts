@@ -16,6 +16,11 @@ import { Scheduler, foreachStack, type PlannedTask } from './scheduler.js';
 import type { TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
+import type { KubernetesSpec } from '../flow/decorators.js';
+import { kubernetesFor, parseKubernetesWith, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
+import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
+import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
+import { uploadCodePackage, type CodePackageRef } from './code-package.js';
 
 export interface RunOptions {
   file: string;
@@ -51,16 +56,31 @@ export interface RunOutcome {
 
 const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
 
-function parseWith(items: string[] = []): { retry?: { times: number; minutesBetweenRetries: number } } {
-  const out: { retry?: { times: number; minutesBetweenRetries: number } } = {};
+interface WithDecorators {
+  retry?: { times: number; minutesBetweenRetries: number };
+  kubernetes?: KubernetesSpec;
+}
+
+export function parseWith(items: string[] = []): WithDecorators {
+  const out: WithDecorators = {};
   for (const item of items) {
     const [name, args = ''] = item.split(/:(.*)/s);
     const kv = Object.fromEntries(args.split(',').filter(Boolean).map((p) => p.split('=') as [string, string]));
     if (name === 'retry') out.retry = { times: Number(kv.times ?? 3), minutesBetweenRetries: Number(kv.minutes_between_retries ?? kv.minutesBetweenRetries ?? 2) };
-    else if (name === 'kubernetes') throw new FlowUsageError('--with kubernetes needs a Kubernetes cluster: not available in this build yet');
+    else if (name === 'kubernetes') out.kubernetes = parseKubernetesWith(args);
     else throw new FlowUsageError(`unknown decorator in --with: ${JSON.stringify(name)} (known: retry, kubernetes)`);
   }
   return out;
+}
+
+/** Steps that run as pods need a datastore the pods can reach. */
+function checkRemote(remoteSteps: string[], store: FlowDatastore): void {
+  if (remoteSteps.length && store.backend.kind !== 's3') {
+    throw new FlowUsageError(
+      `step${remoteSteps.length > 1 ? 's' : ''} ${remoteSteps.join(', ')} run${remoteSteps.length > 1 ? '' : 's'} on Kubernetes, whose pods cannot see the local datastore ${store.backend.location}: ` +
+        'use S3 (FLOWBOOK_DATASTORE=s3 FLOWBOOK_S3_ROOT=s3://bucket/prefix, or --datastore s3 --datastore-root s3://…)',
+    );
+  }
 }
 
 export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
@@ -80,6 +100,15 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const user = currentUser();
     const params = opts.origin ? opts.origin.run.params : resolveParams(flow.params, opts.params ?? {});
     const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
+    // which steps run as pods: decided (and checked) before anything runs, never silently local
+    const remote = new Map<string, ResolvedKubernetes>();
+    for (const step of graph.order) {
+      const k = kubernetesFor(flow.steps.get(step), withDecos.kubernetes);
+      if (k) remote.set(step, k);
+    }
+    checkRemote([...remote.keys()], store);
+    // no cluster configured: refuse before the run record exists
+    if (remote.size) loadKubeConfig(await k8sApi());
     const tags = [...new Set(opts.tags ?? [])];
     const systemTags = SYSTEM_TAGS(user);
     const run = await store.createRun({
@@ -107,9 +136,20 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
     const ctx: RunContext = { graph, flow, store, run };
     const cloner = opts.origin?.cloner(ctx);
+    let kube: KubernetesExecutor | undefined;
+    let code: CodePackageRef | undefined;
+    if (remote.size) {
+      const pkg = await uploadCodePackage(store, opts.file);
+      code = { sha: pkg.sha, flowPath: pkg.flowPath };
+      const { KubernetesExecutor } = await import('../compute/kubernetes/executor.js');
+      kube = await KubernetesExecutor.connect(run.runId, store, (s, c) => ui.output(s, c));
+      ui.info(`Kubernetes ${kube.server}: ${[...remote.keys()].join(', ')} run as pods; code package ${pkg.sha.slice(0, 12)} (${pkg.files} files, ${pkg.uploadedBytes} bytes uploaded)`);
+    }
 
     const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
     const slots = (step: string) => {
+      // a pod holds no local cores or memory (--max-workers still caps how many run at once)
+      if (remote.has(step)) return { cpu: 0, memory: 0, gpu: 0 };
       const m = flow.steps.get(step);
       const r = { ...m?.resources, ...m?.kubernetes };
       return { cpu: Math.min(r.cpu ?? 1, cores), memory: Math.min(r.memory ?? 0, memoryMiB), gpu: r.gpu ?? 0 };
@@ -144,18 +184,23 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           transition: node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end',
           graphOut: node.out,
           maxNumSplits: opts.maxNumSplits ?? 100,
-          resources: { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },
+          resources: remote.has(task.step)
+            ? { cpu: remote.get(task.step)!.cpu, memory: remote.get(task.step)!.memory, gpu: remote.get(task.step)!.gpu }
+            : { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },
           tags: [...systemTags, ...tags],
           user,
           params,
           catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
           catchPrint: m?.catch?.printException,
           echo: !opts.quiet,
+          ...(remote.has(task.step) ? { codePackage: code } : {}),
         };
       },
       execute: async (task, spec) => {
         const startedAt = new Date().toISOString();
-        const r = await pool.run(spec, flow.steps.get(task.step)?.timeout?.seconds);
+        const timeout = flow.steps.get(task.step)?.timeout?.seconds;
+        const k = remote.get(task.step);
+        const r = k && kube ? await kube.run(spec, k, timeout) : await pool.run(spec, timeout);
         return r.lost ? recordLostTask({ ...spec, worker: '' }, r, startedAt) : r;
       },
       clone: cloner ? (task) => cloner.clone(task) : undefined,
@@ -169,7 +214,10 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}`);
           ui.info(`  see its log: flowbook logs ${ps}`);
           if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
-          queueMicrotask(() => pool.killAll());
+          queueMicrotask(() => {
+            pool.killAll();
+            void kube?.killAll();
+          });
         }
         ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned, failed: sched.counts.failed, running: sched.runningCount });
       },
@@ -178,6 +226,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       interrupted = true;
       sched.abort();
       pool.killAll();
+      // the run's Jobs are deleted before the runner exits (the scheduler waits for them)
+      void kube?.killAll();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -186,6 +236,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      kube?.close();
       ui.end();
     }
 

@@ -3,6 +3,7 @@
 // TaskSpec through the same runTask().
 import type { ErrorInfo, ForeachFrame, ResourceUse } from '../datastore/metadata.js';
 import type { NodeType } from '../flow/graph-types.js';
+import type { CodePackageRef } from './code-package.js';
 
 export interface TaskSpec {
   root: string;
@@ -39,6 +40,8 @@ export interface TaskSpec {
   worker: string;
   /** echo the task's output with a [run/step/task] prefix to the process's stdout/stderr */
   echo: boolean;
+  /** set for a task that runs elsewhere (a pod): the flow's code, fetched from the datastore */
+  codePackage?: CodePackageRef;
 }
 
 export interface TaskResult {

@@ -51,7 +51,8 @@ export function startUsage(): UsageMeter {
         cpuUserSeconds: cpu.user / 1e6 + (ch.user - ch0.user),
         cpuSystemSeconds: cpu.system / 1e6 + (ch.sys - ch0.sys),
         peakRssBytes: peakRss(),
-        host: os.hostname(),
+        // in a pod: the node it ran on (downward API), as the timeline groups tasks by host
+        host: process.env.FLOWBOOK_NODE_NAME || os.hostname(),
         pid: process.pid,
         worker,
         requested,

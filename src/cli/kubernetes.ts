@@ -1,0 +1,57 @@
+// `flowbook kubernetes job FILE STEP`: the Job one task of STEP would get, printed before anything
+// is submitted, so a user can read its requests, image, env and volumes first.
+import { loadFlowGraph } from '../flow/graph.js';
+import { loadFlow } from '../flow/load.js';
+import { FlowUsageError } from '../errors.js';
+import { parseWith } from '../runtime/run.js';
+import { kubernetesFor } from '../compute/kubernetes/options.js';
+import { buildJob } from '../compute/kubernetes/job.js';
+import { currentUser, resolveRoot } from '../datastore/store.js';
+
+export async function jobCommand(file: string, step: string, flags: { with?: string[]; datastoreRoot?: string }): Promise<number> {
+  const graph = await loadFlowGraph(file);
+  const node = graph.nodes[step];
+  if (!node) throw new FlowUsageError(`${graph.flowName} has no step '${step}' (steps: ${graph.order.join(', ')})`);
+  const flow = await loadFlow(file, graph.flowName);
+  const meta = flow.steps.get(step);
+  const withK8s = parseWith(flags.with).kubernetes;
+  // a step without @kubernetes is shown as `--with kubernetes` would run it
+  const k8s = kubernetesFor(meta, { ...(process.env.FLOWBOOK_KUBERNETES_IMAGE ? {} : { image: 'flowbook:latest' }), ...withK8s })!;
+  let root = 's3://BUCKET/PREFIX';
+  try {
+    const r = resolveRoot(flags.datastoreRoot);
+    if (r.startsWith('s3://')) root = r;
+  } catch {
+    /* no S3 root configured: keep the placeholder */
+  }
+  const job = buildJob({
+    spec: {
+      root,
+      flowFile: file,
+      flowName: graph.flowName,
+      runId: 'RUN-ID',
+      step,
+      taskId: 'TASK-ID',
+      attempt: 0,
+      lastAttempt: true,
+      inputs: [`${graph.flowName}/RUN-ID/PARENT-STEP/PARENT-TASK-ID`],
+      isJoin: node.isJoin,
+      foreachStack: [],
+      key: step,
+      nodeType: node.type,
+      transition: node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end',
+      graphOut: node.out,
+      maxNumSplits: 100,
+      resources: { cpu: k8s.cpu, memory: k8s.memory, gpu: k8s.gpu },
+      tags: [`user:${currentUser()}`],
+      user: currentUser(),
+      params: {},
+      echo: true,
+      codePackage: { sha: 'CODE-PACKAGE-SHA256', flowPath: file },
+    },
+    k8s,
+    timeoutSeconds: meta?.timeout?.seconds,
+  });
+  console.log(JSON.stringify(job, null, 2));
+  return 0;
+}

@@ -1,0 +1,40 @@
+// The Kubernetes client (@kubernetes/client-node 1.4): loaded only when a run uses Kubernetes,
+// configured by the default loader (KUBECONFIG, ~/.kube/config, or in-cluster service account).
+import { KubernetesError } from '../../errors.js';
+
+export const k8sApi = () => import('@kubernetes/client-node');
+
+export function loadKubeConfig(api: typeof import('@kubernetes/client-node')): import('@kubernetes/client-node').KubeConfig {
+  const kc = new api.KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (err: any) {
+    throw new KubernetesError(`cannot read the kubeconfig (${process.env.KUBECONFIG ?? '~/.kube/config'}): ${err?.message ?? err}`, { cause: err });
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) {
+    throw new KubernetesError('no Kubernetes cluster configured: set KUBECONFIG or create ~/.kube/config (kind, minikube, or your cloud\'s CLI write one)');
+  }
+  return kc;
+}
+
+/** One line for an API failure: what Kubernetes said, or why it could not be reached. */
+export function explainApiError(err: any, what: string, server: string): KubernetesError {
+  let detail: string;
+  if (typeof err?.code === 'number' && err.code >= 100) {
+    let body = err.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text */
+      }
+    }
+    const msg = body?.message ?? (typeof body === 'string' ? body : err.message);
+    detail = err.code === 401 || err.code === 403 ? `not allowed (HTTP ${err.code}): ${msg}` : `HTTP ${err.code}: ${msg}`;
+  } else {
+    const cause = err?.cause?.code ?? err?.code;
+    detail = cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' ? `cannot reach the Kubernetes API at ${server}` : String(err?.message ?? err);
+  }
+  return new KubernetesError(`${what}: ${detail}`, { cause: err });
+}
