@@ -1,11 +1,21 @@
 // The Kubernetes client (@kubernetes/client-node 1.4): loaded only when a run uses Kubernetes,
 // configured by the default loader (KUBECONFIG, ~/.kube/config, or in-cluster service account).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KubernetesError } from '../../errors.js';
 
 export const k8sApi = () => import('@kubernetes/client-node');
 
 export function loadKubeConfig(api: typeof import('@kubernetes/client-node')): import('@kubernetes/client-node').KubeConfig {
   const kc = new api.KubeConfig();
+  // loadFromDefault() falls back to http://localhost:8080 when it finds nothing: say so instead
+  const files = (process.env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+  const home = path.join(os.homedir(), '.kube', 'config');
+  const inCluster = !!process.env.KUBERNETES_SERVICE_HOST && fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+  if (!files.length && !fs.existsSync(home) && !inCluster) {
+    throw new KubernetesError('no Kubernetes cluster configured: set KUBECONFIG or create ~/.kube/config (kind, minikube, or your cloud\'s CLI write one)');
+  }
   try {
     kc.loadFromDefault();
   } catch (err: any) {
