@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { median, tempRoot, table, fmt, REPO } from './lib.mjs';
 import { FlowDatastore } from '../dist/datastore/store.js';
-import { RunIndex } from '../dist/datastore/index-files.js';
+import { runIndexFor } from '../dist/datastore/index-files.js';
 import { Flow, namespace, setDatastoreRoot } from '../dist/client/index.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -12,7 +12,7 @@ const rows = [];
 
 async function makeRuns(root, n) {
   const store = new FlowDatastore(root, 'ManyRunsFlow');
-  const index = new RunIndex(store.backend, 'ManyRunsFlow');
+  const index = runIndexFor(store.backend, 'ManyRunsFlow');
   const base = { status: 'succeeded', createdAt: new Date().toISOString(), user: 'bench', tags: [], systemTags: ['user:bench'], params: {}, flowFile: 'x.ts', sourceSha: '0', host: 'h', pid: 1 };
   for (let i = 0; i < n; i++) {
     const run = await store.createRun(base);

@@ -2,6 +2,7 @@
 // a Whisper model — or the offline pocketsphinx engine — in parallel, then analyse the text.
 //
 //   npx flowbook run flows/youtube_transcription.ts --urls samples --model auto
+import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { FlowSpec, step, param, resources, catchErrors, card, current, Markdown, Table, WordCloud, EmbeddingPlot, type Inputs } from 'flowbook';
@@ -80,7 +81,9 @@ export class YouTubeVideoTranscription extends FlowSpec {
   async transcribe() {
     this.video = this.input;
     this.error = undefined;
-    const downloads = path.join(current.datastoreRoot, 'downloads');
+    // downloads are cached beside a local datastore; with S3 (a pod) they go to local scratch
+    const root = current.datastoreRoot;
+    const downloads = root.startsWith('s3://') ? path.join(os.tmpdir(), 'flowbook-downloads') : path.join(root, 'downloads');
     const file = await fetchAudio(this.video, downloads);
     const audio = await decodeAudio(file);
     this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu });
