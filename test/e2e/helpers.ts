@@ -27,6 +27,25 @@ export function flowbook(args: string[], opts: { root?: string; env?: Record<str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Run `flowbook ...args` to completion without blocking this process: needed when this process
+ * also serves what the command talks to (the Kubernetes API double).
+ */
+export function flowbookAsyncResult(args: string[], opts: { root?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const child = flowbookAsync(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
 /** Start `flowbook ...args` in the background (to kill it). */
 export function flowbookAsync(args: string[], opts: { root?: string; env?: Record<string, string> } = {}) {
   const env = { ...process.env, ...(opts.root ? { FLOWBOOK_HOME: opts.root } : {}), ...opts.env };

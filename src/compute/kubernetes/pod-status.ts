@@ -45,7 +45,11 @@ export function podVerdict(pod: V1Pod, k8s: Pick<ResolvedKubernetes, 'cpu' | 'me
   const unsched = st.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
   if (unsched) {
     const want = `cpu=${k8s.cpu} memory=${k8s.memory}Mi${k8s.gpu ? ` gpu=${k8s.gpu}` : ''}`;
-    return { state: 'lost', type: 'Unschedulable', message: `no node can fit ${want}: ${unsched.message ?? 'the scheduler gave no reason'}` };
+    const why = unsched.message ?? 'the scheduler gave no reason';
+    // "Insufficient cpu/memory": the request is the problem; otherwise (a missing volume claim, a
+    // node selector nothing matches) say what the scheduler said
+    const message = /Insufficient/.test(why) ? `no node can fit ${want}: ${why}` : `the pod cannot be scheduled: ${why}`;
+    return { state: 'lost', type: 'Unschedulable', message };
   }
   if (st.phase === 'Running' || cs?.state?.running) return { state: 'running' };
   return { state: 'waiting', note: waiting?.reason ?? st.phase ?? 'Pending' };
