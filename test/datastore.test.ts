@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FlowDatastore } from '../src/datastore/store.js';
-import { RunIndex } from '../src/datastore/index-files.js';
+import { runIndexFor, invertRunId } from '../src/datastore/index-files.js';
 import { checkName } from '../src/datastore/names.js';
 import { IntegrityError, NameError } from '../src/errors.js';
 
@@ -95,7 +95,7 @@ describe('runs and indexes', () => {
 
   it('latest successful never goes back to an older run that finished late', async () => {
     const ds = new FlowDatastore(tmp(), 'F');
-    const index = new RunIndex(ds.backend, 'F');
+    const index = runIndexFor(ds.backend, 'F');
     const older = await ds.createRun(runBase);
     const newer = await ds.createRun(runBase);
     await index.runStarted(older.runId, ['user:u']);
@@ -106,5 +106,14 @@ describe('runs and indexes', () => {
     expect(await index.latestSuccessful('user:u')).toBe(newer.runId);
     expect(await index.latestSuccessful('user:someone-else')).toBeUndefined();
     expect(await index.runs('user:u')).toEqual([newer.runId, older.runId]);
+  });
+});
+
+describe('the S3 run index markers', () => {
+  it('inverted ids sort newest first and invert back', () => {
+    const ids = ['9', '10', '1795672543881', '1795672543882', '99999999999999'];
+    const markers = ids.map(invertRunId);
+    expect([...markers].sort().map(invertRunId).map((m) => m.replace(/^0+(?=\d)/, ''))).toEqual([...ids].reverse());
+    expect(() => invertRunId('argo-abc')).toThrow('run id "argo-abc" cannot be indexed on S3');
   });
 });

@@ -166,6 +166,7 @@ describe('Kubernetes', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const r = await flowbook(['resume', fixture('k8s_flow.ts'), '--origin-run-id', origin], { env });
+    // the killed runner could not delete its Jobs: they finish on their own (their pods wrote to the origin run)
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`cloned 1 task\\(s\\):\\n    K8sFlow/\\d+/start/1 \\(from K8sFlow/${origin}/start/1\\)`));
     const resumed = runIdOf(r.stderr);
@@ -178,6 +179,53 @@ describe('Kubernetes', () => {
     `);
     expect(got).toEqual({ id: resumed, ys: [1, 4, 9] });
   }, 120_000);
+
+  it('a pod past its @timeout is stopped by the Job deadline and said so', async () => {
+    const t0 = Date.now();
+    const r = await flowbook(['run', fixture('k8s_flow.ts'), '--mode', 'hang'], { env });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(/failed at K8sFlow\/\d+\/work\/\d: the pod ran past its deadline \(@timeout\) and was stopped$/);
+    expect(Date.now() - t0).toBeLessThan(40_000);
+    expect(cluster.runningProcesses()).toEqual([]);
+  }, 60_000);
+
+  it('an evicted pod fails its task with the node\'s reason', async () => {
+    const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    let pod: any;
+    for (let i = 0; i < 200 && !(pod = cluster.pods().find((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work')); i++) await wait(100);
+    await cluster.evict(pod.metadata.name, 'The node was low on resource: memory.');
+    await new Promise((r) => child.once('close', r));
+    expect(child.exitCode).toBe(1);
+    expect(err).toMatch(/the pod was evicted from its node: The node was low on resource: memory\./);
+  }, 60_000);
+
+  it('pods share one model cache on a volume claim; a missing claim is a clear scheduling error', async () => {
+    fs.copyFileSync(path.join(SHARED_DATA, 'models/for-tests-ggml-tiny.en.bin'), path.join(models, 'for-tests-ggml-tiny.en.bin'));
+    const flow = path.join(REPO, 'flows/youtube_transcription.ts');
+    const pvc = `kubernetes:persistentVolumeClaims=models:${models}`;
+    const r = await flowbook(['run', flow, '--urls', clips, '--model', 'for-tests-tiny.en', '--with', pvc, '--max-workers', '4'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const runId = runIdOf(r.stderr);
+    const tjobs = jobsOf(runId).filter((j) => j.metadata.annotations['flowbook/step-name'] === 'transcribe');
+    expect(tjobs).toHaveLength(2);
+    for (const j of tjobs) {
+      const spec = j.spec.template.spec;
+      expect(spec.volumes).toEqual([{ name: 'pvc-models', persistentVolumeClaim: { claimName: 'models' } }]);
+      expect(spec.containers[0].volumeMounts).toEqual([{ name: 'pvc-models', mountPath: models }]);
+      expect(spec.containers[0].env).toContainEqual({ name: 'FLOWBOOK_MODELS', value: models });
+    }
+    const rows = client(`
+      import { Flow, namespace } from 'flowbook';
+      namespace(null);
+      console.log(JSON.stringify(await (await Flow('YouTubeVideoTranscription').latestSuccessfulRun).data.rows));
+    `);
+    expect(rows.map((x: any) => [x.title, x.engine, x.model])).toEqual([['fox', 'whisper', 'for-tests-tiny.en'], ['jfk', 'whisper', 'for-tests-tiny.en']]);
+    const missing = await flowbook(['run', fixture('k8s_flow.ts'), '--with', 'kubernetes:persistentVolumeClaims=nope:/models'], { env });
+    expect(missing.code).toBe(1);
+    expect(errorLine(missing)).toMatch(/failed at K8sFlow\/\d+\/start\/1: the pod cannot be scheduled: .*persistentvolumeclaim "nope" not found/);
+  }, 240_000);
 
   it('`kubernetes job` prints a Job that validates against the Kubernetes schema, with the step\'s requests', async () => {
     const r = await flowbook(['kubernetes', 'job', 'flows/youtube_transcription.ts', 'transcribe'], { env });

@@ -29,7 +29,16 @@ export function parseKubernetesWith(args: string): KubernetesSpec {
       out[key] = n;
     } else if (STRING.has(key)) out[key] = value;
     else if (key === 'secrets') out.secrets = value.split(';').filter(Boolean);
-    else throw new FlowUsageError(`--with kubernetes: unknown option ${JSON.stringify(key)} (known: ${[...NUMERIC, ...STRING, 'secrets'].join(', ')})`);
+    else if (key === 'persistentVolumeClaims') {
+      // claim:/mount/path;other:/path
+      out.persistentVolumeClaims = Object.fromEntries(
+        value.split(';').filter(Boolean).map((pair) => {
+          const [claim, mount] = pair.split(':');
+          if (!claim || !mount?.startsWith('/')) throw new FlowUsageError(`--with kubernetes: persistentVolumeClaims takes claim:/mount/path, got ${JSON.stringify(pair)}`);
+          return [claim, mount];
+        }),
+      );
+    } else throw new FlowUsageError(`--with kubernetes: unknown option ${JSON.stringify(key)} (known: ${[...NUMERIC, ...STRING, 'secrets', 'persistentVolumeClaims'].join(', ')})`);
   }
   return out as KubernetesSpec;
 }
