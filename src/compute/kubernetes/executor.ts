@@ -87,8 +87,16 @@ export class KubernetesExecutor {
     if (this.watches.has(namespace) || this.closed) return;
     this.watches.set(namespace, 'starting');
     const selector = `${LABEL.app}=flowbook,${LABEL.run}=${this.runId}`;
-    const restart = () => {
+    const restart = (err?: any) => {
       this.watches.delete(namespace);
+      if (err?.statusCode >= 400) {
+        // refused (401/403/404): watching again would fail the same way; fail the waiting tasks now
+        const why = explainApiError({ code: err.statusCode, message: err.message }, 'cannot watch pods', this.server).message;
+        for (const a of [...this.active.values()].filter((x) => x.namespace === namespace)) {
+          this.finish(a, lost(`${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`, 'KubernetesError', why));
+        }
+        return;
+      }
       // the server closes watches from time to time: catch up with a listing, then watch again
       if (!this.closed && this.active.size) setTimeout(() => void this.resync(namespace).then(() => this.ensureWatch(namespace)), 500);
     };
@@ -97,7 +105,7 @@ export class KubernetesExecutor {
         `/api/v1/namespaces/${namespace}/pods`,
         { labelSelector: selector, allowWatchBookmarks: false },
         (type: string, pod: V1Pod) => this.onPod(type, pod),
-        () => restart(),
+        (err: unknown) => restart(err),
       );
       this.watches.set(namespace, ctl);
     } catch (err) {
