@@ -9,7 +9,7 @@ FROM node:20-bookworm-slim
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ffmpeg pocketsphinx pocketsphinx-en-us fonts-dejavu-core ca-certificates \
+      ffmpeg pocketsphinx pocketsphinx-en-us yt-dlp fonts-dejavu-core ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -4,12 +4,10 @@
 // a fresh Node process that fetches the code package, so this measures submit → Running → done
 // as the runner sees it; API calls are counted at the double.
 import { spawn } from 'node:child_process';
-import { register } from 'node:module';
 import path from 'node:path';
 import { median, table, fmt, REPO, BIN } from './lib.mjs';
-import { startS3 } from './s3lib.mjs';
+import { startS3 } from './s3lib.mjs'; // also registers the TypeScript hooks
 
-register(new URL('../dist/flow/loader-hooks.js', import.meta.url).href, import.meta.url);
 const { startFakeCluster } = await import('../test/k8s/cluster.ts');
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);

@@ -29,6 +29,17 @@ const jobsOf = (runId: string) => cluster.jobs().filter((j) => j.metadata.labels
 const runIdOf = (stderr: string) => /(?:Running|Resuming) \w+\/(\d+)/.exec(stderr)![1];
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Start K8sFlow in slow mode in the background; resolves once one of its `work` pods runs. */
+async function slowRunWithPodRunning() {
+  const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env });
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  let pod: any;
+  for (let i = 0; i < 200 && !(pod = cluster.pods().find((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work' && !cluster.jobs().every((j) => j.metadata.name !== p.metadata.labels['job-name']))); i++) await wait(100);
+  if (!pod) throw new Error(`no work pod started:\n${err}`);
+  return { child, pod, err: () => err };
+}
+
 beforeAll(async () => {
   s3 = await startS3();
   cluster = await startFakeCluster({
@@ -143,11 +154,8 @@ describe('Kubernetes', () => {
   }, 120_000);
 
   it('SIGTERM of the runner deletes the run\'s Jobs and their pods', async () => {
-    const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    for (let i = 0; i < 200 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
-    const runId = runIdOf(err);
+    const { child, err } = await slowRunWithPodRunning();
+    const runId = runIdOf(err());
     expect(jobsOf(runId).length).toBeGreaterThan(0);
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', r));
@@ -158,11 +166,8 @@ describe('Kubernetes', () => {
   }, 60_000);
 
   it('kill -9 of the runner, then resume: DONE tasks are cloned from S3, the rest run as pods', async () => {
-    const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    for (let i = 0; i < 200 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
-    const origin = runIdOf(err);
+    const { child, err } = await slowRunWithPodRunning();
+    const origin = runIdOf(err());
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const r = await flowbook(['resume', fixture('k8s_flow.ts'), '--origin-run-id', origin], { env });
@@ -190,15 +195,11 @@ describe('Kubernetes', () => {
   }, 60_000);
 
   it('an evicted pod fails its task with the node\'s reason', async () => {
-    const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    let pod: any;
-    for (let i = 0; i < 200 && !(pod = cluster.pods().find((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work')); i++) await wait(100);
+    const { child, err, pod } = await slowRunWithPodRunning();
     await cluster.evict(pod.metadata.name, 'The node was low on resource: memory.');
     await new Promise((r) => child.once('close', r));
     expect(child.exitCode).toBe(1);
-    expect(err).toMatch(/the pod was evicted from its node: The node was low on resource: memory\./);
+    expect(err()).toMatch(/the pod was evicted from its node: The node was low on resource: memory\./);
   }, 60_000);
 
   it('pods share one model cache on a volume claim; a missing claim is a clear scheduling error', async () => {

@@ -19,6 +19,8 @@ interface Active {
   spec: Omit<TaskSpec, 'worker'>;
   k8s: ResolvedKubernetes;
   pod?: string;
+  /** the last thing Kubernetes said while the pod waited (ContainerCreating, Pending …) */
+  waiting: string;
   logging?: Promise<void>;
   log: string;
   pendingTimer?: NodeJS.Timeout;
@@ -67,10 +69,10 @@ export class KubernetesExecutor {
     const pathspec = `${spec.flowName}/${spec.runId}/${spec.step}/${spec.taskId}`;
     await this.ensureWatch(k8s.namespace);
     const done = new Promise<TaskResult>((resolve) => {
-      const a: Active = { name, namespace: k8s.namespace, spec, k8s, log: '', settled: false, settle: resolve };
+      const a: Active = { name, namespace: k8s.namespace, spec, k8s, log: '', waiting: 'not created yet', settled: false, settle: resolve };
       this.active.set(name, a);
       a.pendingTimer = setTimeout(() => {
-        this.finish(a, lost(pathspec, 'PodPending', `the pod did not start within ${this.pendingTimeoutMs / 1000} s (FLOWBOOK_KUBERNETES_PENDING_TIMEOUT); last state: ${a.log ? 'started' : 'Pending'}`));
+        this.finish(a, lost(pathspec, 'PodPending', `the pod did not start within ${this.pendingTimeoutMs / 1000} s (FLOWBOOK_KUBERNETES_PENDING_TIMEOUT); last state: ${a.waiting}`));
       }, this.pendingTimeoutMs);
     });
     try {
@@ -127,7 +129,10 @@ export class KubernetesExecutor {
     if (type === 'DELETED') return this.finish(a, lost(pathspec, 'PodDeleted', `the pod ${pod.metadata?.name} was deleted before it finished`));
     a.pod = pod.metadata?.name;
     const v = podVerdict(pod, a.k8s);
-    if (v.state === 'waiting') return;
+    if (v.state === 'waiting') {
+      a.waiting = v.note ?? 'Pending';
+      return;
+    }
     if (v.state === 'running' || v.state === 'succeeded' || v.state === 'task-failed' || (v.state === 'lost' && pod.status?.containerStatuses?.[0]?.state?.terminated)) {
       if (a.pendingTimer) clearTimeout(a.pendingTimer);
       a.logging ??= this.followLog(a);
