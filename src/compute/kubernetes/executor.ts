@@ -26,6 +26,8 @@ interface Active {
   pendingTimer?: NodeJS.Timeout;
   settle: (r: TaskResult) => void;
   settled: boolean;
+  /** the pod has finished and its result is being read: later events (deletion by TTL…) change nothing */
+  completing?: boolean;
 }
 
 export class KubernetesExecutor {
@@ -72,14 +74,14 @@ export class KubernetesExecutor {
       const a: Active = { name, namespace: k8s.namespace, spec, k8s, log: '', waiting: 'not created yet', settled: false, settle: resolve };
       this.active.set(name, a);
       a.pendingTimer = setTimeout(() => {
-        this.finish(a, lost(pathspec, 'PodPending', `the pod did not start within ${this.pendingTimeoutMs / 1000} s (FLOWBOOK_KUBERNETES_PENDING_TIMEOUT); last state: ${a.waiting}`));
+        void this.finish(a, lost(pathspec, 'PodPending', `the pod did not start within ${this.pendingTimeoutMs / 1000} s (FLOWBOOK_KUBERNETES_PENDING_TIMEOUT); last state: ${a.waiting}`));
       }, this.pendingTimeoutMs);
     });
     try {
       await this.batch.createNamespacedJob({ namespace: k8s.namespace, body: job });
     } catch (err) {
       const a = this.active.get(name)!;
-      this.finish(a, lost(pathspec, 'KubernetesError', explainApiError(err, `cannot create Job ${name}`, this.server).message), false);
+      await this.finish(a, lost(pathspec, 'KubernetesError', explainApiError(err, `cannot create Job ${name}`, this.server).message), false);
     }
     return done;
   }
@@ -95,7 +97,7 @@ export class KubernetesExecutor {
         // refused (401/403/404): watching again would fail the same way; fail the waiting tasks now
         const why = explainApiError({ code: err.statusCode, message: err.message }, 'cannot watch pods', this.server).message;
         for (const a of [...this.active.values()].filter((x) => x.namespace === namespace)) {
-          this.finish(a, lost(`${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`, 'KubernetesError', why));
+          void this.finish(a, lost(`${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`, 'KubernetesError', why));
         }
         return;
       }
@@ -124,9 +126,9 @@ export class KubernetesExecutor {
   private onPod(type: string, pod: V1Pod): void {
     const jobName = pod.metadata?.labels?.['job-name'];
     const a = jobName ? this.active.get(jobName) : undefined;
-    if (!a || a.settled) return;
+    if (!a || a.settled || a.completing) return;
     const pathspec = `${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`;
-    if (type === 'DELETED') return this.finish(a, lost(pathspec, 'PodDeleted', `the pod ${pod.metadata?.name} was deleted before it finished`));
+    if (type === 'DELETED') return void this.finish(a, lost(pathspec, 'PodDeleted', `the pod ${pod.metadata?.name} was deleted before it finished`));
     a.pod = pod.metadata?.name;
     const v = podVerdict(pod, a.k8s);
     if (v.state === 'waiting') {
@@ -138,7 +140,8 @@ export class KubernetesExecutor {
       a.logging ??= this.followLog(a);
     }
     if (v.state === 'running') return;
-    if (v.state === 'lost') return this.finish(a, lost(pathspec, v.type, v.message));
+    if (v.state === 'lost') return void this.finish(a, lost(pathspec, v.type, v.message));
+    a.completing = true;
     void this.complete(a, pathspec, v.state === 'succeeded');
   }
 
@@ -177,14 +180,14 @@ export class KubernetesExecutor {
     this.finish(a, lost(pathspec, 'PodFailed', `the pod ${a.pod} failed before the task could record why${last ? `: ${last}` : ''}`));
   }
 
-  private finish(a: Active, r: TaskResult, deleteJob = !r.ok): void {
-    if (a.settled) return;
+  private finish(a: Active, r: TaskResult, deleteJob = !r.ok): Promise<void> {
+    if (a.settled) return Promise.resolve();
     a.settled = true;
     if (a.pendingTimer) clearTimeout(a.pendingTimer);
     this.active.delete(a.name);
     // a pod that cannot run would wait forever (ImagePullBackOff, Unschedulable): remove its Job
     const cleanup = deleteJob ? this.deleteJob(a.name, a.namespace) : Promise.resolve();
-    void cleanup.then(async () => {
+    return cleanup.then(async () => {
       // the pod could not upload its logs: keep what the runner saw of them
       if (r.lost && a.log) await this.saveLog(a).catch(() => {});
       a.settle(r);
@@ -210,8 +213,8 @@ export class KubernetesExecutor {
   /** Delete every Job still running for this run (Ctrl-C, SIGTERM, a failed task). */
   async killAll(): Promise<void> {
     const all = [...this.active.values()];
+    // each task settles only once its Job is deleted, so the runner exits after the deletions
     await Promise.all(all.map((a) => this.finish(a, lost(`${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`, 'Interrupted', 'the run was stopped: its Job was deleted'), true)));
-    await Promise.all(all.map((a) => this.deleteJob(a.name, a.namespace)));
   }
 
   close(): void {
