@@ -1,8 +1,8 @@
 // Runner overhead per pod task (issue 05), on the Kubernetes API double from test/k8s (loaded
-// through flowbook's own TypeScript hooks) with s3rver: the 4-step LinearFlow, every step a pod
-// (`--with kubernetes`), against the same flow run locally on the same S3 datastore. Each pod is
-// a fresh Node process that fetches the code package, so this measures submit → Running → done
-// as the runner sees it; API calls are counted at the double.
+// through flowbook's own TypeScript hooks) with s3rver: bench/flows/pods.ts with 2 and with 8
+// trivial pod tasks run one at a time; the difference over 6 is what one pod task costs from
+// submit through Running to done, as the runner sees it. Each pod is a fresh Node process that
+// fetches the code package (as a fresh container would). API calls are counted at the double.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { median, table, fmt, REPO, BIN } from './lib.mjs';
@@ -31,30 +31,30 @@ function timeRun(args) {
   });
 }
 
-const flow = path.join(REPO, 'test/fixtures/flows/linear.ts');
-const TASKS = 4;
 const rows = [];
 try {
-  await timeRun(['run', flow, '--quiet']); // warm the TypeScript cache
-  const local = [];
-  const remote = [];
-  let calls = 0;
+  const flow = path.join(REPO, 'bench/flows/pods.ts');
+  await timeRun(['run', flow, '--quiet', '--n', '1']); // warm the runner's TypeScript cache
+  const t = { 2: [], 8: [] };
+  let calls = [];
   for (let i = 0; i < REPS; i++) {
-    local.push(await timeRun(['run', flow, '--quiet']));
-    const before = cluster.requests.length;
-    remote.push(await timeRun(['run', flow, '--quiet', '--with', 'kubernetes']));
-    calls = cluster.requests.slice(before);
+    for (const n of [2, 8]) {
+      const before = cluster.requests.length;
+      t[n].push(await timeRun(['run', flow, '--quiet', '--n', String(n), '--max-workers', '1']));
+      if (process.env.BENCH_VERBOSE) console.error(n, t[n].at(-1));
+      if (n === 8) calls = cluster.requests.slice(before);
+    }
   }
-  const perTask = (median(remote) - median(local)) / TASKS;
+  const perTask = (median(t[8]) - median(t[2])) / 6;
   const kinds = {};
   for (const r of calls) {
     const k = `${r.method} ${r.path.replace(/\/namespaces\/[^/]+/, '/namespaces/NS').replace(/\/pods\/[^/]+\/log$/, '/pods/POD/log')}${/watch=(true|1)/.test(r.query) ? ' (watch)' : ''}`;
     kinds[k] = (kinds[k] ?? 0) + 1;
   }
-  rows.push(['LinearFlow (4 steps) locally, S3 datastore', fmt(median(local)), '']);
-  rows.push(['LinearFlow with every step a pod (--with kubernetes)', fmt(median(remote)), '']);
-  rows.push(['runner overhead per pod task (submit → Running → done)', fmt(perTask), 'a Node start + code fetch per pod']);
-  rows.push(['API calls per pod task', (calls.length / TASKS).toFixed(2), Object.entries(kinds).map(([k, n]) => `${k}: ${n}`).join('; ')]);
+  rows.push(['PodsFlow, 2 pod tasks one at a time (whole run)', fmt(median(t[2])), 'connect, code package, 2 pods, 3 local steps']);
+  rows.push(['PodsFlow, 8 pod tasks one at a time (whole run)', fmt(median(t[8])), '']);
+  rows.push(['each pod task: submit → Running → done', fmt(perTask), '(8 − 2 runs) / 6; includes the pod process itself']);
+  rows.push(['API calls per pod task (8-task run)', (calls.length / 8).toFixed(2), Object.entries(kinds).map(([k, n]) => `${k}: ${n}`).join('; ')]);
 } finally {
   await cluster.close();
   await s3.close();

@@ -165,7 +165,9 @@ export class KubernetesExecutor {
   /** The pod finished: read what the task recorded in the datastore. */
   private async complete(a: Active, pathspec: string, podOk: boolean): Promise<void> {
     // let the log stream drain, but never wait long for it
-    await Promise.race([a.logging, new Promise((r) => setTimeout(r, 2000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([a.logging, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     const { runId, step, taskId, attempt } = a.spec;
     if (podOk) {
       const done = await this.store.readDone(runId, step, taskId).catch(() => undefined);
