@@ -1,5 +1,7 @@
 // `flowbook card list|get|view`: cards are HTML files stored beside their task.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { Flow, Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
 import { NameError, NotFoundError } from '../errors.js';
@@ -37,7 +39,7 @@ async function oneCard(pathspec: string, id: string | undefined, root?: string) 
   if (!cards.length) throw new NotFoundError(`task ${task.pathspec} has no cards (add @card to its step)`);
   const card = id ? cards.find((c) => c.id === id) : cards[0];
   if (!card) throw new NotFoundError(`task ${task.pathspec} has no card '${id}' (it has: ${cards.map((c) => c.id).join(', ')})`);
-  return card;
+  return { ...card, task: task.pathspec };
 }
 
 export async function listCommand(pathspec: string, flags: { datastoreRoot?: string }): Promise<number> {
@@ -60,8 +62,18 @@ export async function getCommand(pathspec: string, file: string | undefined, fla
   return 0;
 }
 
+/** A file a browser can open: the card itself in a local datastore, a temp copy of one in S3. */
+async function localFile(card: { id: string; path: string; html(): Promise<string> }, task: string): Promise<string> {
+  if (!card.path.startsWith('s3://')) return card.path;
+  const file = path.join(os.tmpdir(), 'flowbook-cards', ...task.split('/'), `${card.id}.html`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, await card.html());
+  return file;
+}
+
 export async function viewCommand(pathspec: string, flags: { id?: string; datastoreRoot?: string }): Promise<number> {
-  const card = await oneCard(pathspec, flags.id, flags.datastoreRoot);
+  const found = await oneCard(pathspec, flags.id, flags.datastoreRoot);
+  const card = { ...found, path: await localFile(found, found.task) };
   // open a browser only where there is a display; otherwise say where the file is
   if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
     const opened = await execa('xdg-open', [card.path]).then(() => true, () => false);

@@ -99,6 +99,23 @@ describe('Kubernetes', () => {
         where: tasks.map((t) => t.resources) }));
     `);
     expect(got.id).toBe(runId);
+    // the postprocess card, from S3, as a file a browser can open
+    const view = await flowbook(['card', 'view', `YouTubeVideoTranscription/${runId}/postprocess`], { env: { ...env, DISPLAY: '' } });
+    expect(view.code, view.stderr).toBe(0);
+    const html = fs.readFileSync(view.stdout.trim(), 'utf8');
+    expect(html).toContain('<figure class="wordcloud">');
+    // the card server reads the S3 datastore too
+    const server = flowbookAsync(['card', 'server', '--port', '0'], { env });
+    try {
+      const url = await new Promise<string>((resolve) => server.stdout.on('data', (c) => /card server: (\S+)/.test(String(c)) && resolve(/card server: (\S+)/.exec(String(c))![1])));
+      const index = await (await fetch(url)).text();
+      expect(index).toContain('<h2>YouTubeVideoTranscription</h2>');
+      const card = await fetch(`${url.replace(/\/$/, '')}/card/YouTubeVideoTranscription/${runId}/end/${/\/end\/(\d+)\//.exec(index)![1]}/timeline`);
+      expect(card.status).toBe(200);
+      expect(await card.text()).toMatch(/pod fb-youtubevideotranscription-\d+-transcribe-\d+-0-[a-z0-9]{5} @ node-[ab]/);
+    } finally {
+      server.kill('SIGTERM');
+    }
     expect(got.rows.map((x: any) => x.title).sort()).toEqual(['fox', 'jfk']);
     for (const row of got.rows) expect(row).toMatchObject({ engine: 'sphinx' });
     expect(got.rows.find((x: any) => x.title === 'jfk').words).toBeGreaterThan(10);
