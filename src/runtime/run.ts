@@ -107,8 +107,12 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       if (k) remote.set(step, k);
     }
     checkRemote([...remote.keys()], store);
-    // no cluster configured: refuse before the run record exists
-    if (remote.size) loadKubeConfig(await k8sApi());
+    // no cluster configured, or the code cannot be stored: refuse before the run record exists
+    let code: (CodePackageRef & { uploadedBytes: number; files: number }) | undefined;
+    if (remote.size) {
+      loadKubeConfig(await k8sApi());
+      code = await uploadCodePackage(store, opts.file);
+    }
     const tags = [...new Set(opts.tags ?? [])];
     const systemTags = SYSTEM_TAGS(user);
     const run = await store.createRun({
@@ -137,13 +141,10 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const ctx: RunContext = { graph, flow, store, run };
     const cloner = opts.origin?.cloner(ctx);
     let kube: KubernetesExecutor | undefined;
-    let code: CodePackageRef | undefined;
-    if (remote.size) {
-      const pkg = await uploadCodePackage(store, opts.file);
-      code = { sha: pkg.sha, flowPath: pkg.flowPath };
+    if (code) {
       const { KubernetesExecutor } = await import('../compute/kubernetes/executor.js');
       kube = await KubernetesExecutor.connect(run.runId, store, (s, c) => ui.output(s, c));
-      ui.info(`Kubernetes ${kube.server}: ${[...remote.keys()].join(', ')} run as pods; code package ${pkg.sha.slice(0, 12)} (${pkg.files} files, ${pkg.uploadedBytes} bytes uploaded)`);
+      ui.info(`Kubernetes ${kube.server}: ${[...remote.keys()].join(', ')} run as pods; code package ${code.sha.slice(0, 12)} (${code.files} files, ${code.uploadedBytes} bytes uploaded)`);
     }
 
     const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
@@ -193,7 +194,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
           catchPrint: m?.catch?.printException,
           echo: !opts.quiet,
-          ...(remote.has(task.step) ? { codePackage: code } : {}),
+          ...(remote.has(task.step) && code ? { codePackage: { sha: code.sha, flowPath: code.flowPath } } : {}),
         };
       },
       execute: async (task, spec) => {
