@@ -15,6 +15,8 @@ let s3: TestS3;
 let cluster: FakeCluster;
 let env: Record<string, string>;
 const IMAGE = 'registry.example.com/flowbook:test';
+/** the same image, but its pull takes a minute */
+const SLOW_IMAGE = 'registry.example.com/flowbook:huge';
 const clips = tempDir('flowbook-k8s-clips-');
 const models = tempDir('flowbook-k8s-models-');
 
@@ -48,7 +50,8 @@ beforeAll(async () => {
       { name: 'node-b', cpu: 4, memoryMiB: 16384 },
     ],
     // the "image" is this checkout: pods run bin/flowbook from it
-    images: { [IMAGE]: REPO },
+    images: { [IMAGE]: REPO, [SLOW_IMAGE]: REPO },
+    imagePullSeconds: { [SLOW_IMAGE]: 60 },
     // pods get the S3 credentials only from this Secret (envFrom), never from the runner
     secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
     persistentVolumeClaims: { 'default/models': models },
@@ -159,6 +162,15 @@ describe('Kubernetes', () => {
     const r = await flowbook(['run', fixture('k8s_flow.ts'), '--with', 'kubernetes:image=registry.example.com/nope:1'], { env });
     expect(r.code).toBe(1);
     expect(errorLine(r)).toMatch(/failed at K8sFlow\/\d+\/start\/1: cannot pull image registry\.example\.com\/nope:1 \((ErrImagePull|ImagePullBackOff)\): /);
+  }, 60_000);
+
+  it('a pod that stays Pending fails its task after FLOWBOOK_KUBERNETES_PENDING_TIMEOUT, never hangs', async () => {
+    const t0 = Date.now();
+    const r = await flowbook(['run', fixture('k8s_flow.ts'), '--with', `kubernetes:image=${SLOW_IMAGE}`], { env: { ...env, FLOWBOOK_KUBERNETES_PENDING_TIMEOUT: '2' } });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(/failed at K8sFlow\/\d+\/start\/1: the pod did not start within 2 s \(FLOWBOOK_KUBERNETES_PENDING_TIMEOUT\); last state: ContainerCreating$/);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(jobsOf(runIdOf(r.stderr))).toEqual([]);
   }, 60_000);
 
   it('a failing step in a pod fails the run with its own error and its log in the datastore', async () => {

@@ -25,6 +25,8 @@ export interface FakeClusterOptions {
    * container's working directory (unless workingDir is set); `<dir>/bin` and `<dir>/node_modules/.bin`
    * go first on PATH. An image not in this map fails to pull (ErrImagePull, then ImagePullBackOff). */
   images: Record<string, string>;
+  /** seconds a pull of an image takes (a big image on a cold node): the pod waits in ContainerCreating */
+  imagePullSeconds?: Record<string, number>;
   /** Secrets by "namespace/name" → string data (as if created with kubectl create secret generic). */
   secrets?: Record<string, Record<string, string>>;
   /** PersistentVolumeClaims by "namespace/name" → a local directory (recorded, not mounted). */
@@ -87,7 +89,7 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
   const namespaces = new Set(['default', 'kube-system', 'kube-public', ...(opts.namespaces ?? []), ...[...Object.keys(secrets), ...Object.keys(pvcs)].map((k) => k.split('/')[0])]);
   const store = new Store();
   let port = 0;
-  const kubelet = new Kubelet({ store, nodes: opts.nodes, images: opts.images, secrets, baseEnv: opts.baseEnv ?? {}, apiPort: () => port, tmpRoot });
+  const kubelet = new Kubelet({ store, nodes: opts.nodes, images: opts.images, imagePullSeconds: opts.imagePullSeconds ?? {}, secrets, baseEnv: opts.baseEnv ?? {}, apiPort: () => port, tmpRoot });
   const jobs = new JobController(store, kubelet);
   const scheduler = new Scheduler(store, opts.nodes, pvcs);
   store.on((e) => {

@@ -19,6 +19,8 @@ export interface KubeletOptions {
   store: Store;
   nodes: FakeNode[];
   images: Record<string, string>;
+  /** seconds a pull of that image takes (the container waits in ContainerCreating meanwhile) */
+  imagePullSeconds: Record<string, number>;
   secrets: Record<string, Record<string, string>>;
   baseEnv: Record<string, string>;
   apiPort: () => number;
@@ -96,7 +98,7 @@ export class Kubelet {
     this.render(rt);
     const ads = pod.spec.activeDeadlineSeconds;
     if (ads) this.later(rt, ads * 1000, () => void this.kill(pod.metadata.namespace, pod.metadata.name, { graceSeconds: DEFAULT_GRACE_SECONDS, override: { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } }));
-    for (const c of rt.ctrs) this.later(rt, 100, () => this.startContainer(rt, c));
+    for (const c of rt.ctrs) this.later(rt, 100 + 1000 * (this.o.imagePullSeconds[c.spec.image] ?? 0), () => this.startContainer(rt, c));
   }
 
   private setWaiting(rt: PodRt, c: Ctr, reason: string, message?: string) {
