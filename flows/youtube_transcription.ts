@@ -122,6 +122,10 @@ export class YouTubeVideoTranscription extends FlowSpec {
     });
     const failed = this.rows.filter((r) => r.error);
     for (const r of failed) console.log(`failed: ${r.title}: ${r.error}`);
+    // @catchErrors keeps the other videos going; but a run where nothing was transcribed is no success
+    if (failed.length === this.rows.length) {
+      throw new Error(`no video was transcribed (${failed.length} failed): ${failed.map((r) => `${r.title}: ${r.error}`).join('; ')}`);
+    }
     this.documents = this.rows.filter((r) => !r.error).map((r) => r.text);
     this.frequencies = wordFrequencies(this.documents);
     const sentences = this.documents.map((d) => tokenize(d).filter((w) => !isStopword(w)));
@@ -147,6 +151,8 @@ export class YouTubeVideoTranscription extends FlowSpec {
   @step
   async end() {
     console.log(`${ok(this.rows)} with ${this.modelName}${this.skipped.length ? `, ${this.skipped.length} skipped` : ''}`);
+    const failed = this.rows.filter((r) => r.error);
+    if (failed.length) console.log(`${failed.length} failed (listed in results.error): ${failed.map((r) => `${r.title}: ${r.error}`).join('; ')}`);
     console.log(`From a notebook or Node:  const run = await Flow('YouTubeVideoTranscription').latestSuccessfulRun; const df = await run.data.results;`);
   }
 }

@@ -39,8 +39,10 @@ export async function dumpCommand(pathspec: string, flags: { json?: boolean; dat
   }
   if (n !== 2 && n !== 4) throw new NameError(`dump takes Flow/run, Flow/run/step/task or Flow/run/step/task/artifact, got ${JSON.stringify(pathspec)}`);
   // a run's data is its end task's artifacts
-  const task = n === 4 ? Task(pathspec) : await Run(pathspec).endTask;
-  if (!task) throw new NotFoundError(`run ${pathspec} has no finished end step; dump one of its tasks`);
+  const run = n === 2 ? Run(pathspec) : undefined;
+  if (run) console.error(`${run.pathspec}: ${run.status}${run.status === 'killed' ? ` (its runner is gone; continue it with: flowbook resume FLOW_FILE --origin-run-id ${run.id})` : ''}`);
+  const task = n === 4 ? Task(pathspec) : await run!.endTask;
+  if (!task) throw new NotFoundError(`run ${pathspec} has no finished end step (status: ${run?.status}); dump one of its tasks`);
   const arts = await task.artifacts;
   const values = await Promise.all(arts.map((a) => a.data()));
   if (flags.json) {

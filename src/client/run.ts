@@ -1,6 +1,7 @@
 // Flow and Run: lookups through the index files (never a scan of all runs), namespaces as in
 // Metaflow, and a run's data, steps and tags.
-import type { RunMeta } from '../datastore/metadata.js';
+import type { RunMeta, RunStatus } from '../datastore/metadata.js';
+import { effectiveStatus, readHeartbeatSync } from '../datastore/liveness.js';
 import { NotFoundError } from '../errors.js';
 import type { FlowSpec } from '../flow/flowspec.js';
 import { getNamespace, storeFor } from './context.js';
@@ -17,7 +18,8 @@ export type RunData<C> = [C] extends [never] ? Record<string, Promise<any>> : { 
 function readRunSync(flowName: string, runId: string): RunMeta {
   const { store } = storeFor(flowName);
   try {
-    return JSON.parse(store.backend.getSync(`${store.runKey(runId)}/run.json`).toString('utf8'));
+    const key = `${store.runKey(runId)}/run.json`;
+    return store.parseMetadata<RunMeta>(key, store.backend.getSync(key));
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId}`, { cause: err });
     throw err;
@@ -50,14 +52,17 @@ export class RunObject<C = never> {
     this.meta = checkInNamespace(p.flow, p.run!, meta);
   }
 
-  get status() {
-    return this.meta.status;
+  /** running, succeeded, failed — or killed: "running" in its record, but its runner is gone */
+  get status(): RunStatus {
+    if (this.meta.status !== 'running') return this.meta.status;
+    const { store } = storeFor(this.flowName);
+    return effectiveStatus(this.meta, readHeartbeatSync(store.backend, store.runKey(this.id)));
   }
   get successful(): boolean {
     return this.meta.status === 'succeeded';
   }
   get finished(): boolean {
-    return this.meta.status !== 'running';
+    return this.status !== 'running';
   }
   get createdAt(): Date {
     return new Date(this.meta.createdAt);
@@ -177,8 +182,8 @@ export class FlowObject<C = never> {
     return new RunObject<C>(`${this.name}/${id}`);
   }
 
-  /** Runs in the namespace carrying every tag given, newest first. */
-  async runs(opts: { tags?: string[] } = {}): Promise<RunObject<C>[]> {
+  /** Runs in the namespace carrying every tag given (and with that status, if given), newest first. */
+  async runs(opts: { tags?: string[]; status?: RunStatus } = {}): Promise<RunObject<C>[]> {
     const { index } = storeFor(this.name);
     let ids = await index.runs(getNamespace());
     for (const tag of opts.tags ?? []) {
@@ -189,7 +194,7 @@ export class FlowObject<C = never> {
     for (const id of ids) {
       const run = new RunObject<C>(`${this.name}/${id}`);
       // addTag/removeTag can change tags after the tag index was appended to
-      if ((opts.tags ?? []).every((t) => run.tags.includes(t))) runs.push(run);
+      if ((opts.tags ?? []).every((t) => run.tags.includes(t)) && (!opts.status || run.status === opts.status)) runs.push(run);
     }
     return runs;
   }

@@ -22,6 +22,7 @@ export class LocalWorker {
   private child: ChildProcess;
   private pending?: { id: number; resolve: (r: TaskResult) => void; spec: TaskSpec; timer?: NodeJS.Timeout };
   private exited = false;
+  private heapFull = false;
   /** killed (timeout, run failed): never given another task, even before its exit event arrives */
   private killed = false;
   busy = false;
@@ -35,7 +36,11 @@ export class LocalWorker {
       env: { ...process.env, FLOWBOOK_WORKER: this.name },
     });
     this.child.stdout!.setEncoding('utf8').on('data', (c: string) => sink('stdout', c));
-    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => sink('stderr', c));
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      // V8's last words before it aborts on a full heap
+      if (c.includes('JavaScript heap out of memory')) this.heapFull = true;
+      sink('stderr', c);
+    });
     this.child.on('message', (m: any) => {
       if (m?.type === 'result' && this.pending?.id === m.id) this.settle(m.result);
     });
@@ -43,6 +48,11 @@ export class LocalWorker {
       this.exited = true;
       if (this.pending) {
         const p = this.pending;
+        if (this.heapFull) {
+          const m = p.spec.resources.memory;
+          this.settle({ ok: false, lost: true, pathspec: pathOf(p.spec), error: { type: 'OutOfMemory', message: `out of memory: the JavaScript heap is full${m ? ` (${m} MiB requested)` : ''}; raise @resources(memory)` } });
+          return;
+        }
         const why = signal === 'SIGKILL' ? 'was killed (SIGKILL: out of memory?)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
         this.settle({ ok: false, lost: true, pathspec: pathOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
       }
@@ -69,6 +79,7 @@ export class LocalWorker {
     return new Promise((resolve) => {
       const id = nextId++;
       this.pending = { id, resolve, spec };
+      if (spec.resources.memory > 0) this.watchMemory(id, spec);
       if (timeoutSeconds) {
         this.pending.timer = setTimeout(() => {
           const p = this.pending;
@@ -90,6 +101,28 @@ export class LocalWorker {
     });
   }
 
+  /**
+   * The memory a step requested is its limit, as on Kubernetes: a task whose worker's resident
+   * memory passes it is killed and reported, instead of slowing the machine down unnoticed.
+   */
+  private watchMemory(id: number, spec: TaskSpec): void {
+    const limit = spec.resources.memory;
+    const timer: NodeJS.Timeout = setInterval(() => {
+      if (this.pending?.id !== id) return clearInterval(timer);
+      const used = rssMiB(this.child.pid);
+      if (used === undefined || used <= limit) return;
+      clearInterval(timer);
+      this.settle({
+        ok: false,
+        lost: true,
+        pathspec: pathOf(spec),
+        error: { type: 'OutOfMemory', message: `out of memory: used ≥ ${used} MiB of the ${limit} MiB requested; raise @resources(memory)` },
+      });
+      this.kill();
+    }, 100);
+    timer.unref();
+  }
+
   kill(): void {
     this.killed = true;
     if (!this.exited) this.child.kill('SIGKILL');
@@ -102,3 +135,14 @@ export class LocalWorker {
 }
 
 const pathOf = (s: TaskSpec) => `${s.flowName}/${s.runId}/${s.step}/${s.taskId}`;
+
+/** Resident memory of a process in MiB (Linux /proc), undefined when it cannot be read. */
+function rssMiB(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,11 +3,14 @@
 import { runTask, errorInfo } from '../runtime/task.js';
 import { loadFlow } from '../flow/load.js';
 import type { TaskSpec } from '../runtime/task-spec.js';
+import { dieWithParent } from './orphan-watchdog.js';
 
 type Msg = { type: 'preload'; flowFile: string; flowName: string } | { type: 'task'; id: number; spec: TaskSpec };
 
-// the runner is gone (finished, or killed with -9): nothing here may outlive it
+// the runner is gone (finished, or killed with -9): nothing here may outlive it — the event
+// when the loop is free, the watchdog thread when a step holds it
 process.on('disconnect', () => process.exit(0));
+dieWithParent();
 
 process.on('message', async (msg: Msg) => {
   if (msg.type === 'preload') {

@@ -19,7 +19,8 @@ export interface ArtifactRef {
   encoding: 'none' | 'gzip';
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+/** `killed`: its runner died without finishing it (never written by the runner: see liveness.ts); resumable */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'killed';
 
 export interface RunMeta {
   flowName: string;

@@ -21,6 +21,8 @@ import { kubernetesFor, parseKubernetesWith, type ResolvedKubernetes } from '../
 import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
 import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
 import { uploadCodePackage, type CodePackageRef } from './code-package.js';
+import { startHeartbeat } from './heartbeat.js';
+import { tagKey } from '../datastore/names.js';
 
 export interface RunOptions {
   file: string;
@@ -36,6 +38,8 @@ export interface RunOptions {
   quiet?: boolean;
   /** set by resume */
   origin?: { run: RunMeta; cloner: (ctx: RunContext) => Cloner };
+  /** called once the run record and its index entry exist */
+  onRunCreated?: (run: RunMeta) => void;
 }
 
 export interface RunContext {
@@ -114,6 +118,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       code = await uploadCodePackage(store, opts.file);
     }
     const tags = [...new Set(opts.tags ?? [])];
+    for (const t of tags) tagKey(t); // a bad tag is refused before the run exists
     const systemTags = SYSTEM_TAGS(user);
     const run = await store.createRun({
       status: 'running',
@@ -135,8 +140,10 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         })),
       },
     });
+    const stopHeartbeat = await startHeartbeat(store, run.runId);
     const index = runIndexFor(store.backend, graph.flowName);
     await index.runStarted(run.runId, [...systemTags, ...tags]);
+    opts.onRunCreated?.(run);
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
     const ctx: RunContext = { graph, flow, store, run };
     const cloner = opts.origin?.cloner(ctx);
@@ -238,6 +245,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       kube?.close();
+      stopHeartbeat();
       ui.end();
     }
 

@@ -1,5 +1,7 @@
 // runTask: one attempt of one task. Builds the flow instance with its inputs' artifacts as lazy
 // fields, runs the step, checks the transition, stores the artifacts and finally DONE.json.
+import fs from 'node:fs';
+import path from 'node:path';
 import { FlowDatastore } from '../datastore/store.js';
 import type { ArtifactRef, ErrorInfo, TaskDone } from '../datastore/metadata.js';
 import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
@@ -326,6 +328,14 @@ async function persist(inst: any, state: TaskState, lazies: Map<string, Lazy>, s
 export async function recordLostTask(spec: TaskSpec, lost: TaskResult, startedAt: string): Promise<TaskResult> {
   const store = new FlowDatastore(spec.root, spec.flowName);
   const info = lost.error ?? { type: 'WorkerDied', message: 'the worker process died' };
+  // keep what the task printed before it died, and say why it stopped, in its own log (a pod's
+  // log is saved by the Kubernetes executor; it has no local file here)
+  const files = store.logFiles(spec.runId, spec.step, spec.taskId, spec.attempt);
+  if (store.backend.kind === 'local' || fs.existsSync(files.stderr)) {
+    fs.mkdirSync(path.dirname(files.stderr), { recursive: true });
+    fs.appendFileSync(files.stderr, `${info.type}: ${info.message}\n`);
+    await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => {});
+  }
   let result = lost;
   if (spec.catchVar && spec.lastAttempt) {
     const inputs = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)));

@@ -1,0 +1,158 @@
+// Runs never lie about their status: nothing transcribed is a failure, a killed runner's run reads
+// `killed` and resumes, bad tags are refused before a run exists, memory requests are enforced
+// with a clear message, and workers die with their runner whatever their step is doing.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, tempDir, errorLine } from './helpers.js';
+import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
+import { SHARED_DATA } from '../shared-data.js';
+
+const root = tempDir();
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const runIdOf = (stderr: string) => /(?:Running|Resuming) \w+\/(\d+)/.exec(stderr)![1];
+
+/** pids whose parent is `pid` (from /proc) */
+function childrenOf(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+  } catch {
+    return false;
+  }
+};
+
+/** start a run in the background and resolve once a `work` task has printed that it started */
+async function startedRun(args: string[]) {
+  const child = flowbookAsync(['run', fixture('hardening.ts'), ...args], { root });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  for (let i = 0; i < 300 && !/work \d started/.test(out); i++) await wait(50);
+  return { child, out: () => out };
+}
+
+beforeAll(() => {
+  setDatastoreRoot(root);
+  namespace(null);
+});
+
+describe('a run where every input failed does not succeed', () => {
+  let server: http.Server;
+  let base = '';
+  const clips = tempDir('flowbook-bad-clips-');
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => res.writeHead(404).end('no such file')).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    fs.writeFileSync(path.join(clips, 'corrupt.wav'), Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(3000, 7)]));
+    fs.writeFileSync(path.join(clips, 'empty.wav'), '');
+    fs.copyFileSync(path.join(SHARED_DATA, 'audio/jfk.wav'), path.join(clips, 'jfk.wav'));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('corrupt, empty, HTTP 404 and a refused connection: non-zero exit, each named with its reason, not latestSuccessfulRun', async () => {
+    const list = path.join(clips, 'bad.txt');
+    fs.writeFileSync(list, [path.join(clips, 'corrupt.wav'), path.join(clips, 'empty.wav'), `${base}/missing.wav`, 'http://127.0.0.1:9/refused.wav'].join('\n'));
+    const before = (await Flow('YouTubeVideoTranscription').latestSuccessfulRun.catch(() => undefined))?.id;
+    // not spawnSync: this process serves the 404s
+    const r = await flowbookAsyncResult(['run', 'flows/youtube_transcription.ts', '--urls', list, '--model', 'sphinx-en-us'], { root });
+    expect(r.code).toBe(1);
+    const line = errorLine(r)!;
+    expect(line).toMatch(/failed at YouTubeVideoTranscription\/\d+\/postprocess\/\d+: no video was transcribed \(4 failed\): /);
+    for (const name of ['corrupt', 'empty', 'missing', 'refused']) expect(line).toContain(`${name}: `);
+    expect(line).toMatch(/404/);
+    const latestOk = (await Flow('YouTubeVideoTranscription').latestSuccessfulRun.catch(() => undefined))?.id;
+    expect(latestOk).toBe(before);
+    expect((await Flow('YouTubeVideoTranscription').latestRun)!.successful).toBe(false);
+  }, 120_000);
+
+  it('a partial success stays a success, with the failures listed in the results and on the CLI', async () => {
+    const list = path.join(clips, 'mixed.txt');
+    fs.writeFileSync(list, [path.join(clips, 'jfk.wav'), path.join(clips, 'corrupt.wav')].join('\n'));
+    const r = flowbook(['run', 'flows/youtube_transcription.ts', '--urls', list, '--model', 'sphinx-en-us'], { root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/1 of 2 video\(s\) transcribed/);
+    expect(r.stdout + r.stderr).toMatch(/1 failed \(listed in results\.error\): corrupt: /);
+    const rows = (await (await Flow('YouTubeVideoTranscription').latestSuccessfulRun)!.data.rows) as any[];
+    expect(rows.find((x) => x.title === 'corrupt').error).toMatch(/^cannot decode corrupt\.wav/);
+  }, 120_000);
+});
+
+describe('runs never stay "running"', () => {
+  it('a runner killed with -9 leaves a run that reads `killed` (client, dump, status filter) and that resume finds', async () => {
+    const { child, out } = await startedRun(['--mode', 'slow']);
+    const id = runIdOf(out());
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const run = await Flow('HardeningFlow').run(id);
+    expect(run.status).toBe('killed');
+    expect(run.finished).toBe(true);
+    expect(run.successful).toBe(false);
+    expect((await Flow('HardeningFlow').runs({ status: 'killed' })).map((x) => x.id)).toContain(id);
+    const dump = flowbook(['dump', `HardeningFlow/${id}`], { root });
+    expect(dump.stderr).toContain(`HardeningFlow/${id}: killed (its runner is gone; continue it with: flowbook resume FLOW_FILE --origin-run-id ${id})`);
+    const resumed = flowbook(['resume', fixture('hardening.ts')], { root });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`Resumed from HardeningFlow/${id}`);
+    expect(await (await Flow('HardeningFlow').latestSuccessfulRun)!.data.ys).toEqual([0, 10, 20]);
+  }, 60_000);
+
+  it('a bad tag is refused before the run exists', async () => {
+    const latestId = async () => (await Flow('HardeningFlow').latestRun.catch(() => undefined))?.id;
+    const latest = await latestId();
+    for (const tag of ['', 'x'.repeat(300)]) {
+      const r = flowbook(['run', fixture('hardening.ts'), '--tag', tag], { root });
+      expect(r.code).toBe(1);
+      expect(errorLine(r)).toMatch(/^error: invalid tag ".*": 1 to 256 characters$/);
+      expect(r.stderr).not.toMatch(/Running HardeningFlow/);
+    }
+    expect(await latestId()).toBe(latest);
+  });
+});
+
+describe('memory', () => {
+  it('a task past its @resources(memory) is stopped and said so; what it printed is kept', async () => {
+    const r = flowbook(['run', fixture('hardening.ts'), '--mode', 'hog', '--n', '1'], { root });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(/failed at HardeningFlow\/\d+\/work\/2: out of memory: used ≥ \d+ MiB of the 300 MiB requested; raise @resources\(memory\)$/);
+    const task = /failed at (HardeningFlow\/\d+\/work\/2)/.exec(errorLine(r)!)![1];
+    const logs = flowbook(['logs', task], { root });
+    expect(logs.stdout).toContain('work 0 started');
+    expect(logs.stderr).toMatch(/OutOfMemory: out of memory: used ≥ \d+ MiB of the 300 MiB requested/);
+  }, 60_000);
+
+  it('a full V8 heap is reported as out of memory, not as SIGABRT', () => {
+    const r = flowbook(['run', fixture('hardening.ts'), '--mode', 'heap', '--n', '1'], { root, env: { NODE_OPTIONS: '--max-old-space-size=48' } });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(/: out of memory: the JavaScript heap is full \(300 MiB requested\); raise @resources\(memory\)$/);
+  }, 60_000);
+});
+
+describe('workers die with their runner', () => {
+  it('after kill -9 of the runner, a worker spinning in synchronous code is gone within a second', async () => {
+    const { child } = await startedRun(['--mode', 'spin', '--n', '2']);
+    await wait(300);
+    const workers = childrenOf(child.pid!);
+    expect(workers.length).toBeGreaterThanOrEqual(1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    for (let i = 0; i < 40 && workers.some(alive); i++) await wait(50);
+    expect(workers.filter(alive)).toEqual([]);
+  }, 30_000);
+});
