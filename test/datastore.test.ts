@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { FlowDatastore } from '../src/datastore/store.js';
 import { runIndexFor, invertRunId } from '../src/datastore/index-files.js';
 import { checkName } from '../src/datastore/names.js';
@@ -72,6 +73,92 @@ describe('blobs', () => {
     fs.writeSync(fd, Buffer.from([big[1000] ^ 1]), 0, 1, 1000);
     fs.closeSync(fd);
     await expect(ds.getArtifact('big', ref)).rejects.toThrow(`artifact 'big' is corrupted: blob ${ref.sha} has sha256 `);
+  });
+});
+
+describe('an existing blob is verified before a write skips it', () => {
+  const blobFile = (root: string, ref: { sha: string; encoding: string }) =>
+    path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha + (ref.encoding === 'gzip' ? '.gz' : ''));
+
+  it('a corrupt small blob (same size, or truncated) is replaced by the next write of its bytes', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const ref = await ds.putArtifact('w', [1, 2, 3]);
+    fs.writeFileSync(blobFile(root, ref), '[1,2,4]');
+    expect(await ds.checkBlob(ref)).toMatchObject({ status: 'corrupt', why: expect.stringMatching(/^has sha256 [0-9a-f]{64}$/) });
+    await ds.putArtifact('again', [1, 2, 3]);
+    expect(await ds.getArtifact('w', ref)).toEqual([1, 2, 3]);
+    fs.writeFileSync(blobFile(root, ref), '[1,');
+    await ds.putArtifact('again', [1, 2, 3]);
+    expect(await ds.checkBlob(ref)).toEqual({ status: 'ok' });
+    await ds.removeBlob(ref);
+    expect(await ds.checkBlob(ref)).toEqual({ status: 'missing' });
+  });
+
+  it('a gzip blob that does not decompress is replaced; a sound one of another size is kept', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const text = 'flowbook '.repeat(10_000);
+    const ref = await ds.putArtifact('t', text);
+    expect(ref.encoding).toBe('gzip');
+    const file = blobFile(root, ref);
+    const sound = fs.readFileSync(file);
+    fs.writeFileSync(file, sound.subarray(0, sound.length - 8));
+    expect(await ds.checkBlob(ref)).toMatchObject({ status: 'corrupt', why: 'does not decompress' });
+    await ds.putArtifact('t', text);
+    expect(fs.readFileSync(file).equals(sound)).toBe(true);
+    // another gzip of the same bytes (another zlib would make one; here: two gzip members) is sound, so kept
+    const raw = zlib.gunzipSync(sound);
+    const other = Buffer.concat([zlib.gzipSync(raw.subarray(0, 100)), zlib.gzipSync(raw.subarray(100))]);
+    expect(other.length).not.toBe(sound.length);
+    fs.writeFileSync(file, other);
+    await ds.putArtifact('t', text);
+    expect(fs.readFileSync(file).equals(other)).toBe(true);
+  });
+
+  it('a large blob of the wrong size is replaced; same-size damage is left for verify to find', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const big = crypto.randomBytes(17 * 2 ** 20);
+    const ref = await ds.putArtifact('big', big);
+    const file = blobFile(root, ref);
+    fs.truncateSync(file, 2 ** 20);
+    await ds.putArtifact('big', Buffer.from(big));
+    expect(((await ds.getArtifact('big', ref)) as Buffer).equals(big)).toBe(true);
+    expect(fs.readdirSync(path.join(root, 'F', 'data')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // a flipped byte keeps the size: a write does not re-hash 17 MiB, `flowbook verify` does
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from([big[5] ^ 1]), 0, 1, 5);
+    fs.closeSync(fd);
+    await ds.putArtifact('big', Buffer.from(big));
+    expect((await ds.checkBlob(ref)).status).toBe('corrupt');
+  });
+});
+
+describe('unreadable metadata', () => {
+  it('names the file, and says it is truncated or not JSON', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const run = await ds.createRun(runBase);
+    const done = { pathspec: `F/${run.runId}/s/1`, step: 's', taskId: '1', attempt: 0, artifacts: {}, foreachStack: [], inputs: [], startedAt: '', finishedAt: '', key: 's' };
+    await ds.writeDone(run.runId, done);
+    await ds.writeAttempt(run.runId, 's', '1', { pathspec: done.pathspec, attempt: 0, status: 'done', startedAt: '' });
+    expect(await ds.readDone(run.runId, 's', '1')).toEqual(done);
+    const taskDir = path.join(root, 'F', 'runs', run.runId, 's', '1');
+    const cut = (file: string, n: number) => fs.writeFileSync(file, fs.readFileSync(file).subarray(0, n));
+    cut(path.join(taskDir, 'DONE.json'), 30);
+    const why = `cannot read ${path.join(taskDir, 'DONE.json')}: truncated or not JSON (`;
+    await expect(ds.readDone(run.runId, 's', '1')).rejects.toThrow(IntegrityError);
+    await expect(ds.readDone(run.runId, 's', '1')).rejects.toThrow(why);
+    expect(() => ds.readDoneSync(run.runId, 's', '1')).toThrow(why);
+    fs.writeFileSync(path.join(taskDir, 'DONE.json'), '{"some": "thing"}');
+    await expect(ds.readDone(run.runId, 's', '1')).rejects.toThrow(`cannot read ${path.join(taskDir, 'DONE.json')}: not a flowbook record`);
+    cut(path.join(taskDir, 'attempt-0.json'), 0);
+    await expect(ds.readAttempts(run.runId, 's', '1')).rejects.toThrow(`cannot read ${path.join(taskDir, 'attempt-0.json')}: truncated or not JSON (`);
+    cut(path.join(root, 'F', 'runs', run.runId, 'run.json'), 10);
+    await expect(ds.readRun(run.runId)).rejects.toThrow(`cannot read ${path.join(root, 'F', 'runs', run.runId, 'run.json')}: truncated or not JSON (`);
+    // absent is still "not committed", not an error
+    expect(await ds.readDone(run.runId, 's', '2')).toBeUndefined();
   });
 });
 

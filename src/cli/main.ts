@@ -94,6 +94,15 @@ program
     .addOption(datastoreOption())
   .action(action(async () => (await import('./inspect.js')).dumpCommand));
 
+program
+  .command('verify')
+  .description("re-hash every blob a run's (Flow/run) or a task's (Flow/run/step/task) artifacts use; exit 1 on any problem")
+  .argument('<pathspec>')
+  .option('--repair', 'remove corrupt blobs, so the next run that produces the same values stores them again')
+  .addOption(rootOption())
+  .addOption(datastoreOption())
+  .action(action(async () => (await import('./verify.js')).verifyCommand));
+
 const card = program.command('card').description('HTML cards rendered by @card steps');
 card
   .command('list')

@@ -61,8 +61,9 @@ export class RunObject<C = never> {
   get successful(): boolean {
     return this.meta.status === 'succeeded';
   }
+  /** it ended (succeeded or failed); a killed run never finished */
   get finished(): boolean {
-    return this.status !== 'running';
+    return this.meta.status !== 'running';
   }
   get createdAt(): Date {
     return new Date(this.meta.createdAt);

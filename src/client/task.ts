@@ -1,6 +1,6 @@
 // Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
 import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
-import { NotFoundError } from '../errors.js';
+import { IntegrityError, NotFoundError } from '../errors.js';
 import { storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
 import { checkInNamespace } from './run.js';
@@ -81,6 +81,8 @@ export class TaskObject {
   readonly id: string;
   readonly pathspec: string;
   private done?: TaskDone;
+  /** why DONE.json could not be read: such a task counts as not finished instead of failing its step */
+  private unreadable?: IntegrityError;
 
   constructor(pathspec: string) {
     const p = parsePathspec(pathspec, 'task');
@@ -91,8 +93,13 @@ export class TaskObject {
     this.pathspec = `${p.flow}/${p.run}/${p.step}/${p.task}`;
     checkInNamespace(this.flowName, this.runId);
     const { store } = storeFor(this.flowName);
-    this.done = store.readDoneSync(this.runId, this.stepName, this.id);
-    if (!this.done && !store.backend.existsSync(store.taskKey(this.runId, this.stepName, this.id))) {
+    try {
+      this.done = store.readDoneSync(this.runId, this.stepName, this.id);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      this.unreadable = err;
+    }
+    if (!this.unreadable && !this.done && !store.backend.existsSync(store.taskKey(this.runId, this.stepName, this.id))) {
       throw new NotFoundError(`task not found: ${this.pathspec}`);
     }
   }
@@ -125,21 +132,30 @@ export class TaskObject {
   }
 
   get artifacts(): Promise<DataArtifactObject[]> {
+    if (this.unreadable) return Promise.reject(this.unreadableError(this.unreadable));
     const refs = this.done?.artifacts ?? {};
     return Promise.resolve(Object.entries(refs).map(([n, ref]) => new DataArtifactObject(`${this.pathspec}/${n}`, ref)));
   }
 
   async artifact(name: string): Promise<DataArtifactObject> {
+    return new DataArtifactObject(`${this.pathspec}/${name}`, this.ref(name));
+  }
+
+  private unreadableError(err: IntegrityError): IntegrityError {
+    return new IntegrityError(`task ${this.pathspec} did not finish: ${err.message}`, { cause: err });
+  }
+
+  /** @internal the stored reference of an artifact, or the error saying why there is none */
+  ref(name: string): ArtifactRef {
     const ref = this.done?.artifacts[name];
-    if (!ref) {
-      const has = Object.keys(this.done?.artifacts ?? {});
-      throw new NotFoundError(
-        this.done
-          ? `artifact '${name}' not found in ${this.pathspec} (it has: ${has.join(', ') || 'none'})`
-          : `task ${this.pathspec} did not finish: it has no artifacts`,
-      );
-    }
-    return new DataArtifactObject(`${this.pathspec}/${name}`, ref);
+    if (ref) return ref;
+    if (this.unreadable) throw this.unreadableError(this.unreadable);
+    const has = Object.keys(this.done?.artifacts ?? {});
+    throw new NotFoundError(
+      this.done
+        ? `artifact '${name}' not found in ${this.pathspec} (it has: ${has.join(', ') || 'none'})`
+        : `task ${this.pathspec} did not finish: it has no artifacts`,
+    );
   }
 
   /** The task's cards (rendered HTML files beside the task). */
@@ -216,10 +232,7 @@ export class DataArtifactObject {
     this.pathspec = pathspec;
     if (ref) this.ref = ref;
     else {
-      const task = new TaskObject(`${p.flow}/${p.run}/${p.step}/${p.task}`);
-      const found = (task as any).done?.artifacts?.[this.name] as ArtifactRef | undefined;
-      if (!found) throw new NotFoundError(`artifact '${this.name}' not found in ${task.pathspec}`);
-      this.ref = found;
+      this.ref = new TaskObject(`${p.flow}/${p.run}/${p.step}/${p.task}`).ref(this.name);
     }
   }
 

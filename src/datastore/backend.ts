@@ -20,6 +20,8 @@ export interface StorageBackend {
   /** Synchronous read, used by lazy artifact getters inside a running step. */
   getSync(key: string): Buffer;
   exists(key: string): Promise<boolean>;
+  /** Delete an object; absent is not an error. */
+  remove(key: string): Promise<void>;
   existsSync(key: string): boolean;
   /** Names directly under `prefix` (files and folders), unsorted; '' is the root. Missing prefix → []. */
   list(prefix: string): Promise<string[]>;
@@ -93,7 +95,9 @@ export class LocalBackend implements StorageBackend {
       await fh.sync();
       await fh.close();
       const file = this.file(key);
-      if (fs.existsSync(file)) {
+      // an existing blob of the right size is kept (hashing it would cost a full read); one of
+      // another size is corrupt or truncated: the verified temp file replaces it atomically
+      if ((await fsp.stat(file).catch(() => undefined))?.size === data.length) {
         await fsp.rm(tmp, { force: true });
         return { key, written: false };
       }
@@ -168,6 +172,10 @@ export class LocalBackend implements StorageBackend {
 
   async exists(key: string): Promise<boolean> {
     return fs.existsSync(this.file(key));
+  }
+
+  async remove(key: string): Promise<void> {
+    await fsp.rm(this.file(key), { force: true });
   }
 
   existsSync(key: string): boolean {

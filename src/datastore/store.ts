@@ -44,10 +44,15 @@ export function resolveRoot(explicit?: string): string {
 }
 
 const LARGE_BLOB = 16 * 2 ** 20;
+/** an existing blob up to this size is re-read and hashed before a write skips it; above, its size is checked */
+const VERIFY_ON_WRITE = 16 * 2 ** 20;
 
 function checkSha(name: string, ref: ArtifactRef, sha: string): void {
   if (sha !== ref.sha) throw new IntegrityError(`artifact '${name}' is corrupted: blob ${ref.sha} has sha256 ${sha}`);
 }
+
+const isObject = (v: any) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isDone = (v: any) => isObject(v) && isObject(v.artifacts) && typeof v.key === 'string';
 
 const backends = new Map<string, StorageBackend>();
 export function backendFor(root: string): StorageBackend {
@@ -113,9 +118,43 @@ export class FlowDatastore {
       sha = key.slice(key.lastIndexOf('/') + 1).replace(/\.gz$/, '');
     } else {
       sha = hash();
-      await this.backend.putIfAbsent(this.blobKey(sha, encoding), data);
+      await this.putBlob(this.blobKey(sha, encoding), { sha, encoding }, data);
     }
     return { sha, size: bytes.length, stored: data.length, serializer, type, encoding };
+  }
+
+  /**
+   * Write a blob unless a sound copy is already there. An existing blob is not trusted blindly:
+   * one corrupted copy would otherwise poison every later run that produces the same bytes. Its
+   * size is checked (stat / HEAD), and its content too when it is small or the size differs (a
+   * gzip from another zlib may differ in size yet be sound); a corrupt one is replaced whole
+   * (temp+rename locally, one PUT on S3), so readers never see a mix.
+   */
+  private async putBlob(key: string, ref: Pick<ArtifactRef, 'sha' | 'encoding'>, data: Buffer): Promise<void> {
+    const st = await this.backend.stat(key);
+    if (!st) {
+      await this.backend.putIfAbsent(key, data);
+      return;
+    }
+    if (st.size === data.length && data.length > VERIFY_ON_WRITE) return;
+    if ((await this.checkBlob({ ...ref, stored: st.size })).status !== 'ok') await this.backend.put(key, data);
+  }
+
+  /** Read a blob and verify it exactly as reads do (decompress, sha256): ok, corrupt or missing. */
+  async checkBlob(ref: Pick<ArtifactRef, 'sha' | 'encoding' | 'stored'>): Promise<{ status: 'ok' } | { status: 'missing' } | { status: 'corrupt'; why: string }> {
+    try {
+      await this.getArtifactBytes('', { ...ref, size: 0, serializer: 'json', type: '' });
+      return { status: 'ok' };
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      if (err.cause instanceof NotFoundError) return { status: 'missing' };
+      return { status: 'corrupt', why: /: blob [0-9a-f]+ (.*)$/.exec(err.message)?.[1] ?? err.message };
+    }
+  }
+
+  /** Remove a blob (verify --repair): the next write of the same bytes stores them afresh. */
+  async removeBlob(ref: Pick<ArtifactRef, 'sha' | 'encoding'>): Promise<void> {
+    await this.backend.remove(this.blobKey(ref.sha, ref.encoding));
   }
 
   private verified(name: string, ref: ArtifactRef, stored: Buffer): Buffer {
@@ -204,8 +243,9 @@ export class FlowDatastore {
   }
 
   async readRun(runId: string): Promise<RunMeta> {
+    const key = `${this.runKey(runId)}/run.json`;
     try {
-      return JSON.parse((await this.backend.get(`${this.runKey(runId)}/run.json`)).toString('utf8'));
+      return this.parseMetadata(key, await this.backend.get(key));
     } catch (err) {
       if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${this.flowName}/${runId}`, { cause: err });
       throw err;
@@ -242,7 +282,7 @@ export class FlowDatastore {
   async readAttempts(runId: string, step: string, taskId: string): Promise<AttemptMeta[]> {
     const key = this.taskKey(runId, step, taskId);
     const names = (await this.backend.list(key)).filter((n) => /^attempt-\d+\.json$/.test(n));
-    const metas = await Promise.all(names.map(async (n) => JSON.parse((await this.backend.get(`${key}/${n}`)).toString('utf8'))));
+    const metas = await Promise.all(names.map(async (n) => this.parseMetadata<AttemptMeta>(`${key}/${n}`, await this.backend.get(`${key}/${n}`))));
     return metas.sort((a, b) => a.attempt - b.attempt);
   }
 
@@ -251,9 +291,15 @@ export class FlowDatastore {
     await this.backend.put(`${this.taskKey(runId, done.step, done.taskId)}/DONE.json`, JSON.stringify(done));
   }
 
+  /**
+   * A task's commit record; undefined when the task has not committed. An unreadable one
+   * (truncated, not JSON) is an IntegrityError naming the file: callers that can go on treat that
+   * task as not done (resume re-runs it, the client shows it unsuccessful).
+   */
   async readDone(runId: string, step: string, taskId: string): Promise<TaskDone | undefined> {
+    const key = this.doneKey(runId, step, taskId);
     try {
-      return JSON.parse((await this.backend.get(`${this.taskKey(runId, step, taskId)}/DONE.json`)).toString('utf8'));
+      return this.parseMetadata(key, await this.backend.get(key), isDone);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
@@ -261,12 +307,29 @@ export class FlowDatastore {
   }
 
   readDoneSync(runId: string, step: string, taskId: string): TaskDone | undefined {
+    const key = this.doneKey(runId, step, taskId);
     try {
-      return JSON.parse(this.backend.getSync(`${this.taskKey(runId, step, taskId)}/DONE.json`).toString('utf8'));
+      return this.parseMetadata(key, this.backend.getSync(key), isDone);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
+  }
+
+  doneKey(runId: string, step: string, taskId: string): string {
+    return `${this.taskKey(runId, step, taskId)}/DONE.json`;
+  }
+
+  /** Parse a metadata file; a truncated or garbled one is one line that names the file. */
+  parseMetadata<T>(key: string, bytes: Buffer, valid: (v: any) => boolean = isObject): T {
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw new IntegrityError(`cannot read ${this.displayPath(key)}: truncated or not JSON (${(err as Error).message})`, { cause: err });
+    }
+    if (!valid(value)) throw new IntegrityError(`cannot read ${this.displayPath(key)}: not a flowbook record`);
+    return value as T;
   }
 
   logKey(runId: string, step: string, taskId: string, attempt: number, stream: 'stdout' | 'stderr'): string {

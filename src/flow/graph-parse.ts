@@ -221,6 +221,13 @@ export function parseFlowSourceWith(lib: typeof TS, source: string, file: string
 export function parseFlowSourceWithFacts(source: string, file: string): { graph: FlowGraph; facts: ParseFacts } {
   loadTypeScript();
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  // a syntax error (a missing '}') would otherwise surface as a confusing graph error
+  const syntax: readonly TS.DiagnosticWithLocation[] = (sf as any).parseDiagnostics ?? [];
+  if (syntax.length) {
+    const d = syntax[0];
+    const line = sf.getLineAndCharacterOfPosition(d.start).line + 1;
+    throw new GraphError(`${file}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+  }
   const exported = exportedNames(sf);
   const classes = sf.statements.filter((s): s is TS.ClassDeclaration => ts.isClassDeclaration(s) && !!s.name && extendsFlowSpec(s));
   const isExported = (c: TS.ClassDeclaration) =>
@@ -246,6 +253,10 @@ export function parseFlowSourceWithFacts(source: string, file: string): { graph:
       continue;
     }
     if (name === undefined) throw new GraphError(`${file}:${line}: a step needs a plain method name, not \`${member.name.getText(sf)}\``);
+    // step names become datastore path segments: refuse what the datastore would refuse, now
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
+      throw new GraphError(`${file}:${line}: step name '${name}' is not allowed: use ASCII letters, digits and '_', starting with a letter or '_'`);
+    }
     if (nodes[name]) throw new GraphError(`${file}:${line}: step '${name}' is defined twice (first at line ${nodes[name].line})`);
     const calls: NextCall[] = [];
     const findNext = (n: TS.Node) => {

@@ -60,6 +60,8 @@ export function parseParam(spec: ParamSpec, raw: unknown, source: string): unkno
       return raw;
     case 'int':
       if (!/^[+-]?\d+$/.test(raw.trim())) throw bad('an integer');
+      // beyond 2^53 a number silently becomes another number
+      if (!Number.isSafeInteger(Number.parseInt(raw, 10))) throw bad(`an integer between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
       return Number.parseInt(raw, 10);
     case 'float': {
       const n = Number(raw);
@@ -85,7 +87,7 @@ function checkTyped(spec: ParamSpec, v: unknown, source: string): unknown {
   const ok =
     spec.type === 'json' ||
     (spec.type === 'string' && typeof v === 'string') ||
-    (spec.type === 'int' && Number.isInteger(v)) ||
+    (spec.type === 'int' && Number.isSafeInteger(v)) ||
     (spec.type === 'float' && typeof v === 'number' && Number.isFinite(v)) ||
     (spec.type === 'bool' && typeof v === 'boolean');
   if (!ok) throw new ParamError(`parameter '${spec.name}' (${source}) must be of type ${spec.type}, got ${JSON.stringify(v)}`);

@@ -5,7 +5,7 @@ import { loadFlowGraph } from '../flow/graph.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
 import type { TaskDone } from '../datastore/metadata.js';
-import { FlowUsageError, NotFoundError } from '../errors.js';
+import { FlowUsageError, IntegrityError, NotFoundError } from '../errors.js';
 import { runFlow, type RunContext, type RunOptions, type RunOutcome } from './run.js';
 import { foreachStack, type PlannedTask } from './scheduler.js';
 import type { TaskResult } from './task-spec.js';
@@ -34,11 +34,23 @@ function downstream(graph: RunContext['graph'], step: string): Set<string> {
   return seen;
 }
 
+/**
+ * The origin's committed tasks by key. A task whose DONE.json cannot be read (truncated by a
+ * full disk, garbled) is treated as not done: it runs again rather than blocking the resume.
+ */
 async function doneTasks(store: FlowDatastore, runId: string): Promise<Map<string, TaskDone>> {
   const byKey = new Map<string, TaskDone>();
   for (const step of await store.listSteps(runId)) {
     const ids = await store.listTasks(runId, step);
-    const dones = await Promise.all(ids.map((id) => store.readDone(runId, step, id)));
+    const dones = await Promise.all(
+      ids.map((id) =>
+        store.readDone(runId, step, id).catch((err) => {
+          if (!(err instanceof IntegrityError)) throw err;
+          process.stderr.write(`warning: ${err.message}; task ${store.flowName}/${runId}/${step}/${id} runs again\n`);
+          return undefined;
+        }),
+      ),
+    );
     for (const d of dones) if (d) byKey.set(d.key, d);
   }
   return byKey;

@@ -102,7 +102,7 @@ describe('runs never stay "running"', () => {
     await new Promise((r) => child.once('exit', r));
     const run = await Flow('HardeningFlow').run(id);
     expect(run.status).toBe('killed');
-    expect(run.finished).toBe(true);
+    expect(run.finished).toBe(false);
     expect(run.successful).toBe(false);
     expect((await Flow('HardeningFlow').runs({ status: 'killed' })).map((x) => x.id)).toContain(id);
     const dump = flowbook(['dump', `HardeningFlow/${id}`], { root });

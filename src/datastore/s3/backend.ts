@@ -125,6 +125,10 @@ export class S3Backend implements StorageBackend {
     }
   }
 
+  async remove(key: string): Promise<void> {
+    await this.call(() => this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.objectKey(key) })));
+  }
+
   /** An object or a "folder" (a prefix with objects under it), as fs.existsSync sees both. */
   async exists(key: string): Promise<boolean> {
     if (await this.objectExists(key)) return true;
