@@ -39,6 +39,8 @@ export interface RunMeta {
   host: string;
   pid: number;
   originRunId?: string;
+  /** resume: the step it re-ran from (that step and everything after it were not cloned) */
+  resumeStep?: string;
   /** the graph's shape, for the default card's picture (steps in order, their successors) */
   graph?: { order: string[]; nodes: Record<string, { type: string; out: string[]; foreach?: string; condition?: string }> };
   /** the step and error that failed the run */

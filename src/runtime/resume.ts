@@ -4,7 +4,9 @@
 import { loadFlowGraph } from '../flow/graph.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
-import type { TaskDone } from '../datastore/metadata.js';
+import os from 'node:os';
+import type { RunMeta, TaskDone } from '../datastore/metadata.js';
+import { effectiveStatus, processAlive, readHeartbeatSync } from '../datastore/liveness.js';
 import { FlowUsageError, IntegrityError, NotFoundError } from '../errors.js';
 import { runFlow, type RunContext, type RunOptions, type RunOutcome } from './run.js';
 import { foreachStack, type PlannedTask } from './scheduler.js';
@@ -56,19 +58,75 @@ async function doneTasks(store: FlowDatastore, runId: string): Promise<Map<strin
   return byKey;
 }
 
+/**
+ * The done tasks to clone, by key: the origin's, then those of the run it resumed, and so on
+ * (a resume that crashed early still had most of its work in the run before it). A step a resume
+ * re-ran from, and what follows it, is never taken from further back in the chain.
+ */
+async function chainOfDoneTasks(store: FlowDatastore, graph: RunContext['graph'], origin: RunMeta): Promise<Map<string, TaskDone>> {
+  const all = new Map<string, TaskDone>();
+  const excluded = new Set<string>();
+  const seen = new Set<string>();
+  for (let run: RunMeta | undefined = origin; run && !seen.has(run.runId); ) {
+    seen.add(run.runId);
+    for (const [key, done] of await doneTasks(store, run.runId)) if (!all.has(key) && !excluded.has(done.step)) all.set(key, done);
+    if (run.resumeStep && graph.nodes[run.resumeStep]) for (const s of downstream(graph, run.resumeStep)) excluded.add(s);
+    run = run.originRunId ? await store.readRun(run.originRunId).catch(() => undefined) : undefined;
+  }
+  return all;
+}
+
+/** The user's newest run: the index's, or a newer one a kill left before it was indexed. */
+async function newestRun(store: FlowDatastore, flowName: string): Promise<string | undefined> {
+  const user = currentUser();
+  const indexed = await runIndexFor(store.backend, flowName).latest(`user:${user}`);
+  const newer = (await store.listRunIds()).filter((id) => /^\d+$/.test(id) && (!indexed || Number(id) > Number(indexed))).sort((a, b) => Number(b) - Number(a));
+  for (const id of newer) if ((await store.readRun(id).catch(() => undefined))?.user === user) return id;
+  return indexed;
+}
+
+/**
+ * One resume of a run at a time: a marker beside the origin names the resume that holds it; a
+ * second resume is refused while that one's runner lives. (On S3 the check and the write are not
+ * atomic: two resumes started in the same instant on two machines could both proceed.)
+ */
+async function claimOrigin(store: FlowDatastore, origin: RunMeta): Promise<(runId: string) => Promise<void>> {
+  const key = `${store.runKey(origin.runId)}/resumed-by.json`;
+  const me = { host: os.hostname(), pid: process.pid };
+  await store.backend.withLock(key, async () => {
+    const prev: { runId?: string; host: string; pid: number; at: string } | undefined = await store.backend
+      .get(key)
+      .then((b) => JSON.parse(b.toString('utf8')))
+      .catch(() => undefined);
+    if (prev && !(prev.host === me.host && prev.pid === me.pid)) {
+      const beat = prev.runId ? readHeartbeatSync(store.backend, store.runKey(prev.runId)) : undefined;
+      const running = prev.runId ? (await store.readRun(prev.runId).catch(() => undefined))?.status === 'running' : true;
+      if (running && processAlive(beat?.host ?? prev.host, beat?.pid ?? prev.pid, beat?.at ?? prev.at)) {
+        throw new FlowUsageError(
+          `run ${store.flowName}/${origin.runId} is already being resumed by ${prev.runId ? `run ${store.flowName}/${prev.runId}` : 'another runner'} (pid ${prev.pid} on ${prev.host})`,
+        );
+      }
+    }
+    await store.backend.put(key, JSON.stringify({ ...me, at: new Date().toISOString() }));
+  });
+  return (runId) => store.backend.put(key, JSON.stringify({ ...me, runId, at: new Date().toISOString() }));
+}
+
 export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
   const graph = await loadFlowGraph(opts.file);
   if (opts.step && !graph.nodes[opts.step]) {
     throw new FlowUsageError(`cannot resume from step '${opts.step}': ${graph.flowName} has no such step (steps: ${graph.order.join(', ')})`);
   }
   const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
-  let originId = opts.originRunId;
-  if (!originId) {
-    originId = await runIndexFor(store.backend, graph.flowName).latest(`user:${currentUser()}`);
-    if (!originId) throw new NotFoundError(`no earlier run of ${graph.flowName} to resume (run it first: flowbook run ${opts.file})`);
-  }
+  const originId = opts.originRunId ?? (await newestRun(store, graph.flowName));
+  if (!originId) throw new NotFoundError(`no earlier run of ${graph.flowName} to resume (run it first: flowbook run ${opts.file})`);
   const origin = await store.readRun(originId);
-  const origins = await doneTasks(store, originId);
+  if (origin.status === 'running') {
+    const status = effectiveStatus(origin, readHeartbeatSync(store.backend, store.runKey(originId)));
+    if (status === 'running') throw new FlowUsageError(`run ${graph.flowName}/${originId} is still running (pid ${origin.pid} on ${origin.host}): wait for it, or stop it, before resuming it`);
+  }
+  const claimed = await claimOrigin(store, origin);
+  const origins = await chainOfDoneTasks(store, graph, origin);
   const rerun = opts.step ? downstream(graph, opts.step) : new Set<string>();
 
   const cloner = (ctx: RunContext): Cloner => ({
@@ -92,5 +150,5 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
     },
   });
 
-  return runFlow({ ...opts, origin: { run: origin, cloner } });
+  return runFlow({ ...opts, origin: { run: origin, cloner, step: opts.step }, onRunCreated: (run) => void claimed(run.runId).catch(() => {}) });
 }

@@ -37,7 +37,7 @@ export interface RunOptions {
   with?: string[];
   quiet?: boolean;
   /** set by resume */
-  origin?: { run: RunMeta; cloner: (ctx: RunContext) => Cloner };
+  origin?: { run: RunMeta; cloner: (ctx: RunContext) => Cloner; step?: string };
   /** called once the run record and its index entry exist */
   onRunCreated?: (run: RunMeta) => void;
 }
@@ -132,6 +132,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       host: os.hostname(),
       pid: process.pid,
       originRunId: opts.origin?.run.runId,
+      ...(opts.origin?.step ? { resumeStep: opts.origin.step } : {}),
       graph: {
         order: graph.order,
         nodes: Object.fromEntries(graph.order.map((n) => {

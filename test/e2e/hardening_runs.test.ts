@@ -3,6 +3,7 @@
 // with a clear message, and workers die with their runner whatever their step is doing.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -36,6 +37,13 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** tasks of a run that committed (DONE) */
+async function countDone(runId: string): Promise<number> {
+  let n = 0;
+  for (const step of await (await Flow('HardeningFlow').run(runId)).steps()) for (const t of await step.tasks()) if (t.successful) n++;
+  return n;
+}
 
 /** start a run in the background and resolve once a `work` task has printed that it started */
 async function startedRun(args: string[]) {
@@ -112,6 +120,38 @@ describe('runs never stay "running"', () => {
     expect(resumed.stderr).toContain(`Resumed from HardeningFlow/${id}`);
     expect(await (await Flow('HardeningFlow').latestSuccessfulRun)!.data.ys).toEqual([0, 10, 20]);
   }, 60_000);
+
+  it('a double crash re-runs nothing that finished: resume clones from the chain of origins; a second resume of one origin is refused', async () => {
+    const { child: a, out: outA } = await startedRun(['--mode', 'slow', '--n', '6']);
+    const idA = runIdOf(outA());
+    for (let i = 0; i < 200 && (outA().match(/work \d started/g) ?? []).length < 4; i++) await wait(50);
+    a.kill('SIGKILL');
+    await new Promise((r) => a.once('exit', r));
+    const doneInA = (await (await Flow('HardeningFlow').run(idA)).steps()).length ? await countDone(idA) : 0;
+    expect(doneInA).toBeGreaterThanOrEqual(2); // start and at least one work task
+
+    // B resumes A, is killed at once (before it could clone or run much)
+    const b = flowbookAsync(['resume', fixture('hardening.ts'), '--origin-run-id', idA], { root });
+    let outB = '';
+    b.stderr.on('data', (c) => (outB += c));
+    for (let i = 0; i < 200 && !/Resuming HardeningFlow\/\d+/.test(outB); i++) await wait(20);
+    const idB = runIdOf(outB);
+    // meanwhile, a second resume of A is refused, naming B
+    const second = flowbook(['resume', fixture('hardening.ts'), '--origin-run-id', idA], { root });
+    expect(second.code).toBe(1);
+    expect(errorLine(second)).toBe(`error: run HardeningFlow/${idA} is already being resumed by run HardeningFlow/${idB} (pid ${b.pid} on ${os.hostname()})`);
+    b.kill('SIGKILL');
+    await new Promise((r) => b.once('exit', r));
+
+    // C resumes B: everything A or B finished is cloned, nothing done twice
+    const c = flowbook(['resume', fixture('hardening.ts'), '--origin-run-id', idB], { root });
+    expect(c.code, c.stderr).toBe(0);
+    const cloned = Number(/cloned (\d+) task\(s\)/.exec(c.stderr)![1]);
+    const ran = Number(/ran (\d+) task\(s\)/.exec(c.stderr)![1]);
+    expect(cloned).toBeGreaterThanOrEqual(doneInA);
+    expect(cloned + ran).toBe(9); // start + 6 work + join + end
+    expect(await (await Flow('HardeningFlow').latestSuccessfulRun)!.data.ys).toEqual([0, 10, 20, 30, 40, 50]);
+  }, 90_000);
 
   it('a bad tag is refused before the run exists', async () => {
     const latestId = async () => (await Flow('HardeningFlow').latestRun.catch(() => undefined))?.id;
