@@ -7,6 +7,9 @@ import { VegaLite, inertJson } from '../src/cards/vega.js';
 import { cardHtml } from '../src/cards/render.js';
 import { card } from '../src/flow/decorators.js';
 import type { TaskRecord } from '../src/cards/run-records.js';
+import { Image, ProgressBar, Table } from '../src/cards/components.js';
+import { page, scriptHash } from '../src/cards/html.js';
+import { cardFrameHtml } from '../src/notebook/html.js';
 
 function rec(task: string, o: { wall: number; cpuSec: number; reqCpu: number; rssMiB: number; reqMiB: number }): TaskRecord {
   return {
@@ -76,5 +79,50 @@ describe('@card and rendering', () => {
     const late = cardHtml([{ render: () => '<p>one</p>' }, { render: () => '<p>two</p>' }], { title: 't', deadline: performance.now() - 1 });
     expect(late).not.toContain('<p>one</p>');
     expect(late).toContain('the card&#39;s timeout passed: 2 of 2 components not rendered');
+  });
+});
+
+describe('hardening: options that reach markup', () => {
+  const HOSTILE = '"><img src=x onerror=alert(1)>';
+
+  it('Image: mime must be one of the allowed image types, with a one-line error naming the option', () => {
+    const msg = 'Image: option mime must be one of image/png, image/jpeg, image/gif, image/webp, image/svg+xml, got "image/png;base64,AA\\"><img src=x onerror=alert(1)>"';
+    expect(() => new Image(Buffer.from('x'), { mime: `image/png;base64,AA${HOSTILE}` })).toThrow(msg);
+    expect(() => new Image(Buffer.from('x'), { mime: 'text/html' })).toThrow(/^Image: option mime must be one of .*, got "text\/html"$/);
+    // changed after construction: refused at render, never written
+    const img = new Image(Buffer.from('x'), { mime: 'image/png' });
+    (img.opts as { mime?: string }).mime = HOSTILE;
+    expect(() => img.render()).toThrow('Image: option mime');
+    expect(new Image(Buffer.from('GIF89a'), {}).render()).toContain('src="data:image/gif;base64,');
+    expect(new Image(Buffer.from('<svg/>'), { mime: 'image/svg+xml', label: HOSTILE }).render()).not.toContain('<img src=x');
+  });
+
+  it('WordCloud: width and height must be numbers; ProgressBar and the notebook frame coerce theirs', () => {
+    expect(() => new WordCloud('a b', { width: `1${HOSTILE}` as any })).toThrow('WordCloud: option width must be a positive number, got "1\\"><img src=x onerror=alert(1)>"');
+    expect(() => new WordCloud('a b', { height: -3 })).toThrow('WordCloud: option height must be a positive number, got -3');
+    const bar = new ProgressBar({ max: HOSTILE as any, value: HOSTILE as any, label: HOSTILE }).render();
+    expect(bar).not.toContain('<img');
+    expect(bar).toContain('style="width:0.0%"');
+    const frame = cardFrameHtml('<p>x</p>', { height: `1px;" onload="alert(1)` as any });
+    expect(frame).toContain('height:520px;');
+    expect(frame).not.toContain('onload="');
+  });
+
+  it('Table: data with a `render` key is data, not a component', () => {
+    const html = new Table([{ a: { render: HOSTILE } }]).render();
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img');
+  });
+
+  it('a card page allows its own scripts by hash only', () => {
+    const html = page({ title: HOSTILE, body: '', scripts: ['var a = "</script>";'], tailScripts: ['run()\r\n'] });
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)![1];
+    const scriptSrc = csp.split('; ').find((d) => d.startsWith('script-src'))!;
+    expect(scriptSrc).toBe(`script-src ${scriptHash('var a = "</script>";')} ${scriptHash('run()\r\n')}`);
+    expect(csp).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
+    // the hash is of the body as written (escaped, line breaks normalized)
+    expect(scriptHash('run()\r\n')).toBe(scriptHash('run()\n'));
+    expect(html).toContain('<script>var a = "<\\/script>";</script>');
+    expect(page({ title: 't', body: '' })).toContain("script-src 'none'");
   });
 });

@@ -3,7 +3,7 @@
 import { inspect } from 'node:util';
 import { createRequire } from 'node:module';
 import type { Marked as MarkedT } from 'marked';
-import { escapeHtml, safeHref } from './html.js';
+import { escapeHtml, safeHref, oneLine } from './html.js';
 
 export interface CardComponent {
   render(): string;
@@ -39,7 +39,8 @@ type Row = Record<string, unknown> | unknown[];
 
 function cell(v: unknown): string {
   if (typeof v === 'number') return `<td class="num">${escapeHtml(Number.isInteger(v) ? v : Number(v.toPrecision(4)))}</td>`;
-  if (v !== null && typeof v === 'object' && 'render' in (v as object)) return `<td>${(v as CardComponent).render()}</td>`;
+  // a component nested in a cell renders itself; data that merely has a `render` key is data
+  if (v !== null && typeof v === 'object' && typeof (v as { render?: unknown }).render === 'function') return `<td>${(v as CardComponent).render()}</td>`;
   if (v !== null && typeof v === 'object') return `<td><code>${escapeHtml(JSON.stringify(v))}</code></td>`;
   return `<td>${escapeHtml(v ?? '')}</td>`;
 }
@@ -76,17 +77,38 @@ export class Table implements CardComponent {
   }
 }
 
-/** PNG/JPEG/SVG bytes as an <img>: an SVG inside <img> cannot run scripts. */
+/** The image types an <img> may show; `mime` goes into a data: URL inside an attribute. */
+export const IMAGE_MIMES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/svg+xml'] as const;
+
+/** the type from the bytes' magic number; anything unrecognised is taken for SVG text */
+function sniffMime(buf: Buffer): string {
+  const hex = buf.subarray(0, 12).toString('hex');
+  if (hex.startsWith('89504e47')) return 'image/png';
+  if (hex.startsWith('ffd8')) return 'image/jpeg';
+  if (hex.startsWith('47494638')) return 'image/gif';
+  if (hex.startsWith('52494646') && hex.slice(16, 24) === '57454250') return 'image/webp';
+  return 'image/svg+xml';
+}
+
+function checkMime(mime: unknown): string {
+  if (typeof mime === 'string' && (IMAGE_MIMES as readonly string[]).includes(mime)) return mime;
+  throw new TypeError(`Image: option mime must be one of ${IMAGE_MIMES.join(', ')}, got ${oneLine(mime)}`);
+}
+
+/** PNG/JPEG/GIF/WebP/SVG bytes as an <img>: an SVG inside <img> cannot run scripts. */
 export class Image implements CardComponent {
   constructor(
     readonly bytes: Uint8Array | string,
     readonly opts: { label?: string; mime?: string } = {},
-  ) {}
+  ) {
+    // refused when the step appends it, where the mistake is; checked again at render (opts can change)
+    if (opts.mime !== undefined) checkMime(opts.mime);
+  }
   render(): string {
     const buf = typeof this.bytes === 'string' ? Buffer.from(this.bytes) : Buffer.from(this.bytes);
-    const mime = this.opts.mime ?? (buf.subarray(0, 4).toString('hex') === '89504e47' ? 'image/png' : buf.subarray(0, 2).toString('hex') === 'ffd8' ? 'image/jpeg' : 'image/svg+xml');
+    const mime = this.opts.mime === undefined ? sniffMime(buf) : checkMime(this.opts.mime);
     const label = this.opts.label ? `<div class="meta">${escapeHtml(this.opts.label)}</div>` : '';
-    return `<figure><img alt="${escapeHtml(this.opts.label ?? '')}" src="data:${mime};base64,${buf.toString('base64')}">${label}</figure>`;
+    return `<figure><img alt="${escapeHtml(this.opts.label ?? '')}" src="${escapeHtml(`data:${mime};base64,${buf.toString('base64')}`)}">${label}</figure>`;
   }
 }
 
@@ -96,9 +118,10 @@ export class ProgressBar implements CardComponent {
     this.opts.value = v;
   }
   render(): string {
-    const max = this.opts.max ?? 100;
-    const v = Math.max(0, Math.min(max, this.opts.value ?? 0));
-    const pct = max ? (100 * v) / max : 0;
+    // numbers only: a string max or value must not reach the style attribute
+    const max = Number(this.opts.max ?? 100) || 0;
+    const v = Math.max(0, Math.min(max, Number(this.opts.value ?? 0) || 0));
+    const pct = max > 0 ? (100 * v) / max : 0;
     return `<div>${escapeHtml(this.opts.label ?? '')} <span class="meta">${escapeHtml(`${v} / ${max}`)}</span><div class="progress"><div style="width:${pct.toFixed(1)}%"></div></div></div>`;
   }
 }

@@ -5,12 +5,17 @@
 //   /stamp/<Flow>/<run>/<step>/<task>/<card>  {"mtimeMs","size"}: what the viewer polls
 // Every path segment is checked against the datastore's name rules before it touches the disk.
 // Cards run in an iframe sandbox without same-origin, so a card cannot call the server.
+// Only requests addressed to the loopback name the server listens on are answered: a web page
+// that rebinds its own DNS name to 127.0.0.1 sends its own Host, and is refused (421).
+// Every page is sent with a CSP whose scripts are allowed by hash only: cards may run the vega
+// bundles and bootstrap this flowbook ships, the viewer its one polling script.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FlowDatastore, listFlowNames } from '../datastore/store.js';
 import { checkName, checkRunId, checkTaskId } from '../datastore/names.js';
 import type { RunMeta } from '../datastore/metadata.js';
-import { escapeHtml, CARD_CSP } from './html.js';
+import { escapeHtml, cardCsp, scriptHash } from './html.js';
+import { vegaScripts } from './vega.js';
 import { CARD_ID } from '../flow/decorators.js';
 import { FlowUsageError, NameError } from '../errors.js';
 
@@ -20,7 +25,41 @@ export interface CardServer {
 }
 
 const RUNS_PER_FLOW = 20;
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'";
+
+// the viewer's only script: constant (the card's path comes from the iframe's data-ref), so one
+// hash allows it; it polls the card's stamp and reloads the frame when the task rewrites the card
+const VIEW_SCRIPT = `(function () {
+  var frame = document.getElementById('card'), ref = frame.getAttribute('data-ref'), last = null;
+  function poll() {
+    fetch('/stamp/' + ref).then(function (r) { return r.json(); }).then(function (s) {
+      var stamp = s.mtimeMs + ':' + s.size;
+      if (last !== null && stamp !== last) frame.src = '/card/' + ref + '?t=' + Date.now();
+      last = stamp;
+      document.getElementById('stamp').textContent = 'updated ' + new Date(s.mtimeMs).toLocaleTimeString();
+    }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();`;
+
+const PAGE_CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptHash(VIEW_SCRIPT)}; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'`;
+// frame-ancestors works only in a header (a <meta> CSP ignores it, with a console warning)
+const PAGE_HEADER_CSP = `${PAGE_CSP}; frame-ancestors 'none'`;
+
+let cardCspHeader: string | undefined;
+/** The card header: the scripts of this flowbook's cards, by hash (a card holds no others). */
+function cardHeader(): string {
+  if (cardCspHeader === undefined) {
+    let scripts: string[] = [];
+    try {
+      const v = vegaScripts();
+      scripts = [...v.head, ...v.tail];
+    } catch {
+      // no vendored interpreter (an unbuilt tree): cards still show, their charts do not run
+    }
+    cardCspHeader = `${cardCsp(scripts)}; frame-ancestors 'self'`;
+  }
+  return cardCspHeader;
+}
 
 class BadPath extends Error {}
 
@@ -34,7 +73,13 @@ interface CardRef {
 
 function parseCardPath(parts: string[]): CardRef {
   if (parts.length !== 5) throw new BadPath('expected /<Flow>/<run>/<step>/<task>/<card>');
-  const [flow, run, step, task, card] = parts.map((p) => decodeURIComponent(p));
+  const [flow, run, step, task, card] = parts.map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      throw new BadPath(`bad percent-encoding in ${JSON.stringify(p)}`);
+    }
+  });
   checkName('flow', flow);
   checkRunId(run);
   checkName('step', step);
@@ -92,32 +137,31 @@ async function indexPage(root: string): Promise<string> {
 
 function viewPage(c: CardRef): string {
   const p = refPath(c);
-  // poll the card's stamp; reload the frame when the task rewrites the card
-  const script = `(function () {
-  var frame = document.getElementById('card'), last = null;
-  function poll() {
-    fetch('/stamp/${p}').then(function (r) { return r.json(); }).then(function (s) {
-      var stamp = s.mtimeMs + ':' + s.size;
-      if (last !== null && stamp !== last) frame.src = '/card/${p}?t=' + Date.now();
-      last = stamp;
-      document.getElementById('stamp').textContent = 'updated ' + new Date(s.mtimeMs).toLocaleTimeString();
-    }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
-  }
-  poll();
-})();`;
-  const body = `<div><a href="/">← all runs</a> · <b>${escapeHtml(`${c.flow}/${c.run}/${c.step}/${c.task}`)}</b> card ${escapeHtml(c.card)} <span class="meta" id="stamp"></span></div><iframe id="card" sandbox="allow-scripts" src="/card/${p}"></iframe><script>${script}</script>`;
+  const body = `<div><a href="/">← all runs</a> · <b>${escapeHtml(`${c.flow}/${c.run}/${c.step}/${c.task}`)}</b> card ${escapeHtml(c.card)} <span class="meta" id="stamp"></span></div><iframe id="card" sandbox="allow-scripts" src="/card/${escapeHtml(p)}" data-ref="${escapeHtml(p)}"></iframe><script>${VIEW_SCRIPT}</script>`;
   return shell(`${c.flow}/${c.run} ${c.card}`, body);
+}
+
+/** The Host a request must carry: the loopback names of this server's port, nothing else. */
+function hostAllowed(hostHeader: string | undefined, listenHost: string, port: number): boolean {
+  if (!hostHeader) return false;
+  const allowed = new Set(['127.0.0.1', 'localhost', '[::1]', listenHost.includes(':') ? `[${listenHost}]` : listenHost].map((h) => `${h}:${port}`.toLowerCase()));
+  return allowed.has(hostHeader.trim().toLowerCase());
 }
 
 export async function startCardServer(opts: { root: string; port?: number; host?: string }): Promise<CardServer> {
   const host = opts.host ?? '127.0.0.1';
-  const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer, csp = PAGE_CSP) => {
+  const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer, csp = PAGE_HEADER_CSP) => {
     res.writeHead(status, { 'content-type': type, 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
     res.end(body);
   };
+  let port = 0;
   const server = http.createServer(async (req, res) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!hostAllowed(req.headers.host, host, port)) return send(res, 421, 'text/plain', `refused: the Host header does not name this server (use http://127.0.0.1:${port}/ or http://localhost:${port}/)\n`);
+      // the path as sent: an origin-form target only ('//x' must not be read as a host)
+      const target = req.url ?? '/';
+      if (!target.startsWith('/')) return send(res, 400, 'text/plain', 'bad request target');
+      const url = new URL(`http://localhost${target}`);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
       const [kind, ...rest] = url.pathname.split('/').filter(Boolean);
       if (!kind) return send(res, 200, 'text/html; charset=utf-8', await indexPage(opts.root));
@@ -129,7 +173,7 @@ export async function startCardServer(opts: { root: string; port?: number; host?
         const st = await store.backend.stat(key);
         if (!st) return send(res, 404, 'text/plain', `no card ${c.card} for ${c.flow}/${c.run}/${c.step}/${c.task}`);
         if (kind === 'stamp') return send(res, 200, 'application/json', JSON.stringify({ mtimeMs: st.mtimeMs, size: st.size }));
-        return send(res, 200, 'text/html; charset=utf-8', await store.backend.get(key), CARD_CSP);
+        return send(res, 200, 'text/html; charset=utf-8', await store.backend.get(key), cardHeader());
       }
       return send(res, 404, 'text/plain', 'not found');
     } catch (err: any) {
@@ -144,7 +188,7 @@ export async function startCardServer(opts: { root: string; port?: number; host?
     );
     server.listen(port0, host, resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  ({ port } = server.address() as AddressInfo);
   return {
     url: `http://${host}:${port}/`,
     close: () => new Promise<void>((resolve) => {

@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { FlowbookError } from '../errors.js';
 
 const debug = process.argv.includes('--debug');
+// tasks (in workers and pods) print their stacks on the console too
+if (debug) process.env.FLOWBOOK_DEBUG = '1';
 
 /** One clear line for the user; the stack with --debug. */
 function fail(err: unknown): never {

@@ -74,6 +74,8 @@ export interface ErrorInfo {
   type: string;
   message: string;
   stack?: string;
+  /** file:line in the user's code where it was thrown */
+  where?: string;
 }
 
 export interface AttemptMeta {

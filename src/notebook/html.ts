@@ -81,7 +81,8 @@ export function tableHtml(t: Tabular): string {
 
 /** A card page contained in a sandboxed iframe: it scrolls inside a bounded height (Metaflow #1232). */
 export function cardFrameHtml(html: string, o: { title?: string; height?: number } = {}): string {
-  const h = o.height ?? 520;
+  // a number only: it is written into the iframe's style attribute
+  const h = Number.isFinite(Number(o.height)) && Number(o.height) > 0 ? Number(o.height) : 520;
   const title = o.title ? `<div class="fb-meta">${escapeHtml(o.title)}</div>` : '';
   return `${STYLE}<div class="fb-nb fb-card">${title}<iframe class="fb-card-frame" sandbox="allow-scripts" style="width:100%;height:${h}px;border:1px solid #e3e6eb;resize:vertical" srcdoc="${escapeHtml(html)}"></iframe></div>`;
 }

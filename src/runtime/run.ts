@@ -220,7 +220,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         if (kind === 'retry') ui.info(`${ps}: attempt ${task.attempt + 1} failed: ${result?.error?.message}; retrying`);
         if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
         if (kind === 'failed' && !sched.failure) {
-          ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}`);
+          ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}${result?.error?.where ? ` (at ${result.error.where})` : ''}`);
           ui.info(`  see its log: flowbook logs ${ps}`);
           if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
           queueMicrotask(() => {

@@ -30,6 +30,11 @@ export class TaskOutput {
     }
   }
 
+  /** To the task's log only: a user's stack trace belongs there, not on the run's console. */
+  logOnly(stream: 'stdout' | 'stderr', text: string): void {
+    fs.writeSync(this.fds[stream], text);
+  }
+
   write(stream: 'stdout' | 'stderr', text: string): void {
     fs.writeSync(this.fds[stream], text);
     if (!this.echo) return;

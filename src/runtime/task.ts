@@ -80,10 +80,18 @@ function inputView(src: TaskArtifacts): InputView {
 
 export function errorInfo(err: unknown): ErrorInfo {
   const e = err as any;
+  const stack: string | undefined = e instanceof Error ? e.stack : undefined;
+  // where in the user's code it was thrown: the first frame outside flowbook and node_modules
+  const where = stack
+    ?.split('\n')
+    .slice(1)
+    .map((l) => /\((.+?):(\d+):\d+\)$|at (.+?):(\d+):\d+$/.exec(l.trim()))
+    .find((m) => m && !/node_modules|node:|\/flowbook\/(src|dist)\/|\/(src|dist)\/(runtime|compute|flow|datastore|cli)\//.test(m[1] ?? m[3]));
   return {
     type: e?.name ?? typeof err,
     message: e instanceof Error ? e.message : String(err),
-    stack: e instanceof Error ? e.stack : undefined,
+    stack,
+    ...(where ? { where: `${path.relative(process.cwd(), where[1] ?? where[3])}:${where[2] ?? where[4]}` } : {}),
   };
 }
 
@@ -158,7 +166,9 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   } catch (err) {
     const info = errorInfo(err);
     // the user's stack goes to the task's stderr log; the run prints one line
-    out.write('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
+    // the full stack goes to the task's log; the run's console gets one line from the runner
+    // (with --debug, the stack too)
+    out[process.env.FLOWBOOK_DEBUG ? 'write' : 'logOnly']('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
     out.close();
     await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => {});
     const resources = usage.stop(spec.resources, spec.worker);
@@ -255,7 +265,7 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
     // @catchErrors on the last attempt: keep what the step had set, add the error, carry on
     if (!spec.catchVar || !spec.lastAttempt || spec.transition === 'foreach' || spec.transition === 'switch') throw err;
     const info = errorInfo(err);
-    output.write('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
+    output[process.env.FLOWBOOK_DEBUG ? 'write' : 'logOnly']('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
     inst[spec.catchVar] = { type: info.type, message: info.message, stack: info.stack ?? '' };
     return { artifacts: await persist(inst, state, lazies, store), next: spec.graphOut, foreachCount: undefined, caught: info };
   }

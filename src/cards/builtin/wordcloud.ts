@@ -3,7 +3,7 @@
 // it shows with no script at all. Both libraries load on first render only.
 import { createRequire } from 'node:module';
 import type { CardComponent } from '../components.js';
-import { escapeHtml } from '../html.js';
+import { escapeHtml, positiveNumber } from '../html.js';
 import { mulberry32 } from '../../text/random.js';
 import { wordFrequencies, type WordCount } from '../../text/stopwords.js';
 
@@ -29,13 +29,20 @@ interface Placed {
   count: number;
 }
 
+/** width and height go into SVG attributes: numbers only, refused with the option's name otherwise */
+function cloudSize(opts: WordCloudOptions): { width: number; height: number } {
+  return { width: positiveNumber('WordCloud', 'width', opts.width ?? 800), height: positiveNumber('WordCloud', 'height', opts.height ?? 420) };
+}
+
+/** a coordinate or size for an SVG attribute: whatever the layout returned, written as a number */
+const num = (x: unknown) => (Number.isFinite(Number(x)) ? +Number(x).toFixed(2) : 0);
+
 const PALETTE = ['#1f4e9c', '#3b6fd8', '#6c8fd6', '#2a7f62', '#b05a1a', '#7a4fa3', '#8c2f39', '#4d5a6b'];
 const FONT = 'DejaVu Sans';
 
 /** Lay out words (counts, or texts to count) with d3-cloud; synchronous (d3-cloud's timer never waits with an infinite time slice). */
 export function layoutWordCloud(counts: WordCount[], opts: WordCloudOptions = {}): Placed[] {
-  const width = opts.width ?? 800;
-  const height = opts.height ?? 420;
+  const { width, height } = cloudSize(opts);
   const top = counts.slice(0, opts.maxWords ?? 150);
   if (!top.length) return [];
   const cloud = req('d3-cloud') as typeof import('d3-cloud');
@@ -73,17 +80,17 @@ export class WordCloud implements CardComponent {
     this.counts = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string')
       ? wordFrequencies(([] as string[]).concat(input as string | string[]), { stopwords: opts.stopwords !== false })
       : [...(input as WordCount[])].sort((a, b) => b.count - a.count);
+    cloudSize(opts);
   }
   render(): string {
-    const width = this.opts.width ?? 800;
-    const height = this.opts.height ?? 420;
+    const { width, height } = cloudSize(this.opts);
     const words = layoutWordCloud(this.counts, this.opts);
     const title = this.opts.title ? `<h2>${escapeHtml(this.opts.title)}</h2>` : '';
     if (!words.length) return `${title}<p class="meta">No words to draw.</p>`;
     const texts = words
       .map((w, i) => {
         const color = PALETTE[i % PALETTE.length];
-        return `<text class="word" text-anchor="middle" font-size="${w.size}" fill="${color}" transform="translate(${w.x},${w.y}) rotate(${w.rotate})"><title>${escapeHtml(`${w.text}: ${w.count}`)}</title>${escapeHtml(w.text)}</text>`;
+        return `<text class="word" text-anchor="middle" font-size="${num(w.size)}" fill="${color}" transform="translate(${num(w.x)},${num(w.y)}) rotate(${num(w.rotate)})"><title>${escapeHtml(`${w.text}: ${w.count}`)}</title>${escapeHtml(w.text)}</text>`;
       })
       .join('');
     const shown = `${words.length} of ${this.counts.length} distinct words drawn (size ∝ √count)`;
