@@ -1,7 +1,8 @@
 // `flowbook models pull|list|verify`: the shared Whisper model cache.
-import { listModels, modelsDir, pullModel, verifyModel } from '../transcribe/models.js';
+import path from 'node:path';
+import { fallbackModelsDir, listModels, modelsDir, pullModel, sha256Problem, verifyModel } from '../transcribe/models.js';
 import { findModel } from '../transcribe/catalog.js';
-import { IntegrityError } from '../errors.js';
+import { FlowbookError, IntegrityError } from '../errors.js';
 
 function bar(received: number, total?: number): string {
   const mb = (n: number) => (n / 2 ** 20).toFixed(1);
@@ -12,7 +13,13 @@ function bar(received: number, total?: number): string {
 }
 
 export async function pullCommand(names: string[], flags: { sha256?: string }): Promise<number> {
-  for (const name of names) findModel(name); // unknown names fail before any download
+  // bad input fails before any download
+  if (flags.sha256 !== undefined) {
+    const problem = sha256Problem(flags.sha256);
+    if (problem) throw new FlowbookError(problem);
+    if (names.length > 1) throw new FlowbookError('--sha256 is the hash of one file: pull one model at a time with it');
+  }
+  for (const name of names) findModel(name);
   for (const name of names) {
     const tty = process.stderr.isTTY;
     let last = 0;
@@ -34,6 +41,7 @@ export async function pullCommand(names: string[], flags: { sha256?: string }): 
 export async function listCommand(flags: { all?: boolean }): Promise<number> {
   const rows = listModels().filter((m) => flags.all || m.present || !m.testModel);
   console.log(`model cache: ${modelsDir()}`);
+  if (rows.some((m) => m.present && path.dirname(m.file) !== modelsDir())) console.log(`  (and ${fallbackModelsDir()}, where pulls went while the cache was not writable)`);
   const w = Math.max(...rows.map((r) => r.name.length));
   for (const m of rows) {
     const state = m.present ? (m.verified ? 'present, verified' : 'present, NOT verified') : 'not downloaded';

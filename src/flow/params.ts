@@ -13,7 +13,15 @@ export interface ParamOptions<T> {
   /** environment variable read when the flag is not given */
   env?: string;
   required?: boolean;
+  /**
+   * A secret (an API token): the value reaches every step but is never stored — not in run.json,
+   * not as an artifact, not in a card — nor printed. run.json keeps SECRET_MARKER in its place.
+   */
+  secret?: boolean;
 }
+
+/** What run.json holds instead of a secret parameter's value. */
+export const SECRET_MARKER = '<secret: not stored>';
 
 export class ParamSpec<T = unknown> {
   readonly [PARAM_SPEC] = true;
@@ -45,7 +53,31 @@ export const param = {
   float: make<number>('float'),
   bool: make<boolean>('bool'),
   json: <T = unknown>(name: string, options: ParamOptions<T> = {}): T => make<T>('json')(name, options),
+  /** `param.secret('api-token', { env: 'MY_API_TOKEN' })`: a string that is never stored or shown */
+  secret: (name: string, options: Omit<ParamOptions<string>, 'secret'> = {}): string => make<string>('string')(name, { ...options, secret: true }),
 };
+
+/** run.json's copy of the parameters: secrets replaced by SECRET_MARKER. */
+export function storableParams(specs: ParamSpec[], values: Record<string, unknown>): Record<string, unknown> {
+  const secret = new Set(specs.filter((s) => s.options.secret).map((s) => s.name));
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, secret.has(k) && v !== null ? SECRET_MARKER : v]));
+}
+
+/**
+ * A resume, or a pod, gets no secret from the datastore: it reads it again from the parameter's
+ * environment variable.
+ */
+export function resolveSecretsAgain(specs: ParamSpec[], values: Record<string, unknown>, where: string): Record<string, unknown> {
+  const out = { ...values };
+  for (const spec of specs.filter((s) => s.options.secret && values[s.name] === SECRET_MARKER)) {
+    const env = spec.options.env;
+    if (!env || !process.env[env]) {
+      throw new ParamError(`secret parameter '--${spec.name}' is not stored, so ${where} needs it again${env ? `: set $${env}` : ' (give it an env: option to read it from the environment)'}`);
+    }
+    out[spec.name] = process.env[env];
+  }
+  return out;
+}
 
 /** Parse a value given as text (a CLI flag or an env var) into the parameter's type. */
 export function parseParam(spec: ParamSpec, raw: unknown, source: string): unknown {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadFlowGraph } from '../flow/graph.js';
 import { loadFlow, type LoadedFlow } from '../flow/load.js';
-import { resolveParams } from '../flow/params.js';
+import { resolveParams, resolveSecretsAgain, storableParams } from '../flow/params.js';
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
@@ -102,7 +102,9 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   try {
     const flow = await loadFlow(opts.file, graph.flowName);
     const user = currentUser();
-    const params = opts.origin ? opts.origin.run.params : resolveParams(flow.params, opts.params ?? {});
+    // secrets are not in the origin's record: a resume reads them again from their env variables
+    const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, opts.params ?? {});
+    const storedParams = storableParams(flow.params, params);
     const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
     // which steps run as pods: decided (and checked) before anything runs, never silently local
     const remote = new Map<string, ResolvedKubernetes>();
@@ -126,7 +128,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       user,
       tags,
       systemTags,
-      params,
+      params: storedParams,
       flowFile: path.resolve(opts.file),
       sourceSha: graph.sourceSha,
       host: os.hostname(),
@@ -198,7 +200,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
             : { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },
           tags: [...systemTags, ...tags],
           user,
-          params,
+          // a pod's spec is readable in the Kubernetes API: it gets no secret, the pod reads it from its env
+          params: remote.has(task.step) ? storedParams : params,
           catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
           catchPrint: m?.catch?.printException,
           echo: !opts.quiet,

@@ -7,6 +7,7 @@ import type { ArtifactRef, ErrorInfo, TaskDone } from '../datastore/metadata.js'
 import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
 import { TASK_STATE, type ArtifactSource, type InputView, type TaskState } from '../flow/flowspec.js';
 import { loadFlow } from '../flow/load.js';
+import { resolveSecretsAgain, storableParams } from '../flow/params.js';
 import { setCurrent } from '../flow/current.js';
 import { startUsage } from './usage.js';
 import { loadSerializersFor } from '../datastore/serializers.js';
@@ -159,7 +160,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     if (collector) {
       await live!.close();
       const { renderTaskCards } = await import('../cards/render.js');
-      await renderTaskCards(store, done, collector, spec.params).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
+      const flowParams = (await loadFlow(spec.flowFile, spec.flowName)).params;
+      await renderTaskCards(store, done, collector, storableParams(flowParams, spec.params)).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
     }
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
     if (body.caught) result = { ...result, caught: true, error: body.caught };
@@ -232,13 +234,18 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
   const inst = new flow.cls() as any;
   const lazies = new Map<string, Lazy>();
   const frame = spec.foreachStack.at(-1);
-  const state: TaskState = { stepName: spec.step, hasInput: false, foreachStack: spec.foreachStack, index: frame?.index };
+  const state: TaskState & { secretFields: Set<string> } = { stepName: spec.step, hasInput: false, foreachStack: spec.foreachStack, index: frame?.index, secretFields: new Set() };
   Object.defineProperty(inst, TASK_STATE, { value: state, enumerable: false });
 
   // parameters: their values in start, inherited like any artifact after it
+  // secrets are never stored: every step gets them from the spec (or, in a pod, its env)
+  const params = resolveSecretsAgain(flow.params, spec.params, `step '${spec.step}' (in a pod, through a Kubernetes Secret)`);
   for (const p of flow.params) {
     delete inst[p.field];
-    if (spec.step === 'start' || inputs.length === 0) inst[p.field] = spec.params[p.name];
+    if (p.options.secret) {
+      state.secretFields.add(p.field);
+      inst[p.field] = params[p.name];
+    } else if (spec.step === 'start' || inputs.length === 0) inst[p.field] = params[p.name];
     else defineLazy(inst, p.field, inputs[0], lazies);
   }
   if (!spec.isJoin && inputs.length === 1) {
@@ -309,10 +316,11 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
 }
 
 /** Store every field of the instance: untouched inherited artifacts by reference, the rest serialized. */
-async function persist(inst: any, state: TaskState, lazies: Map<string, Lazy>, store: FlowDatastore) {
+async function persist(inst: any, state: TaskState & { secretFields: Set<string> }, lazies: Map<string, Lazy>, store: FlowDatastore) {
   const refs: Record<string, ArtifactRef> = {};
   const writes: Promise<void>[] = [];
   for (const name of Object.keys(inst)) {
+    if (state.secretFields.has(name)) continue;
     const lazy = lazies.get(name);
     if (lazy && !lazy.loaded) {
       refs[name] = lazy.source.ref(name);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { FlowbookError } from '../errors.js';
+import { download } from './download.js';
 
 export class SourceError extends FlowbookError {}
 
@@ -57,6 +58,15 @@ async function ytdlp(args: string[]): Promise<string> {
   }
 }
 
+/** yt-dlp's JSON; what it printed otherwise is not repeated. */
+function ytJson(text: string, url: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SourceError(`yt-dlp printed something that is not JSON for ${url}`);
+  }
+}
+
 function ytDate(d?: string): string | undefined {
   return d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : undefined;
 }
@@ -73,13 +83,13 @@ async function youtube(url: string, out: Resolved): Promise<void> {
   if (isPlaylist) {
     const lines = (await ytdlp(['--flat-playlist', '--dump-json', '--no-warnings', url])).split('\n').filter(Boolean);
     for (const line of lines) {
-      const entry = JSON.parse(line);
+      const entry = ytJson(line, url);
       const watch = entry.url?.startsWith('http') ? entry.url : `https://www.youtube.com/watch?v=${entry.id}`;
       await youtube(watch, out);
     }
     return;
   }
-  const info = JSON.parse(await ytdlp(['--dump-json', '--no-download', '--no-warnings', url]));
+  const info = ytJson(await ytdlp(['--dump-json', '--no-download', '--no-warnings', url]), url);
   const reason = liveReason(info);
   if (reason) {
     out.skipped.push({ url, reason: `${info.title ?? url} is ${reason}` });
@@ -96,7 +106,48 @@ async function youtube(url: string, out: Resolved): Promise<void> {
   });
 }
 
-async function resolveOne(item: string, out: Resolved, depth: number): Promise<void> {
+const CONTROL = /[\x00-\x1f\x7f]/;
+const LIST_EXT = /\.(txt|list|urls|lst)$/i;
+const LIST_MAX_BYTES = 2 ** 20;
+
+const looksLikeUrl = (s: string) => /^https?:\/\/[^\s/?#]+\S*$/i.test(s) && !CONTROL.test(s);
+/** Could be a file path (a list line is accepted when it is a URL or this). */
+const pathLike = (s: string) => s.length <= 4096 && !CONTROL.test(s) && !/[:=;<>|"*?`$\\]/.test(s);
+
+/**
+ * A token fit for an error message: only what looks like a URL or a path — for a line of a list,
+ * a path must be absolute, ./, ../, ~/, or have an audio or list extension — without control
+ * characters, cut to 80 characters (a URL keeps its start, a path its end). Anything else may be
+ * a line of some file that is not a URL list, and is never shown.
+ */
+export function shown(token: string, fromList = true): string | undefined {
+  const t = token.trim();
+  if (looksLikeUrl(t)) return t.length > 80 ? `${t.slice(0, 79)}…` : t;
+  if (!pathLike(t) || (fromList && !/^(\/|\.{1,2}\/|~\/)/.test(t) && !AUDIO_EXT.test(t) && !LIST_EXT.test(t))) return undefined;
+  return t.length > 80 ? `…${t.slice(-79)}` : t;
+}
+
+/** The lines of a URL list, numbered; or why `file` is not one (never quoting it). */
+function readList(file: string, name: string): { line: number; text: string }[] {
+  const notList = (why: string) => new SourceError(`${name} is not an audio or video file (by its extension), a directory, or a URL list (${why})`);
+  if (fs.statSync(file).size > LIST_MAX_BYTES) throw notList('it is over 1 MiB');
+  const bytes = fs.readFileSync(file);
+  let text: string;
+  try {
+    if (bytes.includes(0)) throw new Error('NUL');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw notList('it is not text');
+  }
+  const lines = text.split('\n').map((l, i) => ({ line: i + 1, text: l.replace(/#.*/, '').trim() })).filter((l) => l.text);
+  const bad = lines.find((l) => !looksLikeUrl(l.text) && !pathLike(l.text));
+  if (bad) throw notList(`its line ${bad.line} is neither an http(s) URL nor a file path`);
+  return lines;
+}
+
+/** `raw` is the item as the user wrote it (a list line before it was made absolute). */
+async function resolveOne(item: string, raw: string, out: Resolved, depth: number): Promise<void> {
+  const tok = shown(raw, depth > 0);
   const url = asUrl(item);
   if (url) {
     if (isYouTube(url)) return youtube(item, out);
@@ -108,30 +159,39 @@ async function resolveOne(item: string, out: Resolved, depth: number): Promise<v
   try {
     st = fs.statSync(item);
   } catch {
-    throw new SourceError(`no such file, directory or URL: ${item}`);
+    throw new SourceError(`no such file, directory or URL${tok ? `: ${tok}` : ' (not shown: it does not look like a path or URL)'}`);
   }
   if (st.isDirectory()) {
     const files = fs.readdirSync(item).filter((f) => AUDIO_EXT.test(f)).sort();
-    if (!files.length) throw new SourceError(`no audio or video files in directory ${item}`);
+    if (!files.length) throw new SourceError(`no audio or video files in directory ${tok ?? '(not shown)'}`);
     for (const f of files) out.tasks.push(fileTask(path.join(item, f)));
     return;
   }
+  const name = tok ?? 'the file (name not shown)';
+  if (!st.isFile()) throw new SourceError(`${name} is not an audio or video file, a directory or a URL list (not a regular file)`);
   if (AUDIO_EXT.test(item)) {
     out.tasks.push(fileTask(item));
     return;
   }
   // a list of URLs or paths, one per line
-  if (depth > 3) throw new SourceError(`URL lists nested too deep at ${item}`);
-  const lines = fs.readFileSync(item, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  if (!lines.length) throw new SourceError(`the URL list ${item} is empty (one URL or path per line, # for comments)`);
+  if (depth > 3) throw new SourceError(`URL lists nested too deep at ${name}`);
+  const lines = readList(item, name);
+  if (!lines.length) throw new SourceError(`the URL list ${tok ?? '(name not shown)'} is empty (one URL or path per line, # for comments)`);
   const dir = path.dirname(item);
-  for (const line of lines) await resolveOne(asUrl(line) || path.isAbsolute(line) ? line : path.join(dir, line), out, depth + 1);
+  for (const { line, text } of lines) {
+    try {
+      await resolveOne(asUrl(text) || path.isAbsolute(text) ? text : path.join(dir, text), text, out, depth + 1);
+    } catch (err: any) {
+      if (!(err instanceof SourceError)) throw err;
+      throw new SourceError(`${tok ?? 'the URL list'} line ${line}: ${err.message}`, { cause: err.cause });
+    }
+  }
 }
 
 /** Resolve the flow's `url` / `urls` parameters into transcription tasks. */
 export async function resolveSources(items: string[]): Promise<Resolved> {
   const out: Resolved = { tasks: [], skipped: [] };
-  for (const item of items.map((s) => s.trim()).filter(Boolean)) await resolveOne(item, out, 0);
+  for (const item of items.map((s) => s.trim()).filter(Boolean)) await resolveOne(item, item, out, 0);
   // the same video twice is transcribed once
   const seen = new Set<string>();
   out.tasks = out.tasks.filter((t) => (seen.has(t.url) ? false : (seen.add(t.url), true)));
@@ -148,25 +208,10 @@ export async function fetchAudio(task: TranscriptionTask, dir: string, onProgres
     if (!file) throw new SourceError(`yt-dlp did not produce an audio file for ${task.url}`);
     return path.join(dir, file);
   }
-  let res: Response;
-  try {
-    res = await fetch(task.url);
-  } catch (err: any) {
-    throw new SourceError(`cannot download ${task.url}: ${err?.cause?.code ?? err?.message}`, { cause: err });
-  }
-  if (!res.ok) throw new SourceError(`cannot download ${task.url}: HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length') ?? NaN);
   const ext = path.extname(new URL(task.url).pathname) || '.audio';
   const file = path.join(dir, `${task.id.replace(/[^\w.-]/g, '_')}${ext}`);
   const tmp = `${file}.part`;
-  const out = fs.createWriteStream(tmp);
-  let received = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-    received += chunk.length;
-    onProgress?.(received, Number.isFinite(total) ? total : undefined);
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await download(task.url, tmp, { label: task.url, errorClass: SourceError, onProgress: onProgress && (({ received, total }) => onProgress(received, total)) });
   fs.renameSync(tmp, file);
   return file;
 }

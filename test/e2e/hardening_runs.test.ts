@@ -7,6 +7,7 @@ import os from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, tempDir, errorLine } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
 import { SHARED_DATA } from '../shared-data.js';
@@ -195,4 +196,45 @@ describe('workers die with their runner', () => {
     for (let i = 0; i < 40 && workers.some(alive); i++) await wait(50);
     expect(workers.filter(alive)).toEqual([]);
   }, 30_000);
+});
+
+describe('secret parameters', () => {
+  const SECRET = 'sk-test-5f3a9c1e7b';
+  /** every byte the datastore holds, gzip blobs decompressed */
+  function everythingStored(dir: string): string {
+    let all = '';
+    for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (!e.isFile()) continue;
+      const file = path.join(e.parentPath ?? (e as any).path, e.name);
+      const bytes = fs.readFileSync(file);
+      all += file.endsWith('.gz') ? zlib.gunzipSync(bytes).toString('latin1') : bytes.toString('latin1');
+    }
+    return all;
+  }
+
+  it('reach every step but are never stored, printed or put in a card; resume reads them again from the env', async () => {
+    const sroot = tempDir();
+    const r = flowbook(['run', fixture('secret.ts'), '--visible', 'plain'], { root: sroot, env: { MY_API_TOKEN: SECRET, FAIL_END: '1' } });
+    expect(r.code, r.stderr).toBe(1); // end fails: a resume will need the secret again
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    const id = runIdOf(r.stderr);
+    const meta = JSON.parse(fs.readFileSync(path.join(sroot, 'SecretFlow/runs', id, 'run.json'), 'utf8'));
+    expect(meta.params).toEqual({ 'api-token': '<secret: not stored>', visible: 'plain' });
+    const noEnv = flowbook(['resume', fixture('secret.ts')], { root: sroot, env: { MY_API_TOKEN: '' } });
+    expect(noEnv.code).toBe(1);
+    expect(errorLine(noEnv)).toBe("error: secret parameter '--api-token' is not stored, so resume needs it again: set $MY_API_TOKEN");
+    const again = flowbook(['resume', fixture('secret.ts')], { root: sroot, env: { MY_API_TOKEN: SECRET } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).not.toContain(SECRET);
+    const stored = everythingStored(sroot);
+    expect(stored).toContain('plain'); // the scan sees stored values…
+    expect(stored).toContain('seenInEnd');
+    expect(stored).not.toContain(SECRET); // …and no secret: not in run.json, artifacts, logs or cards
+    setDatastoreRoot(sroot);
+    const run = (await Flow('SecretFlow').latestSuccessfulRun)!;
+    expect(await run.data.seenInEnd).toBe(SECRET.length);
+    expect(Object.keys(await (await (await run.step('start')).task).data)).not.toContain('token');
+    expect(run.params).toMatchObject({ 'api-token': '<secret: not stored>' });
+    setDatastoreRoot(root);
+  }, 60_000);
 });

@@ -92,4 +92,33 @@ describe('model manager', () => {
     expect(() => resolveModelPath('tiny')).toThrow(`Whisper model tiny is not downloaded (looked in ${process.env.FLOWBOOK_MODELS}): run \`npx flowbook models pull tiny\``);
     await expect(pullModel('small')).rejects.toThrow('no official sha256 is known for small: pass --sha256 <hex>');
   });
+
+  it('a --sha256 that is not 64 hex characters fails before any request', async () => {
+    await expect(pullModel('for-tests-tiny', { sha256: 'zzz' })).rejects.toThrow('--sha256 must be a sha256 digest, 64 hexadecimal characters; got "zzz"');
+    expect(requests).toEqual([]);
+  });
+
+  it('an unwritable cache: pulls go to the temp fallback, and resolving finds the model there', async () => {
+    const x = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-ro-'));
+    fs.writeFileSync(path.join(x, 'file'), '');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-tmp-'));
+    const TMPDIR = process.env.TMPDIR;
+    process.env.FLOWBOOK_MODELS = path.join(x, 'file', 'models');
+    process.env.TMPDIR = tmp;
+    try {
+      const warnings: string[] = [];
+      const r = await pullModel('for-tests-tiny', { onWarning: (m) => warnings.push(m) });
+      const fallback = path.join(tmp, `flowbook-models-${process.getuid!()}`);
+      expect(warnings).toEqual([`the model cache ${process.env.FLOWBOOK_MODELS} is not writable (ENOTDIR); downloading for-tests-tiny into ${fallback} instead`]);
+      expect(r).toMatchObject({ file: path.join(fallback, 'for-tests-ggml-tiny.bin'), downloaded: true });
+      expect(resolveModelPath('for-tests-tiny')).toBe(r.file);
+      expect(listModels().find((m) => m.name === 'for-tests-tiny')).toMatchObject({ present: true, verified: true, file: r.file });
+      // a fallback folder that others can write is not trusted
+      fs.chmodSync(fallback, 0o777);
+      expect(() => resolveModelPath('for-tests-tiny')).toThrow('is not downloaded');
+    } finally {
+      if (TMPDIR === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = TMPDIR;
+    }
+  });
 });

@@ -87,4 +87,34 @@ describe('sources', () => {
       process.env.PATH = `${FAKE_BIN}:${PATH}`;
     }
   });
+
+  it('a file that is not a URL list is named, with the line, and never quoted', async () => {
+    const notList = path.join(dir, 'accounts.txt');
+    fs.writeFileSync(notList, 'root:x:0:0:root:/root:/bin/bash\n');
+    const why = (e: Error): string => e.message;
+    const fails = (items: string[]) => resolveSources(items).then(() => 'resolved', why);
+    expect(await fails([notList])).toBe(
+      `${notList} is not an audio or video file (by its extension), a directory, or a URL list (its line 1 is neither an http(s) URL nor a file path)`,
+    );
+    const binary = path.join(dir, 'blob.txt');
+    fs.writeFileSync(binary, Buffer.from([0x72, 0x6f, 0x6f, 0x74, 0, 1, 2]));
+    expect(await fails([binary])).toMatch(/ \(it is not text\)$/);
+    expect(await fails(['/dev/null'])).toBe('/dev/null is not an audio or video file, a directory or a URL list (not a regular file)');
+
+    // a list's lines: the list and line number; a line is shown only when it looks like a path or URL, cut to 80 characters
+    const list = path.join(dir, 'mixed.txt');
+    const long = `/nowhere/${'a'.repeat(200)}.mp3`;
+    fs.writeFileSync(list, `# clips\nsecret words here\n${long}\n${notList}\n`);
+    const msg = await fails([list]);
+    expect(msg).toBe(`${list} line 2: no such file, directory or URL (not shown: it does not look like a path or URL)`);
+    expect(msg).not.toContain('secret');
+    fs.writeFileSync(list, `${long}\n`);
+    const cut = await fails([list]);
+    expect(cut).toBe(`${list} line 1: no such file, directory or URL: …${long.slice(-79)}`);
+    expect(cut.length - `${list} line 1: no such file, directory or URL: `.length).toBe(80);
+    fs.writeFileSync(list, `${JFK}\n${notList}\n`);
+    const nested = await fails([list]);
+    expect(nested).toMatch(new RegExp(`^${list.replace(/[.]/g, '\\.')} line 2: ${notList.replace(/[.]/g, '\\.')} is not an audio or video file .*its line 1 is neither`));
+    expect(nested).not.toContain('root:x');
+  });
 });
