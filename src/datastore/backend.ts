@@ -182,6 +182,33 @@ export class LocalBackend implements StorageBackend {
     return fs.existsSync(this.file(key));
   }
 
+  /**
+   * Remove the temp files writers killed mid-write left under `prefix` (`….<pid>.<hex>.tmp`):
+   * those whose writer is gone (this host) or that are over an hour old. Returns how many.
+   */
+  async sweepTemps(prefix: string, depth = 3): Promise<number> {
+    let removed = 0;
+    const visit = async (dir: string, level: number): Promise<void> => {
+      const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) {
+          if (level < depth && !e.name.endsWith('.lock')) await visit(full, level + 1);
+          continue;
+        }
+        const m = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(e.name);
+        if (!m) continue;
+        const old = Date.now() - ((await fsp.stat(full).catch(() => undefined))?.mtimeMs ?? Date.now()) > 3600_000;
+        if (old || !pidAlive(Number(m[1]))) {
+          await fsp.rm(full, { force: true });
+          removed++;
+        }
+      }
+    };
+    await visit(this.file(prefix), 1);
+    return removed;
+  }
+
   async list(prefix: string): Promise<string[]> {
     try {
       const names = await fsp.readdir(prefix === '' ? this.location : this.file(prefix));
@@ -250,5 +277,14 @@ function lockIsStale(dir: string, staleMs: number): boolean {
     } catch {
       return false;
     }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err: any) {
+    return err?.code !== 'ESRCH';
   }
 }

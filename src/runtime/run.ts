@@ -8,6 +8,7 @@ import { resolveParams, resolveSecretsAgain, storableParams } from '../flow/para
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
+import { LocalBackend } from '../datastore/backend.js';
 import type { RunMeta } from '../datastore/metadata.js';
 import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
@@ -144,6 +145,11 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       },
     });
     const stopHeartbeat = await startHeartbeat(store, run.runId);
+    // half-written files of runners and workers killed before: never read, but they take space
+    if (store.backend instanceof LocalBackend) {
+      const swept = (await store.backend.sweepTemps(`${graph.flowName}/data`, 2)) + (opts.origin ? await store.backend.sweepTemps(store.runKey(opts.origin.run.runId), 3) : 0);
+      if (swept) ui.info(`removed ${swept} temp file(s) left by killed writers`);
+    }
     const index = runIndexFor(store.backend, graph.flowName);
     await index.runStarted(run.runId, [...systemTags, ...tags]);
     opts.onRunCreated?.(run);

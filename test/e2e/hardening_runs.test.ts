@@ -241,3 +241,23 @@ describe('secret parameters', () => {
     setDatastoreRoot(root);
   }, 60_000);
 });
+
+describe('temp files left by kills', () => {
+  it('are swept by the next run (data) and by resume (the origin run), unless their writer still lives', async () => {
+    const troot = tempDir();
+    const first = flowbook(['run', fixture('hardening.ts'), '--n', '1'], { root: troot });
+    expect(first.code, first.stderr).toBe(0);
+    const id = runIdOf(first.stderr);
+    const dead = 2 ** 22 + 12345; // above pid_max's default: no such process
+    const data = path.join(troot, 'HardeningFlow/data/ab');
+    fs.mkdirSync(data, { recursive: true });
+    const stale = [path.join(data, `abcd.${dead}.0badf00d.tmp`), path.join(troot, `HardeningFlow/runs/${id}/start/1/DONE.json.${dead}.1234abcd.tmp`)];
+    const live = path.join(data, `ef01.${process.pid}.0badf00d.tmp`);
+    for (const f of [...stale, live]) fs.writeFileSync(f, 'half a write');
+    const again = flowbook(['resume', fixture('hardening.ts'), '--origin-run-id', id], { root: troot });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('removed 2 temp file(s) left by killed writers');
+    for (const f of stale) expect(fs.existsSync(f)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+  }, 60_000);
+});
