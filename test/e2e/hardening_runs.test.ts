@@ -261,3 +261,37 @@ describe('temp files left by kills', () => {
     expect(fs.existsSync(live)).toBe(true);
   }, 60_000);
 });
+
+describe('refused when parsing, before anything runs', () => {
+  const dir = tempDir('flowbook-bad-flows-');
+  it('a missing } is a syntax error with its line, not "no end step"; a non-ASCII step name is refused', () => {
+    const unterminated = path.join(dir, 'unterminated.ts');
+    fs.writeFileSync(unterminated, "import { FlowSpec, step } from 'flowbook';\nexport class BadFlow extends FlowSpec {\n  @step async start() { this.next(this.end); }\n  @step async end() {}\n");
+    const a = flowbook(['run', unterminated], { root });
+    expect(a.code).toBe(1);
+    expect(errorLine(a)).toBe(`error: ${unterminated}:5: syntax error: '}' expected.`);
+    const accented = path.join(dir, 'accented.ts');
+    fs.writeFileSync(accented, "import { FlowSpec, step } from 'flowbook';\nexport class BadFlow extends FlowSpec {\n  @step async start() { this.next(this.étape); }\n  @step async étape() { this.next(this.end); }\n  @step async end() {}\n}\n");
+    const b = flowbook(['run', accented], { root });
+    expect(b.code).toBe(1);
+    expect(errorLine(b)).toBe(`error: ${accented}:4: step name 'étape' is not allowed: use ASCII letters, digits and '_', starting with a letter or '_'`);
+    expect(b.stderr).not.toMatch(/Running BadFlow/);
+  });
+
+  it('an int beyond 2^53 is refused', () => {
+    const r = flowbook(['run', fixture('hardening.ts'), '--n', '99999999999999999999'], { root });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toBe('error: parameter \'n\' (--n) must be an integer between -9007199254740991 and 9007199254740991, got "99999999999999999999"');
+  });
+
+  it('a user error in a task is one line on the console, where it was thrown; the stack stays in the task log', () => {
+    const r = flowbook(['run', fixture('failing.ts')], { root });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/FailingFlow\/\d+\/start\/1 failed: Error: boom in start \(at test\/fixtures\/flows\/failing\.ts:9\)/);
+    expect(r.stdout + r.stderr).not.toMatch(/ at runStep|worker-main/);
+    const task = /(FailingFlow\/\d+\/start\/1) failed/.exec(r.stderr)![1];
+    expect(flowbook(['logs', task], { root }).stderr).toMatch(/Error: boom in start\n\s+at FailingFlow\.start/);
+    const debug = flowbook(['run', fixture('failing.ts'), '--debug'], { root });
+    expect(debug.stdout + debug.stderr).toMatch(/\] +at FailingFlow\.start/);
+  });
+});
