@@ -1,7 +1,7 @@
 // Serializers: the right one per type, exact round trips, determinism, and clear refusals.
 import { describe, it, expect } from 'vitest';
 import crypto from 'node:crypto';
-import { serialize, serializeAsync, deserialize, compressIfItPays, decompress } from '../src/datastore/serializers.js';
+import { serialize, serializeAsync, deserialize, compressIfItPays, decompress, NUMBERS_MIN_LENGTH } from '../src/datastore/serializers.js';
 import { SerializationError } from '../src/errors.js';
 
 async function roundTrip(v: unknown) {
@@ -109,9 +109,88 @@ describe('serializers', () => {
     expect(decompress(c.data, c.encoding).equals(text)).toBe(true);
   });
 
-  it('a million numbers serialize quickly enough to not matter', () => {
+  it('a million numbers are binary, not JSON, and read back as a plain array', async () => {
     const xs = Array.from({ length: 1_000_000 }, (_, i) => i * 0.5);
-    const s = serialize(xs, 'xs');
-    expect(s.serializer).toBe('json');
+    const { s, back } = await roundTrip(xs);
+    expect(s.serializer).toBe('numbers');
+    expect(s.type).toBe('array');
+    expect(s.bytes.length).toBe(8 + 8 * xs.length); // a small header, then float64s
+    expect(Array.isArray(back)).toBe(true);
+    const ys = back as number[];
+    expect(ys.length).toBe(xs.length);
+    expect([ys[0], ys[1], ys.at(-1)]).toEqual([0, 0.5, 499_999.5]);
+    expect(ys.every((y, i) => y === xs[i])).toBe(true);
+  });
+
+  it('a big number array round-trips exactly: int32s, NaN, ±Infinity, -0, and the same bytes each time', async () => {
+    const n = NUMBERS_MIN_LENGTH;
+    const ints = Array.from({ length: n }, (_, i) => (i % 2 ? -i : i * 1000));
+    const a = await roundTrip(ints);
+    expect(a.s.serializer).toBe('numbers');
+    expect(a.s.bytes.length).toBe(8 + 4 * n); // all int32: 4 bytes each
+    expect(Array.isArray(a.back)).toBe(true);
+    expect(a.back).toEqual(ints);
+    const odd = Array.from({ length: n }, (_, i) => i * 0.25);
+    odd.splice(0, 5, NaN, Infinity, -Infinity, -0, 2 ** 40);
+    const b = await roundTrip(odd);
+    expect(b.s.serializer).toBe('numbers');
+    expect(Array.isArray(b.back)).toBe(true);
+    expect(b.back).toEqual(odd);
+    expect(Object.is((b.back as number[])[3], -0)).toBe(true);
+    expect(serialize(odd, 'a').bytes.equals(serialize([...odd], 'a').bytes)).toBe(true);
+    // read back from an unaligned copy of the bytes too
+    const shifted = Buffer.alloc(b.s.bytes.length + 1).fill(0);
+    b.s.bytes.copy(shifted, 1);
+    expect(await deserialize(shifted.subarray(1), 'numbers', 'array')).toEqual(odd);
+  });
+
+  it('short, mixed or holey number arrays keep their serializer', async () => {
+    const short = Array.from({ length: NUMBERS_MIN_LENGTH - 1 }, (_, i) => i);
+    expect(serialize(short, 'x').serializer).toBe('json');
+    const mixed: unknown[] = Array.from({ length: NUMBERS_MIN_LENGTH }, (_, i) => i);
+    mixed.push('a string');
+    const m = await roundTrip(mixed);
+    expect(m.s.serializer).toBe('json');
+    expect(m.back).toEqual(mixed);
+    const holey = Array.from({ length: NUMBERS_MIN_LENGTH }, (_, i) => i);
+    delete holey[7];
+    const h = await roundTrip(holey);
+    expect(h.s.serializer).toBe('v8');
+    expect(7 in (h.back as number[])).toBe(false);
+  });
+
+  it('a corrupt numbers artifact is refused, not misread', async () => {
+    await expect(deserialize(Buffer.from('FBNUMS\x01d1234567', 'latin1'), 'numbers', 'array')).rejects.toThrow(/corrupt/);
+    await expect(deserialize(Buffer.from('not numbers at all'), 'numbers', 'array')).rejects.toThrow(SerializationError);
+  });
+
+  it('a serializer that fails is a SerializationError naming the artifact, with the original as cause', () => {
+    // JSON too long: the walk reads the value once, JSON.stringify then fails as V8 does past its max string length
+    let reads = 0;
+    const tooLong = {
+      get big() {
+        if (reads++) throw new RangeError('Invalid string length');
+        return 1;
+      },
+    };
+    let err: any;
+    try {
+      serialize(tooLong, 'xs');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SerializationError);
+    expect(err.message).toBe(
+      "artifact 'xs' cannot be stored: it is too large for JSON (RangeError: Invalid string length); store big data as a typed array, an Arrow table or bytes",
+    );
+    expect(err.cause).toBeInstanceOf(RangeError);
+    // anything else thrown while storing: named too
+    const throwing = {
+      get oops() {
+        throw new TypeError('boom');
+      },
+    };
+    expect(() => serialize(throwing, 'cfg')).toThrow(SerializationError);
+    expect(() => serialize(throwing, 'cfg')).toThrow("artifact 'cfg' cannot be stored: TypeError: boom");
   });
 });

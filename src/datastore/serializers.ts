@@ -1,12 +1,15 @@
 // Serializers by type. One walk of the value decides: JSON for plain data that round-trips
 // exactly, v8 for Map/Set/Date/BigInt/typed arrays (and -0, NaN, undefined, shared references),
-// Arrow IPC for tables (apache-arrow Table, danfo DataFrame), raw for bytes. Anything else —
-// functions, symbols, class instances — is refused with the path to the bad value.
+// Arrow IPC for tables (apache-arrow Table, danfo DataFrame), raw for bytes, 'numbers' for a big
+// plain array of numbers (binary, read back as a plain array). Anything else — functions,
+// symbols, class instances — is refused with the path to the bad value; any other failure of a
+// serializer is a SerializationError naming the artifact.
+import os from 'node:os';
 import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import { SerializationError } from '../errors.js';
 
-export type SerializerName = 'json' | 'v8' | 'arrow' | 'raw';
+export type SerializerName = 'json' | 'v8' | 'arrow' | 'raw' | 'numbers';
 export interface Serialized {
   bytes: Buffer;
   serializer: SerializerName;
@@ -82,8 +85,15 @@ function walk(v: unknown, path: string, seen: Set<object>): 'json' | 'v8' {
   let kind: 'json' | 'v8' = 'json';
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) kind = 'v8'; // a hole
-      else if (walk(obj[i], `${path}[${i}]`, seen) === 'v8') kind = 'v8';
+      if (!(i in obj)) {
+        kind = 'v8'; // a hole
+        continue;
+      }
+      const x = obj[i];
+      // primitives inline: no path string per element of a big array
+      if (typeof x === 'number') {
+        if (!Number.isFinite(x) || Object.is(x, -0)) kind = 'v8';
+      } else if (typeof x !== 'string' && typeof x !== 'boolean' && walk(x, `${path}[${i}]`, seen) === 'v8') kind = 'v8';
     }
     return kind;
   }
@@ -124,27 +134,96 @@ export async function serializeAsync(value: unknown, name: string): Promise<Seri
   return serialize(value, name);
 }
 
+/** Store the value as bytes; every failure is a SerializationError naming the artifact. */
 export function serialize(value: unknown, name: string): Serialized {
+  try {
+    return serializeValue(value, name);
+  } catch (err) {
+    throw serializationError(err, name);
+  }
+}
+
+function serializationError(err: unknown, name: string): SerializationError {
+  if (err instanceof SerializationError) return err;
+  if (err instanceof Refusal) return new SerializationError(`cannot serialize artifact '${name}': ${err.what} (at ${err.path})${err.hint}`);
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (err instanceof RangeError && /invalid string length/i.test(err.message)) {
+    return new SerializationError(
+      `artifact '${name}' cannot be stored: it is too large for JSON (${what}); store big data as a typed array, an Arrow table or bytes`,
+      { cause: err },
+    );
+  }
+  return new SerializationError(`artifact '${name}' cannot be stored: ${what}`, { cause: err });
+}
+
+function serializeValue(value: unknown, name: string): Serialized {
   if (Buffer.isBuffer(value)) return { bytes: value, serializer: 'raw', type: 'Buffer' };
   if (value instanceof Uint8Array) {
     return { bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength), serializer: 'raw', type: 'Uint8Array' };
   }
   if (isArrowTable(value)) return { bytes: Buffer.from(arrow().tableToIPC(value as any, 'stream')), serializer: 'arrow', type: 'arrow.Table' };
   if (isDanfoFrame(value)) return { bytes: danfoToIPC(value), serializer: 'arrow', type: 'danfo.DataFrame' };
-  let kind: 'json' | 'v8';
-  try {
-    kind = walk(value, name, new Set());
-  } catch (err) {
-    if (err instanceof Refusal) throw new SerializationError(`cannot serialize artifact '${name}': ${err.what} (at ${err.path})${err.hint}`);
-    throw err;
+  if (Array.isArray(value) && value.length >= NUMBERS_MIN_LENGTH) {
+    const bytes = encodeNumbers(value);
+    if (bytes) return { bytes, serializer: 'numbers', type: 'array' };
   }
+  const kind = walk(value, name, new Set());
   const type = describeType(value);
   if (kind === 'json') return { bytes: Buffer.from(JSON.stringify(value), 'utf8'), serializer: 'json', type };
-  try {
-    return { bytes: v8.serialize(value), serializer: 'v8', type };
-  } catch (err: any) {
-    throw new SerializationError(`cannot serialize artifact '${name}': ${err?.message ?? err}`, { cause: err });
+  return { bytes: v8.serialize(value), serializer: 'v8', type };
+}
+
+// ---- 'numbers': a big plain array of numbers -------------------------------------------------
+// JSON of 60M numbers takes minutes, then fails at V8's max string length. Such an array is
+// stored as an 8-byte header — 'FBNUMS', format version 1, element kind ('i' int32, 'd' float64)
+// — then its elements, little-endian; it reads back as a plain Array of numbers.
+/** a plain array at least this long, of numbers only, is stored as 'numbers' (shorter ones stay JSON) */
+export const NUMBERS_MIN_LENGTH = 100_000;
+const NUMBERS_MAGIC = 'FBNUMS';
+const NUMBERS_VERSION = 1;
+const NUMBERS_HEADER = 8;
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+/** The array as 'numbers' bytes, or undefined when it holds anything but numbers (or holes). */
+function encodeNumbers(xs: unknown[]): Buffer | undefined {
+  // one pass that only reads: numbers only, and are they all int32 (-0 is not)?
+  let int32 = true;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (typeof x !== 'number') return undefined; // a hole reads as undefined: such arrays go to v8
+    if (int32 && ((x | 0) !== x || (x === 0 && 1 / x < 0))) int32 = false;
   }
+  // then one allocation, filled by the typed array's bulk copy; an own ArrayBuffer keeps it aligned
+  const size = int32 ? 4 : 8;
+  const bytes = Buffer.allocUnsafeSlow(NUMBERS_HEADER + xs.length * size);
+  bytes.write(NUMBERS_MAGIC, 0, 'latin1');
+  bytes[6] = NUMBERS_VERSION;
+  bytes[7] = (int32 ? 'i' : 'd').charCodeAt(0);
+  const body = bytes.subarray(NUMBERS_HEADER);
+  (int32 ? new Int32Array(bytes.buffer, NUMBERS_HEADER, xs.length) : new Float64Array(bytes.buffer, NUMBERS_HEADER, xs.length)).set(xs as number[]);
+  if (!LITTLE_ENDIAN) (int32 ? body.swap32() : body.swap64());
+  return bytes;
+}
+
+function decodeNumbers(b: Buffer): number[] {
+  if (b.length < NUMBERS_HEADER || b.toString('latin1', 0, 6) !== NUMBERS_MAGIC || b[6] !== NUMBERS_VERSION) {
+    throw new SerializationError(`not a 'numbers' artifact of format version ${NUMBERS_VERSION} (is this flowbook older than the one that wrote it?)`);
+  }
+  const kind = String.fromCharCode(b[7]);
+  const size = kind === 'i' ? 4 : kind === 'd' ? 8 : 0;
+  if (!size || (b.length - NUMBERS_HEADER) % size) throw new SerializationError(`a 'numbers' artifact is corrupt (element kind ${JSON.stringify(kind)}, ${b.length} bytes)`);
+  const n = (b.length - NUMBERS_HEADER) / size;
+  let body: Uint8Array = b.subarray(NUMBERS_HEADER);
+  // a typed array needs aligned bytes in this machine's order: else read from a copy
+  if (body.byteOffset % size || !LITTLE_ENDIAN) {
+    body = new Uint8Array(body);
+    if (!LITTLE_ENDIAN) (size === 4 ? Buffer.from(body.buffer).swap32() : Buffer.from(body.buffer).swap64());
+  }
+  const view = size === 4 ? new Int32Array(body.buffer, body.byteOffset, n) : new Float64Array(body.buffer, body.byteOffset, n);
+  // push keeps a packed array (new Array(n) of a big n is a slow dictionary one); faster than Array.from
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(view[i]);
+  return out;
 }
 
 /** danfo keeps plain column arrays: build an Arrow table from them, with the dtypes in the schema. */
@@ -191,12 +270,16 @@ export function deserializeSync(bytes: Buffer | Uint8Array, serializer: Serializ
       return JSON.parse(b.toString('utf8'));
     case 'v8':
       return v8.deserialize(b);
+    case 'numbers':
+      return decodeNumbers(b);
     case 'arrow':
       if (type === 'danfo.DataFrame') {
         if (!danfoLib) throw new SerializationError('a DataFrame artifact is read with the async API (await ...data())');
         return ipcToDanfo(b);
       }
       return arrow().tableFromIPC(b);
+    default:
+      throw new SerializationError(`unknown serializer ${JSON.stringify(serializer)} (written by a newer flowbook?)`);
   }
 }
 
