@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, tempDir, errorLine } from './helpers.js';
+import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, tempDir, errorLine, exited } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
 import { SHARED_DATA } from '../shared-data.js';
 
@@ -108,7 +108,7 @@ describe('runs never stay "running"', () => {
     const { child, out } = await startedRun(['--mode', 'slow']);
     const id = runIdOf(out());
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
     const run = await Flow('HardeningFlow').run(id);
     expect(run.status).toBe('killed');
     expect(run.finished).toBe(false);
@@ -127,7 +127,7 @@ describe('runs never stay "running"', () => {
     const idA = runIdOf(outA());
     for (let i = 0; i < 200 && (outA().match(/work \d started/g) ?? []).length < 4; i++) await wait(50);
     a.kill('SIGKILL');
-    await new Promise((r) => a.once('exit', r));
+    await exited(a);
     const doneInA = (await (await Flow('HardeningFlow').run(idA)).steps()).length ? await countDone(idA) : 0;
     expect(doneInA).toBeGreaterThanOrEqual(2); // start and at least one work task
 
@@ -142,7 +142,7 @@ describe('runs never stay "running"', () => {
     expect(second.code).toBe(1);
     expect(errorLine(second)).toBe(`error: run HardeningFlow/${idA} is already being resumed by run HardeningFlow/${idB} (pid ${b.pid} on ${os.hostname()})`);
     b.kill('SIGKILL');
-    await new Promise((r) => b.once('exit', r));
+    await exited(b);
 
     // C resumes B: everything A or B finished is cloned, nothing done twice
     const c = flowbook(['resume', fixture('hardening.ts'), '--origin-run-id', idB], { root });
@@ -192,7 +192,7 @@ describe('workers die with their runner', () => {
     const workers = childrenOf(child.pid!);
     expect(workers.length).toBeGreaterThanOrEqual(1);
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
     for (let i = 0; i < 40 && workers.some(alive); i++) await wait(50);
     expect(workers.filter(alive)).toEqual([]);
   }, 30_000);

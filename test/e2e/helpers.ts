@@ -46,6 +46,12 @@ export function flowbookAsyncResult(args: string[], opts: { root?: string; env?:
   );
 }
 
+/** Resolves when the process has exited — at once if it already has (an 'exit' listener added late never fires). */
+export function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
 /** Start `flowbook ...args` in the background (to kill it). */
 export function flowbookAsync(args: string[], opts: { root?: string; env?: Record<string, string> } = {}) {
   const env = { ...process.env, ...(opts.root ? { FLOWBOOK_HOME: opts.root } : {}), ...opts.env };

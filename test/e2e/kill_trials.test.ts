@@ -3,7 +3,7 @@
 // alive, no run left "running".
 import { it, expect } from 'vitest';
 import fs from 'node:fs';
-import { flowbook, flowbookAsync, fixture, tempDir } from './helpers.js';
+import { flowbook, flowbookAsync, fixture, tempDir, exited } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +54,7 @@ it('10 kill -9 trials over a 100-task run: 0 artifacts lost, 0 workers alive, 0 
     await wait(Math.floor(random() * 1500));
     const workers = children(child.pid!).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('worker-main'));
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
     const origin = /Running TrialFlow\/(\d+)/.exec(err)![1];
     for (let i = 0; i < 20 && workers.some(alive); i++) await wait(50);
     workersAlive += workers.filter(alive).length;

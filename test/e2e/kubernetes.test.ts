@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
-import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, REPO } from './helpers.js';
+import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, REPO, exited } from './helpers.js';
 import { startS3, type TestS3 } from '../s3/server.js';
 import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
 import { SHARED_DATA } from '../shared-data.js';
@@ -187,7 +187,7 @@ describe('Kubernetes', () => {
     const runId = runIdOf(err());
     expect(jobsOf(runId).length).toBeGreaterThan(0);
     child.kill('SIGTERM');
-    const code = await new Promise((r) => child.once('exit', r));
+    const code = await exited(child);
     expect(code).not.toBe(0);
     expect(jobsOf(runId)).toEqual([]);
     for (let i = 0; i < 50 && cluster.pods().some((p) => p.metadata.labels['flowbook/run-id'] === runId); i++) await wait(100);
@@ -198,7 +198,7 @@ describe('Kubernetes', () => {
     const { child, err } = await slowRunWithPodRunning();
     const origin = runIdOf(err());
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
     const r = await flowbook(['resume', fixture('k8s_flow.ts'), '--origin-run-id', origin], { env });
     // the killed runner could not delete its Jobs: they finish on their own (their pods wrote to the origin run)
     expect(r.code, r.stderr).toBe(0);
@@ -226,7 +226,7 @@ describe('Kubernetes', () => {
   it('an evicted pod fails its task with the node\'s reason', async () => {
     const { child, err, pod } = await slowRunWithPodRunning();
     await cluster.evict(pod.metadata.name, 'The node was low on resource: memory.');
-    await new Promise((r) => child.once('close', r));
+    await exited(child);
     expect(child.exitCode).toBe(1);
     expect(err()).toMatch(/the pod was evicted from its node: The node was low on resource: memory\./);
   }, 60_000);

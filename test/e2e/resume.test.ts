@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { flowbook, flowbookAsync, fixture, tempDir } from './helpers.js';
+import { flowbook, flowbookAsync, fixture, tempDir, exited } from './helpers.js';
 import { Flow, Run, namespace, setDatastoreRoot } from '../../src/client/index.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -14,7 +14,7 @@ async function killAfter(ms: number, root: string, log: string): Promise<string>
   for (let i = 0; i < 200 && !fs.readFileSync(log, 'utf8').includes(' start'); i++) await wait(50);
   await wait(ms);
   child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await exited(child);
   await wait(300); // orphaned workers notice the runner is gone and exit
   const run = (await Flow('SleepyFlow').latestRun)!;
   return run.id;
