@@ -7,6 +7,7 @@ import { FlowDatastore, resolveRoot } from '../datastore/store.js';
 import type { ArtifactRef } from '../datastore/metadata.js';
 import { IntegrityError, NameError } from '../errors.js';
 import { parsePathspec } from '../client/pathspec.js';
+import PQueue from 'p-queue';
 
 interface BlobUse {
   ref: ArtifactRef;
@@ -16,16 +17,8 @@ interface BlobUse {
 
 /** Run `fn` over `items` with at most `limit` at once (blobs may be large: bounded memory). */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+  const queue = new PQueue({ concurrency: limit });
+  return Promise.all(items.map((item) => queue.add(() => fn(item), { throwOnTimeout: true })));
 }
 
 /** Every committed task of a run (or the one task named), with the DONE files that cannot be read. */
