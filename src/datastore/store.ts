@@ -353,7 +353,8 @@ export class FlowDatastore {
     const files = this.logFiles(runId, step, taskId, attempt);
     for (const stream of ['stdout', 'stderr'] as const) {
       const text = fs.existsSync(files[stream]) ? fs.readFileSync(files[stream]) : Buffer.alloc(0);
-      await this.backend.put(this.logKey(runId, step, taskId, attempt, stream), text);
+      // most tasks print nothing: an absent log reads as empty, so an empty one costs no PUT
+      if (text.length) await this.backend.put(this.logKey(runId, step, taskId, attempt, stream), text);
       fs.rmSync(files[stream], { force: true });
     }
   }
