@@ -6,6 +6,7 @@ import { FlowUsageError } from '../errors.js';
 import { parseWith } from '../runtime/run.js';
 import { kubernetesFor } from '../compute/kubernetes/options.js';
 import { buildJob } from '../compute/kubernetes/job.js';
+import { transitionOf } from '../runtime/task-spec.js';
 import { currentUser, resolveRoot } from '../datastore/store.js';
 
 export async function jobCommand(file: string, step: string, flags: { with?: string[]; datastoreRoot?: string }): Promise<number> {
@@ -39,7 +40,7 @@ export async function jobCommand(file: string, step: string, flags: { with?: str
       foreachStack: [],
       key: step,
       nodeType: node.type,
-      transition: node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end',
+      transition: transitionOf(node),
       graphOut: node.out,
       maxNumSplits: 100,
       resources: { cpu: k8s.cpu, memory: k8s.memory, gpu: k8s.gpu },

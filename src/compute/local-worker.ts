@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
-import type { TaskResult, TaskSpec } from '../runtime/task-spec.js';
+import { pathspecOf, type TaskResult, type TaskSpec } from '../runtime/task-spec.js';
 
 function workerEntry(): string {
   const here = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -50,11 +50,11 @@ export class LocalWorker {
         const p = this.pending;
         if (this.heapFull) {
           const m = p.spec.resources.memory;
-          this.settle({ ok: false, lost: true, pathspec: pathOf(p.spec), error: { type: 'OutOfMemory', message: `out of memory: the JavaScript heap is full${m ? ` (${m} MiB requested)` : ''}; raise @resources(memory)` } });
+          this.settle({ ok: false, lost: true, pathspec: pathspecOf(p.spec), error: { type: 'OutOfMemory', message: `out of memory: the JavaScript heap is full${m ? ` (${m} MiB requested)` : ''}; raise @resources(memory)` } });
           return;
         }
         const why = signal === 'SIGKILL' ? 'was killed (SIGKILL: out of memory?)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        this.settle({ ok: false, lost: true, pathspec: pathOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
+        this.settle({ ok: false, lost: true, pathspec: pathspecOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
       }
     });
     this.child.send({ type: 'preload', flowFile, flowName });
@@ -87,7 +87,7 @@ export class LocalWorker {
           this.settle({
             ok: false,
             lost: true,
-            pathspec: pathOf(spec),
+            pathspec: pathspecOf(spec),
             error: { type: 'TimeoutError', message: `step '${spec.step}' timed out after ${timeoutSeconds} s (@timeout)` },
           });
           this.kill();
@@ -95,7 +95,7 @@ export class LocalWorker {
       }
       this.child.send({ type: 'task', id, spec }, (err) => {
         if (err && this.pending?.id === id) {
-          this.settle({ ok: false, lost: true, pathspec: pathOf(spec), error: { type: 'WorkerDied', message: `could not send the task to its worker: ${err.message}` } });
+          this.settle({ ok: false, lost: true, pathspec: pathspecOf(spec), error: { type: 'WorkerDied', message: `could not send the task to its worker: ${err.message}` } });
         }
       });
     });
@@ -115,7 +115,7 @@ export class LocalWorker {
       this.settle({
         ok: false,
         lost: true,
-        pathspec: pathOf(spec),
+        pathspec: pathspecOf(spec),
         error: { type: 'OutOfMemory', message: `out of memory: used ≥ ${used} MiB of the ${limit} MiB requested; raise @resources(memory)` },
       });
       this.kill();
@@ -134,7 +134,6 @@ export class LocalWorker {
   }
 }
 
-const pathOf = (s: TaskSpec) => `${s.flowName}/${s.runId}/${s.step}/${s.taskId}`;
 
 /** Resident memory of a process in MiB (Linux /proc), undefined when it cannot be read. */
 function rssMiB(pid: number | undefined): number | undefined {

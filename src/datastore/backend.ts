@@ -7,6 +7,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { NameError, NotFoundError } from '../errors.js';
+import { processAlive } from './liveness.js';
 
 export interface StorageBackend {
   readonly kind: 'local' | 's3';
@@ -199,7 +200,7 @@ export class LocalBackend implements StorageBackend {
         const m = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(e.name);
         if (!m) continue;
         const old = Date.now() - ((await fsp.stat(full).catch(() => undefined))?.mtimeMs ?? Date.now()) > 3600_000;
-        if (old || !pidAlive(Number(m[1]))) {
+        if (old || !processAlive(os.hostname(), Number(m[1]))) {
           await fsp.rm(full, { force: true });
           removed++;
         }
@@ -277,14 +278,5 @@ function lockIsStale(dir: string, staleMs: number): boolean {
     } catch {
       return false;
     }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: any) {
-    return err?.code !== 'ESRCH';
   }
 }

@@ -14,7 +14,7 @@ import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
 import { RunConsole } from './console.js';
 import { Scheduler, foreachStack, type PlannedTask } from './scheduler.js';
-import type { TaskResult } from './task-spec.js';
+import { transitionOf, type TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
 import type { KubernetesSpec } from '../flow/decorators.js';
@@ -198,7 +198,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           foreachStack: foreachStack(task.frames),
           key: task.key,
           nodeType: node.type,
-          transition: node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end',
+          transition: transitionOf(node),
           graphOut: node.out,
           maxNumSplits: opts.maxNumSplits ?? 100,
           resources: remote.has(task.step)

@@ -2,7 +2,7 @@
 // process (`--isolation process`) and a Kubernetes pod (`flowbook step --task-spec …`) all run a
 // TaskSpec through the same runTask().
 import type { ErrorInfo, ForeachFrame, ResourceUse } from '../datastore/metadata.js';
-import type { NodeType } from '../flow/graph-types.js';
+import type { GraphNode, NodeType } from '../flow/graph-types.js';
 import type { CodePackageRef } from './code-package.js';
 
 export interface TaskSpec {
@@ -42,6 +42,14 @@ export interface TaskSpec {
   echo: boolean;
   /** set for a task that runs elsewhere (a pod): the flow's code, fetched from the datastore */
   codePackage?: CodePackageRef;
+}
+
+/** `Flow/run/step/task` of a task */
+export const pathspecOf = (s: Pick<TaskSpec, 'flowName' | 'runId' | 'step' | 'taskId'>): string => `${s.flowName}/${s.runId}/${s.step}/${s.taskId}`;
+
+/** What a step's next() does, from its node in the graph. */
+export function transitionOf(node: GraphNode): TaskSpec['transition'] {
+  return node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end';
 }
 
 export interface TaskResult {

@@ -2,6 +2,7 @@
 // fields, runs the step, checks the transition, stores the artifacts and finally DONE.json.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FlowDatastore } from '../datastore/store.js';
 import type { ArtifactRef, ErrorInfo, TaskDone } from '../datastore/metadata.js';
 import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
@@ -13,7 +14,7 @@ import { startUsage } from './usage.js';
 import { loadSerializersFor } from '../datastore/serializers.js';
 import type { CardCollector } from '../cards/collector.js';
 import { TaskOutput } from './task-output.js';
-import type { TaskResult, TaskSpec } from './task-spec.js';
+import { pathspecOf, type TaskResult, type TaskSpec } from './task-spec.js';
 
 /** The artifacts of a finished task, read on demand. */
 export class TaskArtifacts implements ArtifactSource {
@@ -79,6 +80,10 @@ function inputView(src: TaskArtifacts): InputView {
   return view;
 }
 
+/** flowbook's own code (src/ and dist/ of this package; source maps show src/ for dist/): never "where" a user's error was thrown */
+const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
+const FLOWBOOK_CODE = [path.join(PACKAGE, 'src') + path.sep, path.join(PACKAGE, 'dist') + path.sep];
+
 export function errorInfo(err: unknown): ErrorInfo {
   const e = err as any;
   const stack: string | undefined = e instanceof Error ? e.stack : undefined;
@@ -87,7 +92,10 @@ export function errorInfo(err: unknown): ErrorInfo {
     ?.split('\n')
     .slice(1)
     .map((l) => /\((.+?):(\d+):\d+\)$|at (.+?):(\d+):\d+$/.exec(l.trim()))
-    .find((m) => m && !/node_modules|node:|\/flowbook\/(src|dist)\/|\/(src|dist)\/(runtime|compute|flow|datastore|cli)\//.test(m[1] ?? m[3]));
+    .find((m) => {
+      const file = (m?.[1] ?? m?.[3] ?? '').replace(/^file:\/\//, '');
+      return !!m && !/node_modules|^node:/.test(file) && !FLOWBOOK_CODE.some((dir) => file.startsWith(dir));
+    });
   return {
     type: e?.name ?? typeof err,
     message: e instanceof Error ? e.message : String(err),
@@ -98,7 +106,7 @@ export function errorInfo(err: unknown): ErrorInfo {
 
 export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   const store = new FlowDatastore(spec.root, spec.flowName);
-  const pathspec = `${spec.flowName}/${spec.runId}/${spec.step}/${spec.taskId}`;
+  const pathspec = pathspecOf(spec);
   const startedAt = new Date().toISOString();
   const usage = startUsage();
   await store.writeAttempt(spec.runId, spec.step, spec.taskId, { pathspec, attempt: spec.attempt, status: 'running', startedAt });
@@ -108,7 +116,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     spec.echo,
   );
   // @card: components appended through current.card are rendered when the task ends
-  const stepMeta = await loadFlow(spec.flowFile, spec.flowName).then((f) => f.steps.get(spec.step)).catch(() => undefined);
+  const flowModule = await loadFlow(spec.flowFile, spec.flowName).catch(() => undefined);
+  const stepMeta = flowModule?.steps.get(spec.step);
   // the card modules load only for steps that have cards
   const collector: CardCollector | undefined = stepMeta?.cards.length
     ? new (await import('../cards/collector.js')).CardCollector(stepMeta.cards)
@@ -160,8 +169,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     if (collector) {
       await live!.close();
       const { renderTaskCards } = await import('../cards/render.js');
-      const flowParams = (await loadFlow(spec.flowFile, spec.flowName)).params;
-      await renderTaskCards(store, done, collector, storableParams(flowParams, spec.params)).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
+      await renderTaskCards(store, done, collector, storableParams(flowModule?.params ?? [], spec.params)).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
     }
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
     if (body.caught) result = { ...result, caught: true, error: body.caught };
@@ -208,7 +216,7 @@ export async function completeCaught(
   }
   const artifacts: Record<string, ArtifactRef> = spec.isJoin || inputs.length !== 1 ? {} : { ...inputs[0].done.artifacts };
   artifacts[spec.catchVar!] = await store.putArtifact(spec.catchVar!, { type: info.type, message: info.message, stack: info.stack ?? '' });
-  const pathspec = `${spec.flowName}/${spec.runId}/${spec.step}/${spec.taskId}`;
+  const pathspec = pathspecOf(spec);
   await store.writeDone(spec.runId, {
     pathspec,
     step: spec.step,

@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import type { BatchV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { FlowDatastore } from '../../datastore/store.js';
-import type { TaskResult, TaskSpec } from '../../runtime/task-spec.js';
+import { pathspecOf, type TaskResult, type TaskSpec } from '../../runtime/task-spec.js';
 import type { OutputSink } from '../local-worker.js';
 import { buildJob, LABEL } from './job.js';
 import { loadKubeConfig, k8sApi, explainApiError } from './client.js';
@@ -60,6 +60,11 @@ export class KubernetesExecutor {
     return ex;
   }
 
+  /** every pod of this run */
+  private get selector(): string {
+    return `${LABEL.app}=flowbook,${LABEL.run}=${this.runId}`;
+  }
+
   get server(): string {
     return this.kc.getCurrentCluster()?.server ?? '?';
   }
@@ -68,7 +73,7 @@ export class KubernetesExecutor {
   async run(spec: Omit<TaskSpec, 'worker'>, k8s: ResolvedKubernetes, timeoutSeconds?: number): Promise<TaskResult> {
     const job: V1Job = buildJob({ spec, k8s, timeoutSeconds });
     const name = job.metadata!.name!;
-    const pathspec = `${spec.flowName}/${spec.runId}/${spec.step}/${spec.taskId}`;
+    const pathspec = pathspecOf(spec);
     await this.ensureWatch(k8s.namespace);
     const done = new Promise<TaskResult>((resolve) => {
       const a: Active = { name, namespace: k8s.namespace, spec, k8s, log: '', waiting: 'not created yet', settled: false, settle: resolve };
@@ -90,14 +95,13 @@ export class KubernetesExecutor {
   private async ensureWatch(namespace: string): Promise<void> {
     if (this.watches.has(namespace) || this.closed) return;
     this.watches.set(namespace, 'starting');
-    const selector = `${LABEL.app}=flowbook,${LABEL.run}=${this.runId}`;
     const restart = (err?: any) => {
       this.watches.delete(namespace);
       if (err?.statusCode >= 400) {
         // refused (401/403/404): watching again would fail the same way; fail the waiting tasks now
         const why = explainApiError({ code: err.statusCode, message: err.message }, 'cannot watch pods', this.server).message;
         for (const a of [...this.active.values()].filter((x) => x.namespace === namespace)) {
-          void this.finish(a, lost(`${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`, 'KubernetesError', why));
+          void this.finish(a, lost(pathspecOf(a.spec), 'KubernetesError', why));
         }
         return;
       }
@@ -107,7 +111,7 @@ export class KubernetesExecutor {
     try {
       const ctl = await new this.api.Watch(this.kc).watch(
         `/api/v1/namespaces/${namespace}/pods`,
-        { labelSelector: selector, allowWatchBookmarks: false },
+        { labelSelector: this.selector, allowWatchBookmarks: false },
         (type: string, pod: V1Pod) => this.onPod(type, pod),
         (err: unknown) => restart(err),
       );
@@ -119,7 +123,7 @@ export class KubernetesExecutor {
   }
 
   private async resync(namespace: string): Promise<void> {
-    const list = await this.core.listNamespacedPod({ namespace, labelSelector: `${LABEL.app}=flowbook,${LABEL.run}=${this.runId}` }).catch(() => undefined);
+    const list = await this.core.listNamespacedPod({ namespace, labelSelector: this.selector }).catch(() => undefined);
     for (const pod of list?.items ?? []) this.onPod('MODIFIED', pod);
   }
 
@@ -127,7 +131,7 @@ export class KubernetesExecutor {
     const jobName = pod.metadata?.labels?.['job-name'];
     const a = jobName ? this.active.get(jobName) : undefined;
     if (!a || a.settled || a.completing) return;
-    const pathspec = `${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`;
+    const pathspec = pathspecOf(a.spec);
     if (type === 'DELETED') return void this.finish(a, lost(pathspec, 'PodDeleted', `the pod ${pod.metadata?.name} was deleted before it finished`));
     a.pod = pod.metadata?.name;
     const v = podVerdict(pod, a.k8s);
@@ -216,7 +220,7 @@ export class KubernetesExecutor {
   async killAll(): Promise<void> {
     const all = [...this.active.values()];
     // each task settles only once its Job is deleted, so the runner exits after the deletions
-    await Promise.all(all.map((a) => this.finish(a, lost(`${a.spec.flowName}/${a.spec.runId}/${a.spec.step}/${a.spec.taskId}`, 'Interrupted', 'the run was stopped: its Job was deleted'), true)));
+    await Promise.all(all.map((a) => this.finish(a, lost(pathspecOf(a.spec), 'Interrupted', 'the run was stopped: its Job was deleted'), true)));
   }
 
   close(): void {

@@ -49,13 +49,12 @@ export class S3Backend implements StorageBackend {
   readonly config: S3ClientConfig;
   readonly client: S3Client;
   private syncFn?: (req: SyncRequest) => SyncResponse;
-  /** bytes actually sent by PUTs (for the "unchanged code uploads nothing" check and benches) */
-  bytesUploaded = 0;
 
-  constructor(url: string) {
+  /** `config`: given by the sync worker thread, so it reaches the same server as its caller */
+  constructor(url: string, config: S3ClientConfig = s3ClientConfig()) {
     this.loc = parseS3Url(url);
     this.location = `s3://${this.loc.bucket}${this.loc.prefix ? `/${this.loc.prefix}` : ''}`;
-    this.config = s3ClientConfig();
+    this.config = config;
     this.client = makeS3Client(this.config);
   }
 
@@ -82,7 +81,6 @@ export class S3Backend implements StorageBackend {
         await this.client.send(new (sdk().PutObjectCommand)({ Bucket: this.loc.bucket, Key, Body: body }));
       }
     });
-    this.bytesUploaded += body.length;
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
@@ -102,10 +100,11 @@ export class S3Backend implements StorageBackend {
     }
   }
 
-  private sync(req: Omit<SyncRequest, 'config' | 'bucket'>): SyncResponse {
+  /** get/exists run by this class's async methods in the worker thread; this thread waits */
+  private sync(req: Omit<SyncRequest, 'config' | 'location'>): SyncResponse {
     this.syncFn ??= (require('synckit') as typeof import('synckit')).createSyncFn(syncWorkerPath()) as (req: SyncRequest) => SyncResponse;
-    const r = this.syncFn({ ...req, key: this.objectKey(req.key), config: this.config, bucket: this.loc.bucket });
-    if (r.error) throw new DatastoreError(`S3 datastore ${this.location}: ${r.error}`);
+    const r = this.syncFn({ ...req, config: this.config, location: this.location });
+    if (r.error) throw new DatastoreError(r.error);
     return r;
   }
 

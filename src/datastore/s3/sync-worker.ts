@@ -1,46 +1,38 @@
 // The worker thread behind S3Backend.getSync/existsSync: the calling thread blocks (synckit,
-// Atomics.wait) while this thread does the request, so a step's `this.x` can stay a plain
-// synchronous property on S3 too.
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+// Atomics.wait) while this thread runs the backend's own async get/exists, so a step's `this.x`
+// can stay a plain synchronous property on S3 too.
 import { runAsWorker } from 'synckit';
-import { makeS3Client, type S3ClientConfig } from './config.js';
+import { NotFoundError } from '../../errors.js';
+import { S3Backend } from './backend.js';
+import type { S3ClientConfig } from './config.js';
 
 export interface SyncRequest {
   op: 'get' | 'exists';
+  /** s3://bucket/prefix and the client settings of the calling backend */
+  location: string;
   config: S3ClientConfig;
-  bucket: string;
-  /** the full object key (prefix included) */
+  /** a datastore key (under the location) */
   key: string;
 }
 
 export interface SyncResponse {
   found: boolean;
   data?: Uint8Array;
+  /** one line, already naming the datastore */
   error?: string;
 }
 
-const notFound = (err: any) => err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
-const clients = new Map<string, S3Client>();
+const backends = new Map<string, S3Backend>();
 
 runAsWorker(async (req: SyncRequest): Promise<SyncResponse> => {
-  const id = JSON.stringify(req.config);
-  let client = clients.get(id);
-  if (!client) clients.set(id, (client = makeS3Client(req.config)));
+  const id = `${req.location}\0${JSON.stringify(req.config)}`;
+  let backend = backends.get(id);
+  if (!backend) backends.set(id, (backend = new S3Backend(req.location, req.config)));
   try {
-    if (req.op === 'get') {
-      const r = await client.send(new GetObjectCommand({ Bucket: req.bucket, Key: req.key }));
-      return { found: true, data: await r.Body!.transformToByteArray() };
-    }
-    try {
-      await client.send(new HeadObjectCommand({ Bucket: req.bucket, Key: req.key }));
-      return { found: true };
-    } catch (err) {
-      if (!notFound(err)) throw err;
-    }
-    const l = await client.send(new ListObjectsV2Command({ Bucket: req.bucket, Prefix: `${req.key}/`, MaxKeys: 1 }));
-    return { found: (l.KeyCount ?? 0) > 0 };
+    if (req.op === 'get') return { found: true, data: await backend.get(req.key) };
+    return { found: await backend.exists(req.key) };
   } catch (err: any) {
-    if (notFound(err)) return { found: false };
-    return { found: false, error: String(err?.name === 'NoSuchBucket' ? 'the bucket does not exist' : (err?.message ?? err)) };
+    if (err instanceof NotFoundError) return { found: false };
+    return { found: false, error: String(err?.message ?? err) };
   }
 });
