@@ -8,37 +8,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, tempDir, errorLine, exited } from './helpers.js';
+import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, tempDir, errorLine, exited, wait, runIdOf, childPids, pidAlive } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
 import { SHARED_DATA } from '../shared-data.js';
 
 const root = tempDir();
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const runIdOf = (stderr: string) => /(?:Running|Resuming) \w+\/(\d+)/.exec(stderr)![1];
-
-/** pids whose parent is `pid` (from /proc) */
-function childrenOf(pid: number): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
-  } catch {
-    return false;
-  }
-};
-
 /** tasks of a run that committed (DONE) */
 async function countDone(runId: string): Promise<number> {
   let n = 0;
@@ -189,12 +163,12 @@ describe('workers die with their runner', () => {
   it('after kill -9 of the runner, a worker spinning in synchronous code is gone within a second', async () => {
     const { child } = await startedRun(['--mode', 'spin', '--n', '2']);
     await wait(300);
-    const workers = childrenOf(child.pid!);
+    const workers = childPids(child.pid!);
     expect(workers.length).toBeGreaterThanOrEqual(1);
     child.kill('SIGKILL');
     await exited(child);
-    for (let i = 0; i < 40 && workers.some(alive); i++) await wait(50);
-    expect(workers.filter(alive)).toEqual([]);
+    for (let i = 0; i < 40 && workers.some(pidAlive); i++) await wait(50);
+    expect(workers.filter(pidAlive)).toEqual([]);
   }, 30_000);
 });
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { flowbook, flowbookAsyncResult, tempDir, errorLine, REPO } from './helpers.js';
 import { SHARED_MODELS } from '../shared-data.js';
+import { serveRange } from '../http-range.js';
 
 const MODEL = 'for-tests-tiny';
 const FILE = 'for-tests-ggml-tiny.bin';
@@ -30,13 +31,7 @@ beforeAll(async () => {
     requests.push({ url: req.url!, range: req.headers.range });
     const [, mode, name] = req.url!.split('/');
     if (name !== FILE) return void res.writeHead(404).end();
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (m) {
-      const from = Number(m[1]);
-      if (from >= body.length) return void res.writeHead(416).end();
-      res.writeHead(206, { 'content-length': body.length - from, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
-      return void res.end(body.subarray(from));
-    }
+    if (serveRange(req, res, body)) return;
     if (mode === 'ok') return void res.writeHead(200, { 'content-length': body.length }).end(body);
     res.writeHead(200, { 'content-length': body.length });
     if (mode === 'drop') {

@@ -58,5 +58,34 @@ export function flowbookAsync(args: string[], opts: { root?: string; env?: Recor
   return spawn(process.execPath, [BIN, ...args], { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The run id a `run` or `resume` announces on stderr ("Running Flow/<id>", "Resuming Flow/<id>"). */
+export const runIdOf = (stderr: string) => /(?:Running|Resuming) \w+\/(\d+)/.exec(stderr)![1];
+
+/** pids whose parent is `pid` (from /proc) */
+export function childPids(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** the process exists and is not a zombie */
+export function pidAlive(pid: number): boolean {
+  try {
+    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** The last line of stderr that starts with `error:` */
 export const errorLine = (r: CliResult) => r.stderr.split('\n').filter((l) => l.startsWith('error:')).at(-1);

@@ -3,29 +3,8 @@
 // alive, no run left "running".
 import { it, expect } from 'vitest';
 import fs from 'node:fs';
-import { flowbook, flowbookAsync, fixture, tempDir, exited } from './helpers.js';
+import { flowbook, flowbookAsync, fixture, tempDir, exited, wait, childPids, pidAlive } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children = (pid: number) =>
-  fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-const alive = (pid: number) => {
-  try {
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
-  } catch {
-    return false;
-  }
-};
 
 /** a small seeded generator (mulberry32), so the moments are the same on every run */
 function rng(seed: number) {
@@ -52,12 +31,12 @@ it('10 kill -9 trials over a 100-task run: 0 artifacts lost, 0 workers alive, 0 
     child.stderr.on('data', (c) => (err += c));
     for (let i = 0; i < 200 && !/Running TrialFlow\/\d+/.test(err); i++) await wait(20);
     await wait(Math.floor(random() * 1500));
-    const workers = children(child.pid!).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('worker-main'));
+    const workers = childPids(child.pid!).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('worker-main'));
     child.kill('SIGKILL');
     await exited(child);
     const origin = /Running TrialFlow\/(\d+)/.exec(err)![1];
-    for (let i = 0; i < 20 && workers.some(alive); i++) await wait(50);
-    workersAlive += workers.filter(alive).length;
+    for (let i = 0; i < 20 && workers.some(pidAlive); i++) await wait(50);
+    workersAlive += workers.filter(pidAlive).length;
 
     const r = flowbook(['resume', fixture('trial.ts'), '--origin-run-id', origin, '--quiet'], { root });
     expect(r.code, r.stderr).toBe(0);

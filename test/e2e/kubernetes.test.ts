@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
-import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, REPO, exited } from './helpers.js';
+import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, REPO, exited, wait, runIdOf } from './helpers.js';
 import { startS3, type TestS3 } from '../s3/server.js';
 import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
 import { SHARED_DATA } from '../shared-data.js';
@@ -28,8 +28,6 @@ function client(code: string) {
 }
 
 const jobsOf = (runId: string) => cluster.jobs().filter((j) => j.metadata.labels['flowbook/run-id'] === runId);
-const runIdOf = (stderr: string) => /(?:Running|Resuming) \w+\/(\d+)/.exec(stderr)![1];
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start K8sFlow in slow mode in the background; resolves once one of its `work` pods runs. */
 async function slowRunWithPodRunning() {

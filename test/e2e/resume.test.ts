@@ -3,10 +3,9 @@
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { flowbook, flowbookAsync, fixture, tempDir, exited } from './helpers.js';
+import { flowbook, flowbookAsync, fixture, tempDir, exited, wait } from './helpers.js';
 import { Flow, Run, namespace, setDatastoreRoot } from '../../src/client/index.js';
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start the run, wait until its start task has run, then `ms` more, and kill -9 the runner. */
 async function killAfter(ms: number, root: string, log: string): Promise<string> {

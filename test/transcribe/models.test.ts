@@ -10,6 +10,7 @@ import { pullModel, listModels, verifyModel, resolveModelPath } from '../../src/
 import { IntegrityError } from '../../src/errors.js';
 
 import { SHARED_MODELS as SHARED } from '../shared-data.js';
+import { serveRange } from '../http-range.js';
 const requests: { url: string; range?: string }[] = [];
 let server: http.Server;
 let base = '';
@@ -29,13 +30,7 @@ beforeAll(async () => {
       res.writeHead(404).end('not found');
       return;
     }
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (m) {
-      const from = Number(m[1]);
-      if (from >= body.length) return void res.writeHead(416).end();
-      res.writeHead(206, { 'content-length': body.length - from, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
-      return void res.end(body.subarray(from));
-    }
+    if (serveRange(req, res, body)) return;
     res.writeHead(200, { 'content-length': body.length }).end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
