@@ -1,5 +1,5 @@
 // What the run-level cards (timeline, resources) read: every task of a run with its times, its
-// worker and what it used — finished tasks from DONE.json, the others from their last attempt.
+// worker and what it used — finished tasks from their DONE record, the others from their last attempt.
 import type { FlowDatastore } from '../datastore/store.js';
 import type { ResourceUse } from '../datastore/metadata.js';
 
@@ -18,15 +18,13 @@ export interface TaskRecord {
 export async function loadRunTasks(store: FlowDatastore, runId: string): Promise<TaskRecord[]> {
   const out: TaskRecord[] = [];
   for (const step of await store.listSteps(runId)) {
-    for (const taskId of await store.listTasks(runId, step)) {
-      const done = await store.readDone(runId, step, taskId);
+    for (const { taskId, done, attempts } of (await store.stepRecords(runId, step)).tasks.values()) {
       if (done) {
         // a task cloned by resume did not run in this run: its times belong to the origin
         if (done.origin) continue;
         out.push({ pathspec: done.pathspec, step, taskId, status: 'done', startedAt: done.startedAt, finishedAt: done.finishedAt, where: where(done.resources), resources: done.resources });
         continue;
       }
-      const attempts = await store.readAttempts(runId, step, taskId);
       const last = attempts[attempts.length - 1];
       if (!last) continue;
       out.push({ pathspec: last.pathspec, step, taskId, status: last.status === 'failed' ? 'failed' : 'running', startedAt: last.startedAt, finishedAt: last.finishedAt, where: where(last.resources), resources: last.resources });

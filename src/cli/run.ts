@@ -82,8 +82,9 @@ export async function resumeCommand(file: string, step: string | undefined, flag
     quiet: flags.quiet,
   });
   console.error(`Resumed from ${outcome.run.flowName}/${outcome.run.originRunId}:`);
-  console.error(`  cloned ${outcome.clonedTasks.length} task(s)${outcome.clonedTasks.length ? ':\n    ' + outcome.clonedTasks.join('\n    ') : ''}`);
-  console.error(`  ran ${outcome.ranTasks.length} task(s)${outcome.ranTasks.length ? ':\n    ' + outcome.ranTasks.join('\n    ') : ''}`);
+  const listed = (names: string[], n: number) => (names.length ? ':\n    ' + names.join('\n    ') + (n > names.length ? `\n    … and ${n - names.length} more` : '') : '');
+  console.error(`  cloned ${outcome.tasks.cloned} task(s)${listed(outcome.clonedTasks, outcome.tasks.cloned)}`);
+  console.error(`  ran ${outcome.tasks.done} task(s)${listed(outcome.ranTasks, outcome.tasks.done)}`);
   report(outcome);
   assertSucceeded(outcome);
   return 0;
@@ -108,6 +109,10 @@ export async function stepCommand(flags: { taskSpec: string }): Promise<number> 
   }
   const worker = spec.worker ?? (process.env.FLOWBOOK_POD_NAME ? `pod ${process.env.FLOWBOOK_POD_NAME}` : 'step-cli');
   const r = await runTask({ ...spec, worker, echo: spec.echo ?? true });
+  // the runner reads this and commits the records to the step's journal (a pod has no IPC to it)
+  const { FlowDatastore } = await import('../datastore/store.js');
+  const store = new FlowDatastore(spec.root, spec.flowName);
+  await store.backend.put(store.outcomeKey(spec.runId, spec.step, spec.taskId, spec.attempt), JSON.stringify(r));
   if (!r.ok) console.error(`error: ${r.pathspec} failed: ${r.error?.type}: ${r.error?.message}`);
   return r.ok ? 0 : 1;
 }

@@ -5,7 +5,7 @@
 // them afresh) and names every run of the flow that is now missing that data.
 import { FlowDatastore, resolveRoot } from '../datastore/store.js';
 import type { ArtifactRef } from '../datastore/metadata.js';
-import { IntegrityError, NameError } from '../errors.js';
+import { NameError } from '../errors.js';
 import { parsePathspec } from '../client/pathspec.js';
 import PQueue from 'p-queue';
 
@@ -21,35 +21,41 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   return Promise.all(items.map((item) => queue.add(() => fn(item), { throwOnTimeout: true })));
 }
 
-/** Every committed task of a run (or the one task named), with the DONE files that cannot be read. */
+/**
+ * Every committed task of a run (or the one task named): the blobs their artifacts use, the task
+ * records that cannot be read, and the small artifacts kept inside records whose bytes do not
+ * match their sha256 (those are checked here: they have no blob).
+ */
 async function collect(store: FlowDatastore, runId: string, only?: { step: string; task: string }) {
-  const tasks: { step: string; task: string }[] = [];
-  if (only) tasks.push(only);
-  else for (const step of await store.listSteps(runId)) for (const task of await store.listTasks(runId, step)) tasks.push({ step, task });
   const blobs = new Map<string, BlobUse>();
   const unreadable: string[] = [];
   let notDone = 0;
-  const dones = await mapLimit(tasks, 16, (t) =>
-    store.readDone(runId, t.step, t.task).catch((err) => {
-      if (!(err instanceof IntegrityError)) throw err;
-      unreadable.push(err.message);
-      return undefined;
-    }),
-  );
-  for (const [i, done] of dones.entries()) {
-    if (!done) {
-      notDone++;
-      continue;
-    }
-    const taskSpec = `${store.flowName}/${runId}/${tasks[i].step}/${tasks[i].task}`;
-    for (const [name, ref] of Object.entries(done.artifacts)) {
-      const key = store.blobKey(ref.sha, ref.encoding);
-      const use = blobs.get(key) ?? { ref, users: [] };
-      use.users.push(`${taskSpec}/${name}`);
-      blobs.set(key, use);
+  let inline = 0;
+  for (const step of only ? [only.step] : await store.listSteps(runId)) {
+    const records = await store.stepRecords(runId, step);
+    unreadable.push(...records.damaged);
+    for (const rec of records.tasks.values()) {
+      if (only && rec.taskId !== only.task) continue;
+      if (!rec.done) {
+        notDone++;
+        continue;
+      }
+      const taskSpec = `${store.flowName}/${runId}/${step}/${rec.taskId}`;
+      for (const [name, ref] of Object.entries(rec.done.artifacts)) {
+        if (ref.inline !== undefined) {
+          inline++;
+          const r = await store.checkBlob(ref);
+          if (r.status !== 'ok') unreadable.push(`${taskSpec}/${name}: the record's copy of this small artifact ${r.status === 'corrupt' ? r.why : 'is missing'}`);
+          continue;
+        }
+        const key = store.blobKey(ref.sha, ref.encoding);
+        const use = blobs.get(key) ?? { ref, users: [] };
+        use.users.push(`${taskSpec}/${name}`);
+        blobs.set(key, use);
+      }
     }
   }
-  return { blobs, unreadable, notDone: notDone - unreadable.length };
+  return { blobs, unreadable, notDone, inline };
 }
 
 /** Artifacts in every run of the flow that use one of `keys` (after a repair removed them). */
@@ -70,12 +76,13 @@ export async function verifyCommand(pathspec: string, flags: { repair?: boolean;
   const p = parsePathspec(pathspec, depth === 2 ? 'run' : 'task');
   const store = new FlowDatastore(resolveRoot(flags.datastoreRoot), p.flow);
   await store.readRun(p.run!); // a clear "run not found"
-  if (p.task && !(await store.backend.exists(store.taskKey(p.run!, p.step!, p.task)))) throw new NameError(`task not found: ${pathspec}`);
+  if (p.task && !(await store.taskRecord(p.run!, p.step!, p.task))) throw new NameError(`task not found: ${pathspec}`);
 
-  const { blobs, unreadable, notDone } = await collect(store, p.run!, p.task ? { step: p.step!, task: p.task } : undefined);
+  const { blobs, unreadable, notDone, inline } = await collect(store, p.run!, p.task ? { step: p.step!, task: p.task } : undefined);
   const out = (line: string) => process.stdout.write(line + '\n');
-  for (const msg of unreadable) out(`unreadable: ${msg} (the task counts as not finished)`);
-  if (notDone > 0) out(`note: ${notDone} task(s) have not committed (no DONE.json); their blobs are not checked`);
+  for (const msg of unreadable) out(`unreadable: ${msg}`);
+  if (notDone > 0) out(`note: ${notDone} task(s) have not committed (no DONE record); their blobs are not checked`);
+  if (inline > 0) out(`checked ${inline} small artifact(s) kept in task records`);
 
   const entries = [...blobs.entries()];
   const results = await mapLimit(entries, 4, ([, use]) => store.checkBlob(use.ref));

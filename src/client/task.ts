@@ -1,10 +1,20 @@
 // Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
 import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
-import { IntegrityError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
+import { sortedTasks, type TaskRecord } from '../datastore/task-records.js';
+import PQueue from 'p-queue';
 import { storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
 import { checkInNamespace } from './run.js';
 import { rowsToArrow, rowsToDataFrame, valueToArrow, valueToDataFrame } from './dataframe.js';
+
+const warned = new Set<string>();
+/** A damaged task record is said once per process, not at every listing. */
+function warnOnce(why: string): void {
+  if (warned.has(why)) return;
+  warned.add(why);
+  process.stderr.write(`warning: ${why}\n`);
+}
 
 /** `await x.data.name` loads one artifact; nothing else is read. */
 export function dataProxy<T = Record<string, Promise<any>>>(load: (name: string) => Promise<unknown>): T {
@@ -31,14 +41,13 @@ export class StepObject {
     checkInNamespace(this.flowName, this.runId);
   }
 
-  /** Tasks in task-id order. */
+  /** Tasks in task-id order: one read of the step's journal, however many tasks it has. */
   async tasks(): Promise<TaskObject[]> {
     const { store } = storeFor(this.flowName);
-    const ids = await store.listTasks(this.runId, this.id);
-    if (!ids.length && !(await store.backend.exists(store.stepKey(this.runId, this.id)))) {
-      throw new NotFoundError(`step not found: ${this.pathspec}`);
-    }
-    return ids.map((id) => new TaskObject(`${this.pathspec}/${id}`));
+    const records = await store.stepRecords(this.runId, this.id);
+    for (const why of records.damaged) warnOnce(why);
+    if (!records.tasks.size) throw new NotFoundError(`step not found: ${this.pathspec}`);
+    return sortedTasks(records).map((rec) => new TaskObject(`${this.pathspec}/${rec.taskId}`, rec));
   }
 
   /** The first task (the only one of a step outside a foreach). */
@@ -46,17 +55,22 @@ export class StepObject {
     return this.tasks().then((t) => t[0]);
   }
 
+  /**
+   * A row per successful task. Small artifacts come from the records just read; larger ones are
+   * read a bounded number at a time (a 10,000-task step must not open 10,000 files at once).
+   */
   private async rows(fields?: string[]): Promise<Record<string, unknown>[]> {
     const tasks = (await this.tasks()).filter((t) => t.successful);
+    const { store } = storeFor(this.flowName);
+    const queue = new PQueue({ concurrency: 32 });
     return Promise.all(
       tasks.map(async (t) => {
         const row: Record<string, unknown> = { taskId: t.id, index: t.index ?? null, successful: t.successful };
-        const arts = await t.artifacts;
-        for (const a of arts) {
-          if (fields && !fields.includes(a.name)) continue;
-          if (!fields && !['json'].includes(a.serializer)) continue;
-          const v = await a.data();
-          if (fields || v === null || ['string', 'number', 'boolean'].includes(typeof v)) row[a.name] = v;
+        for (const [name, ref] of Object.entries(t.refs())) {
+          if (fields && !fields.includes(name)) continue;
+          if (!fields && ref.serializer !== 'json') continue;
+          const v = ref.inline !== undefined ? await store.getArtifact(name, ref) : await queue.add(() => store.getArtifact(name, ref), { throwOnTimeout: true });
+          if (fields || v === null || ['string', 'number', 'boolean'].includes(typeof v)) row[name] = v;
         }
         return row;
       }),
@@ -81,27 +95,27 @@ export class TaskObject {
   readonly id: string;
   readonly pathspec: string;
   private done?: TaskDone;
-  /** why DONE.json could not be read: such a task counts as not finished instead of failing its step */
-  private unreadable?: IntegrityError;
+  private record: TaskRecord;
 
-  constructor(pathspec: string) {
+  /** `record`: given by StepObject.tasks(), which has read it with the rest of the step (and checked the namespace) */
+  constructor(pathspec: string, record?: TaskRecord) {
     const p = parsePathspec(pathspec, 'task');
     this.flowName = p.flow;
     this.runId = p.run!;
     this.stepName = p.step!;
     this.id = p.task!;
     this.pathspec = `${p.flow}/${p.run}/${p.step}/${p.task}`;
-    checkInNamespace(this.flowName, this.runId);
-    const { store } = storeFor(this.flowName);
-    try {
-      this.done = store.readDoneSync(this.runId, this.stepName, this.id);
-    } catch (err) {
-      if (!(err instanceof IntegrityError)) throw err;
-      this.unreadable = err;
+    if (!record) {
+      checkInNamespace(this.flowName, this.runId);
+      const { store } = storeFor(this.flowName);
+      record = store.taskRecordSync(this.runId, this.stepName, this.id);
+      if (!record) {
+        for (const why of store.stepRecordsSync(this.runId, this.stepName).damaged) warnOnce(why);
+        throw new NotFoundError(`task not found: ${this.pathspec}`);
+      }
     }
-    if (!this.unreadable && !this.done && !store.backend.existsSync(store.taskKey(this.runId, this.stepName, this.id))) {
-      throw new NotFoundError(`task not found: ${this.pathspec}`);
-    }
+    this.record = record;
+    this.done = record.done;
   }
 
   /** DONE: the task's artifacts are complete and committed. */
@@ -132,24 +146,22 @@ export class TaskObject {
   }
 
   get artifacts(): Promise<DataArtifactObject[]> {
-    if (this.unreadable) return Promise.reject(this.unreadableError(this.unreadable));
-    const refs = this.done?.artifacts ?? {};
-    return Promise.resolve(Object.entries(refs).map(([n, ref]) => new DataArtifactObject(`${this.pathspec}/${n}`, ref)));
+    return Promise.resolve(Object.entries(this.refs()).map(([n, ref]) => new DataArtifactObject(`${this.pathspec}/${n}`, ref)));
+  }
+
+  /** @internal the stored references of the task's artifacts, by name */
+  refs(): Record<string, ArtifactRef> {
+    return this.done?.artifacts ?? {};
   }
 
   async artifact(name: string): Promise<DataArtifactObject> {
     return new DataArtifactObject(`${this.pathspec}/${name}`, this.ref(name));
   }
 
-  private unreadableError(err: IntegrityError): IntegrityError {
-    return new IntegrityError(`task ${this.pathspec} did not finish: ${err.message}`, { cause: err });
-  }
-
   /** @internal the stored reference of an artifact, or the error saying why there is none */
   ref(name: string): ArtifactRef {
     const ref = this.done?.artifacts[name];
     if (ref) return ref;
-    if (this.unreadable) throw this.unreadableError(this.unreadable);
     const has = Object.keys(this.done?.artifacts ?? {});
     throw new NotFoundError(
       this.done
@@ -175,12 +187,13 @@ export class TaskObject {
   }
 
   get attempts(): Promise<AttemptMeta[]> {
-    return storeFor(this.flowName).store.readAttempts(this.runId, this.stepName, this.id);
+    return Promise.resolve([...this.record.attempts]);
   }
 
   private async log(stream: 'stdout' | 'stderr'): Promise<string> {
-    const attempts = await this.attempts;
-    const last = this.done?.attempt ?? attempts.at(-1)?.attempt ?? 0;
+    const last = this.done?.attempt ?? this.record.attempts.at(-1)?.attempt ?? 0;
+    const inline = this.record.logs?.[last]?.[stream];
+    if (inline !== undefined) return inline;
     return storeFor(this.flowName).store.readLog(this.runId, this.stepName, this.id, last, stream);
   }
   get stdout(): Promise<string> {

@@ -26,6 +26,8 @@ export interface StorageBackend {
   existsSync(key: string): boolean;
   /** Names directly under `prefix` (files and folders), unsorted; '' is the root. Missing prefix → []. */
   list(prefix: string): Promise<string[]>;
+  /** list(), synchronously (the client's synchronous task lookups) */
+  listSync(prefix: string): string[];
   /** Append one line (small, < 4 KiB, so O_APPEND keeps it whole against concurrent writers). */
   appendLine(key: string, line: string): Promise<void>;
   /** Run `fn` holding an exclusive lock named `key` (across processes). */
@@ -214,6 +216,15 @@ export class LocalBackend implements StorageBackend {
     try {
       const names = await fsp.readdir(prefix === '' ? this.location : this.file(prefix));
       return names.filter((n) => !n.endsWith('.tmp') && !n.endsWith('.lock'));
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return [];
+      throw err;
+    }
+  }
+
+  listSync(prefix: string): string[] {
+    try {
+      return fs.readdirSync(prefix === '' ? this.location : this.file(prefix)).filter((n) => !n.endsWith('.tmp') && !n.endsWith('.lock'));
     } catch (err: any) {
       if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return [];
       throw err;

@@ -2,9 +2,11 @@
 //
 //   <root>/<Flow>/data/<sha[0:2]>/<sha>[.gz]                     content-addressed artifact blobs
 //   <root>/<Flow>/runs/<runId>/run.json                          RunMeta
-//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/attempt-<n>.json  AttemptMeta (written at start, replaced at end)
-//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/attempt-<n>.stdout|.stderr
-//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/DONE.json         TaskDone: the commit point of a task
+//   <root>/<Flow>/runs/<runId>/<step>/tasks.jsonl                the step's task records: AttemptMeta and
+//                                                               TaskDone (the commit point of a task) as
+//                                                               journal lines (S3: tasks/<seq>.jsonl batches)
+//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/attempt-<n>.stdout|.stderr   (only when it printed)
+//   <root>/<Flow>/runs/<runId>/<step>/<taskId>/cards/*.html
 //   <root>/<Flow>/index/<tagKey>/{latest,latest_successful,runs} index files (see index-files.ts)
 import type { SerializerName } from './serializers.js';
 
@@ -17,6 +19,8 @@ export interface ArtifactRef {
   serializer: SerializerName;
   type: string;
   encoding: 'none' | 'gzip';
+  /** a small artifact's bytes (base64), kept in the task's record instead of a blob file */
+  inline?: string;
 }
 
 /** `killed`: its runner died without finishing it (never written by the runner: see liveness.ts); resumable */

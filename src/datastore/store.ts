@@ -10,6 +10,7 @@ import { LocalBackend, type StorageBackend } from './backend.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, AttemptMeta, RunMeta, TaskDone } from './metadata.js';
+import { journalKey, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
 import {
   compressIfItPays,
   decompress,
@@ -44,6 +45,15 @@ export function resolveRoot(explicit?: string): string {
 }
 
 const LARGE_BLOB = 16 * 2 ** 20;
+/**
+ * Artifacts this small (serialized) travel inside the task's record instead of a blob file of
+ * their own: a trivial task then writes no file at all, and reading one small artifact of every
+ * task of a step reads the step's journal only. Kept small because an inherited artifact's
+ * reference (and so its bytes) is repeated in every descendant's record.
+ */
+export const INLINE_MAX = 512;
+/** logs up to this size travel in the task's record on S3 */
+const INLINE_LOG = 64 * 1024;
 /** an existing blob up to this size is re-read and hashed before a write skips it; above, its size is checked */
 const VERIFY_ON_WRITE = 16 * 2 ** 20;
 
@@ -109,6 +119,9 @@ export class FlowDatastore {
 
   async putSerialized(bytes: Buffer, serializer: ArtifactRef['serializer'], type: string): Promise<ArtifactRef> {
     const hash = () => crypto.createHash('sha256').update(bytes).digest('hex');
+    if (bytes.length <= INLINE_MAX) {
+      return { sha: hash(), size: bytes.length, stored: bytes.length, serializer, type, encoding: 'none', inline: bytes.toString('base64') };
+    }
     const { data, encoding } = compressIfItPays(bytes);
     let sha: string;
     if (data.length >= LARGE_BLOB && this.backend instanceof LocalBackend) {
@@ -174,6 +187,7 @@ export class FlowDatastore {
 
   /** Raw serialized bytes of an artifact, verified against its sha256. */
   async getArtifactBytes(name: string, ref: ArtifactRef): Promise<Buffer> {
+    if (ref.inline !== undefined) return this.verified(name, ref, Buffer.from(ref.inline, 'base64'));
     if (ref.encoding === 'none' && ref.stored >= LARGE_BLOB && this.backend instanceof LocalBackend) {
       // large: hash while reading instead of after
       let got: { data: Buffer; digest: string };
@@ -202,6 +216,7 @@ export class FlowDatastore {
 
   getArtifactSync(name: string, ref: ArtifactRef): unknown {
     let stored: Buffer;
+    if (ref.inline !== undefined) return deserializeSync(this.verified(name, ref, Buffer.from(ref.inline, 'base64')), ref.serializer, ref.type);
     try {
       stored = this.backend.getSync(this.blobKey(ref.sha, ref.encoding));
     } catch (err) {
@@ -263,61 +278,47 @@ export class FlowDatastore {
    */
   async listSteps(runId: string): Promise<string[]> {
     const order = (await this.readRun(runId).catch(() => undefined))?.graph?.order;
-    if (!order) return (await this.backend.list(this.runKey(runId))).filter((n) => n !== 'run.json' && !n.includes('.'));
-    const has = await Promise.all(order.map(async (step) => (await this.listTasks(runId, step)).length > 0));
+    if (!order) return (await this.backend.list(this.runKey(runId))).filter((n) => n !== 'run.json' && !n.includes('.') && n !== 'code');
+    const has = await Promise.all(order.map((step) => this.backend.exists(journalKey(this.stepKey(runId, step), this.backend.kind))));
     return order.filter((_, i) => has[i]);
   }
 
+  // ---- tasks ----------------------------------------------------------------------------
+  // Task records live in one journal per step (task-records.ts), written by the runner in
+  // batches (journal.ts). These read them.
+
+  /** Every task of a step with what was recorded about it (resume references resolved). */
+  stepRecords(runId: string, step: string): Promise<StepRecords> {
+    return stepRecords(this, runId, step);
+  }
+
+  stepRecordsSync(runId: string, step: string): StepRecords {
+    return stepRecordsSync(this, runId, step);
+  }
+
+  async taskRecord(runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
+    return taskRecord(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId));
+  }
+
+  taskRecordSync(runId: string, step: string, taskId: string): TaskRecord | undefined {
+    return taskRecordSync(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId));
+  }
+
   async listTasks(runId: string, step: string): Promise<string[]> {
-    return (await this.backend.list(this.stepKey(runId, step)))
-      .filter((n) => /^[0-9]+$/.test(n))
-      .sort((a, b) => Number(a) - Number(b));
+    return sortedTasks(await this.stepRecords(runId, step)).map((t) => t.taskId);
   }
 
-  // ---- tasks -------------------------------------------------------------------------------
-  async writeAttempt(runId: string, step: string, taskId: string, meta: AttemptMeta): Promise<void> {
-    await this.backend.put(`${this.taskKey(runId, step, taskId)}/attempt-${meta.attempt}.json`, JSON.stringify(meta));
-  }
-
-  async readAttempts(runId: string, step: string, taskId: string): Promise<AttemptMeta[]> {
-    const key = this.taskKey(runId, step, taskId);
-    const names = (await this.backend.list(key)).filter((n) => /^attempt-\d+\.json$/.test(n));
-    const metas = await Promise.all(names.map(async (n) => this.parseMetadata<AttemptMeta>(`${key}/${n}`, await this.backend.get(`${key}/${n}`))));
-    return metas.sort((a, b) => a.attempt - b.attempt);
-  }
-
-  /** The commit point of a task: written last, after every blob it names is durable. */
-  async writeDone(runId: string, done: TaskDone): Promise<void> {
-    await this.backend.put(`${this.taskKey(runId, done.step, done.taskId)}/DONE.json`, JSON.stringify(done));
-  }
-
-  /**
-   * A task's commit record; undefined when the task has not committed. An unreadable one
-   * (truncated, not JSON) is an IntegrityError naming the file: callers that can go on treat that
-   * task as not done (resume re-runs it, the client shows it unsuccessful).
-   */
+  /** A task's commit record; undefined when the task has not committed. */
   async readDone(runId: string, step: string, taskId: string): Promise<TaskDone | undefined> {
-    const key = this.doneKey(runId, step, taskId);
-    try {
-      return this.parseMetadata(key, await this.backend.get(key), isDone);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
+    return (await this.taskRecord(runId, step, taskId))?.done;
   }
 
   readDoneSync(runId: string, step: string, taskId: string): TaskDone | undefined {
-    const key = this.doneKey(runId, step, taskId);
-    try {
-      return this.parseMetadata(key, this.backend.getSync(key), isDone);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
+    return this.taskRecordSync(runId, step, taskId)?.done;
   }
 
-  doneKey(runId: string, step: string, taskId: string): string {
-    return `${this.taskKey(runId, step, taskId)}/DONE.json`;
+  async readAttempts(runId: string, step: string, taskId: string): Promise<AttemptMeta[]> {
+    return (await this.taskRecord(runId, step, taskId))?.attempts ?? [];
   }
 
   /** Parse a metadata file; a truncated or garbled one is one line that names the file. */
@@ -330,6 +331,11 @@ export class FlowDatastore {
     }
     if (!valid(value)) throw new IntegrityError(`cannot read ${this.displayPath(key)}: not a flowbook record`);
     return value as T;
+  }
+
+  /** what a task that ran in a pod reports to the runner: its TaskResult with its records */
+  outcomeKey(runId: string, step: string, taskId: string, attempt: number): string {
+    return `${this.taskKey(runId, step, taskId)}/attempt-${attempt}.outcome.json`;
   }
 
   logKey(runId: string, step: string, taskId: string, attempt: number, stream: 'stdout' | 'stderr'): string {
@@ -348,18 +354,27 @@ export class FlowDatastore {
     return { stdout: file('stdout'), stderr: file('stderr') };
   }
 
-  async saveLogs(runId: string, step: string, taskId: string, attempt: number): Promise<void> {
-    if (this.backend.kind === 'local') return;
+  /**
+   * A finished attempt's logs. Locally they are already in the datastore. On S3 a small log
+   * travels in the task's record (no object of its own); a larger one is uploaded here.
+   */
+  async saveLogs(runId: string, step: string, taskId: string, attempt: number): Promise<TaskLogs | undefined> {
+    if (this.backend.kind === 'local') return undefined;
     const files = this.logFiles(runId, step, taskId, attempt);
+    const inline: TaskLogs = {};
     for (const stream of ['stdout', 'stderr'] as const) {
       const text = fs.existsSync(files[stream]) ? fs.readFileSync(files[stream]) : Buffer.alloc(0);
-      // most tasks print nothing: an absent log reads as empty, so an empty one costs no PUT
-      if (text.length) await this.backend.put(this.logKey(runId, step, taskId, attempt, stream), text);
+      // most tasks print nothing: an absent log reads as empty
+      if (text.length > INLINE_LOG) await this.backend.put(this.logKey(runId, step, taskId, attempt, stream), text);
+      else if (text.length) inline[stream] = text.toString('utf8');
       fs.rmSync(files[stream], { force: true });
     }
+    return inline.stdout !== undefined || inline.stderr !== undefined ? inline : undefined;
   }
 
   async readLog(runId: string, step: string, taskId: string, attempt: number, stream: 'stdout' | 'stderr'): Promise<string> {
+    const inline = (await this.taskRecord(runId, step, taskId).catch(() => undefined))?.logs?.[attempt]?.[stream];
+    if (inline !== undefined) return inline;
     try {
       return (await this.backend.get(this.logKey(runId, step, taskId, attempt, stream))).toString('utf8');
     } catch (err) {

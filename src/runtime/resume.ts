@@ -1,13 +1,15 @@
-// Resume: a new run that clones the DONE tasks of an origin run by reference (the DONE record
-// is rewritten for the new run; blobs are shared, never copied) and runs the rest. Tasks are
-// matched by their key (step + foreach/branch indices), which is the same in every run.
+// Resume: a new run that clones the DONE tasks of an origin run and runs the rest. Tasks are
+// matched by their key (step + foreach/branch indices), which is the same in every run, and a
+// cloned task keeps its task id. A step cloned whole is one reference record in the new run's
+// journal (task-records.ts resolves it); a step mixing runs gets a record per cloned task. Blobs
+// are shared, never copied.
 import { loadFlowGraph } from '../flow/graph.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
 import os from 'node:os';
 import type { RunMeta, TaskDone } from '../datastore/metadata.js';
 import { effectiveStatus, processAlive, readHeartbeatSync } from '../datastore/liveness.js';
-import { FlowUsageError, IntegrityError, NotFoundError } from '../errors.js';
+import { FlowUsageError, NotFoundError } from '../errors.js';
 import { runFlow, type RunContext, type RunOptions, type RunOutcome } from './run.js';
 import { foreachStack, type PlannedTask } from './scheduler.js';
 import type { TaskResult } from './task-spec.js';
@@ -15,12 +17,23 @@ import type { TaskResult } from './task-spec.js';
 export interface Cloner {
   clone(task: PlannedTask): Promise<TaskResult | undefined>;
   originOf(task: PlannedTask): string | undefined;
+  /** a cloned task keeps the id it had, so a whole step can be reused by reference */
+  taskIdFor(step: string, key: string): string | undefined;
+  /** new tasks are numbered above every id of the runs cloned from */
+  firstTaskId: number;
 }
 
 export interface ResumeOptions extends Omit<RunOptions, 'origin' | 'params'> {
   /** rerun from this step (it and everything after it run again) */
   step?: string;
   originRunId?: string;
+}
+
+/** A done task of a run in the origin chain, as resume needs it. */
+interface Source {
+  /** the run whose records hold it (a step reference there resolves to it) */
+  runId: string;
+  done: TaskDone;
 }
 
 /** Steps that run again: `step` and everything reachable from it. */
@@ -37,43 +50,36 @@ function downstream(graph: RunContext['graph'], step: string): Set<string> {
 }
 
 /**
- * The origin's committed tasks by key. A task whose DONE.json cannot be read (truncated by a
- * full disk, garbled) is treated as not done: it runs again rather than blocking the resume.
- */
-async function doneTasks(store: FlowDatastore, runId: string): Promise<Map<string, TaskDone>> {
-  const byKey = new Map<string, TaskDone>();
-  for (const step of await store.listSteps(runId)) {
-    const ids = await store.listTasks(runId, step);
-    const dones = await Promise.all(
-      ids.map((id) =>
-        store.readDone(runId, step, id).catch((err) => {
-          if (!(err instanceof IntegrityError)) throw err;
-          process.stderr.write(`warning: ${err.message}; task ${store.flowName}/${runId}/${step}/${id} runs again\n`);
-          return undefined;
-        }),
-      ),
-    );
-    for (const d of dones) if (d) byKey.set(d.key, d);
-  }
-  return byKey;
-}
-
-/**
  * The done tasks to clone, by key: the origin's, then those of the run it resumed, and so on
  * (a resume that crashed early still had most of its work in the run before it). A step a resume
- * re-ran from, and what follows it, is never taken from further back in the chain.
+ * re-ran from, and what follows it, is never taken from further back in the chain. Also returns,
+ * per run and step, how many tasks were done there, and the highest task id seen.
  */
-async function chainOfDoneTasks(store: FlowDatastore, graph: RunContext['graph'], origin: RunMeta): Promise<Map<string, TaskDone>> {
-  const all = new Map<string, TaskDone>();
+async function chainOfDoneTasks(store: FlowDatastore, graph: RunContext['graph'], origin: RunMeta) {
+  const all = new Map<string, Source>();
+  const doneIn = new Map<string, number>();
+  let maxId = 0;
   const excluded = new Set<string>();
   const seen = new Set<string>();
   for (let run: RunMeta | undefined = origin; run && !seen.has(run.runId); ) {
     seen.add(run.runId);
-    for (const [key, done] of await doneTasks(store, run.runId)) if (!all.has(key) && !excluded.has(done.step)) all.set(key, done);
+    for (const step of await store.listSteps(run.runId)) {
+      const records = await store.stepRecords(run.runId, step);
+      // a task whose record cannot be read is not done: it runs again rather than blocking the resume
+      for (const why of records.damaged) process.stderr.write(`warning: ${why}\n`);
+      let n = 0;
+      for (const rec of records.tasks.values()) {
+        maxId = Math.max(maxId, Number(rec.taskId) || 0);
+        if (!rec.done) continue;
+        n++;
+        if (!all.has(rec.done.key) && !excluded.has(step)) all.set(rec.done.key, { runId: run.runId, done: rec.done });
+      }
+      doneIn.set(`${run.runId}/${step}`, n);
+    }
     if (run.resumeStep && graph.nodes[run.resumeStep]) for (const s of downstream(graph, run.resumeStep)) excluded.add(s);
     run = run.originRunId ? await store.readRun(run.originRunId).catch(() => undefined) : undefined;
   }
-  return all;
+  return { all, doneIn, maxId };
 }
 
 /** The user's newest run: the index's, or a newer one a kill left before it was indexed. */
@@ -126,29 +132,53 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
     if (status === 'running') throw new FlowUsageError(`run ${graph.flowName}/${originId} is still running (pid ${origin.pid} on ${origin.host}): wait for it, or stop it, before resuming it`);
   }
   const claimed = await claimOrigin(store, origin);
-  const origins = await chainOfDoneTasks(store, graph, origin);
+  const { all: origins, doneIn, maxId } = await chainOfDoneTasks(store, graph, origin);
   const rerun = opts.step ? downstream(graph, opts.step) : new Set<string>();
 
-  const cloner = (ctx: RunContext): Cloner => ({
-    originOf: (task) => origins.get(task.key)?.pathspec,
-    async clone(task) {
-      const src = origins.get(task.key);
-      if (!src || rerun.has(task.step)) return undefined;
-      const pathspec = `${ctx.graph.flowName}/${ctx.run.runId}/${task.step}/${task.taskId}`;
-      const now = new Date().toISOString();
-      await ctx.store.writeAttempt(ctx.run.runId, task.step, task.taskId, { pathspec, attempt: 0, status: 'done', startedAt: now, finishedAt: now });
-      await ctx.store.writeDone(ctx.run.runId, {
-        ...src,
-        pathspec,
-        taskId: task.taskId,
-        attempt: 0,
-        inputs: task.inputs,
-        foreachStack: foreachStack(task.frames),
-        origin: src.origin ?? src.pathspec,
-      });
-      return { ok: true, pathspec, next: src.next, foreachCount: src.foreachCount, resources: src.resources };
-    },
-  });
+  // A step whose clones all come from one run, and are all of that run's done tasks there, is
+  // reused whole: one `ref` record instead of a record per task (a 10,000-task step costs one line).
+  const byStep = new Map<string, { runs: Set<string>; n: number }>();
+  for (const src of origins.values()) {
+    if (rerun.has(src.done.step)) continue;
+    const s = byStep.get(src.done.step) ?? { runs: new Set(), n: 0 };
+    s.runs.add(src.runId);
+    s.n++;
+    byStep.set(src.done.step, s);
+  }
+  const whole = new Map<string, string>();
+  for (const [step, s] of byStep) {
+    const [run] = s.runs;
+    if (s.runs.size === 1 && doneIn.get(`${run}/${step}`) === s.n) whole.set(step, run);
+  }
+
+  const cloner = async (ctx: RunContext): Promise<Cloner> => {
+    // the references are durable before any task of this run can read through them
+    await Promise.all([...whole].map(([step, run]) => ctx.journal.commit(step, [{ kind: 'ref', run }])));
+    const usable = (task: { step: string; key: string }) => (rerun.has(task.step) ? undefined : origins.get(task.key));
+    return {
+      firstTaskId: maxId + 1,
+      taskIdFor: (step, key) => usable({ step, key })?.done.taskId,
+      originOf: (task) => {
+        const d = origins.get(task.key)?.done;
+        return d && (d.origin ?? d.pathspec);
+      },
+      async clone(task) {
+        const src = usable(task)?.done;
+        if (!src || src.taskId !== task.taskId) return undefined;
+        const pathspec = `${ctx.graph.flowName}/${ctx.run.runId}/${task.step}/${task.taskId}`;
+        const result: TaskResult = { ok: true, pathspec, next: src.next, foreachCount: src.foreachCount, resources: src.resources };
+        if (whole.has(task.step)) return result;
+        // cloned one by one (the step mixes runs): its records go into this run's journal
+        const done: TaskDone = { ...src, pathspec, attempt: 0, inputs: task.inputs, foreachStack: foreachStack(task.frames), origin: src.origin ?? src.pathspec };
+        const at = src.finishedAt;
+        result.records = [
+          { kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: 0, status: 'done', startedAt: at, finishedAt: at } },
+          { kind: 'done', taskId: task.taskId, done },
+        ];
+        return result;
+      },
+    };
+  };
 
   return runFlow({ ...opts, origin: { run: origin, cloner, step: opts.step }, onRunCreated: (run) => void claimed(run.runId).catch(() => {}) });
 }

@@ -24,6 +24,7 @@ import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
 import { uploadCodePackage, type CodePackageRef } from './code-package.js';
 import { startHeartbeat } from './heartbeat.js';
 import { tagKey } from '../datastore/names.js';
+import { TaskJournal } from '../datastore/journal.js';
 
 export interface RunOptions {
   file: string;
@@ -38,7 +39,7 @@ export interface RunOptions {
   with?: string[];
   quiet?: boolean;
   /** set by resume */
-  origin?: { run: RunMeta; cloner: (ctx: RunContext) => Cloner; step?: string };
+  origin?: { run: RunMeta; cloner: (ctx: RunContext) => Promise<Cloner>; step?: string };
   /** called once the run record and its index entry exist */
   onRunCreated?: (run: RunMeta) => void;
 }
@@ -48,6 +49,8 @@ export interface RunContext {
   flow: LoadedFlow;
   store: FlowDatastore;
   run: RunMeta;
+  /** the run's task records, committed in batches */
+  journal: TaskJournal;
 }
 
 export interface RunOutcome {
@@ -55,9 +58,15 @@ export interface RunOutcome {
   ok: boolean;
   tasks: { done: number; cloned: number; failed: number; retried: number };
   seconds: number;
+  /** the first LISTED cloned and run tasks, for the report (their counts are in `tasks`) */
   clonedTasks: string[];
   ranTasks: string[];
+  /** task-record batches made durable, and the records in them */
+  journal: { batches: number; entries: number };
 }
+
+/** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */
+export const LISTED = 20;
 
 const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
 
@@ -154,8 +163,9 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     await index.runStarted(run.runId, [...systemTags, ...tags]);
     opts.onRunCreated?.(run);
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
-    const ctx: RunContext = { graph, flow, store, run };
-    const cloner = opts.origin?.cloner(ctx);
+    const journal = new TaskJournal(store, run.runId);
+    const ctx: RunContext = { graph, flow, store, run, journal };
+    const cloner = opts.origin ? await opts.origin.cloner(ctx) : undefined;
     let kube: KubernetesExecutor | undefined;
     if (code) {
       const { KubernetesExecutor } = await import('../compute/kubernetes/executor.js');
@@ -216,16 +226,26 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       },
       execute: async (task, spec) => {
         const startedAt = new Date().toISOString();
+        // "running" goes into the next batch; nobody waits for it
+        const pathspec = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
+        journal.commit(task.step, [{ kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: task.attempt, status: 'running', startedAt } }]).catch(() => {});
         const timeout = flow.steps.get(task.step)?.timeout?.seconds;
         const k = remote.get(task.step);
         const r = k && kube ? await kube.run(spec, k, timeout) : await pool.run(spec, timeout);
         return r.lost ? recordLostTask({ ...spec, worker: '' }, r, startedAt) : r;
       },
+      commit: async (task, result) => {
+        const records = result.records;
+        delete result.records; // the runner keeps no record once it is stored
+        if (records) await journal.commit(task.step, records);
+      },
       clone: cloner ? (task) => cloner.clone(task) : undefined,
+      taskIdFor: cloner ? (step, key) => cloner.taskIdFor(step, key) : undefined,
+      firstTaskId: cloner?.firstTaskId,
       onTaskEvent: (kind, task, result?: TaskResult) => {
         const ps = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
-        if (kind === 'cloned') clonedTasks.push(`${ps} (from ${cloner?.originOf(task)})`);
-        if (kind === 'done') ranTasks.push(ps);
+        if (kind === 'cloned' && clonedTasks.length < LISTED) clonedTasks.push(`${ps} (from ${cloner?.originOf(task)})`);
+        if (kind === 'done' && ranTasks.length < LISTED) ranTasks.push(ps);
         if (kind === 'retry') ui.info(`${ps}: attempt ${task.attempt + 1} failed: ${result?.error?.message}; retrying`);
         if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
         if (kind === 'failed' && !sched.failure) {
@@ -255,6 +275,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       kube?.close();
+      // every record reported so far is durable before the run's status is
+      await journal.close();
       stopHeartbeat();
       ui.end();
     }
@@ -268,7 +290,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     } else if (interrupted) run.failure = { pathspec: `${graph.flowName}/${run.runId}`, message: 'interrupted' };
     await store.writeRun(run);
     if (ok) await index.runSucceeded(run.runId, [...systemTags, ...tags]);
-    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks, ranTasks };
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks, ranTasks, journal: { ...journal.stats } };
   } finally {
     pool.close();
   }

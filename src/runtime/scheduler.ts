@@ -31,8 +31,17 @@ export interface SchedulerHooks {
   maxWorkers: number;
   cores: number;
   memoryMiB: number;
-  /** run one attempt; resolves when it has finished (ok or not) */
+  /** run one attempt; resolves when it has finished (ok or not), and frees its slot */
   execute(task: PlannedTask, spec: Omit<TaskSpec, 'worker'>): Promise<TaskResult>;
+  /**
+   * make the attempt's records durable (group commit); the task's successors are planned only
+   * after. A rejection fails the task. Runs after the slot is freed, so workers never wait on it.
+   */
+  commit?(task: PlannedTask, result: TaskResult, cloned: boolean): Promise<void>;
+  /** the task id to use for a task (resume keeps the id a cloned task had); default: the next number */
+  taskIdFor?(step: string, key: string): string | undefined;
+  /** the first number the scheduler hands out as a task id */
+  firstTaskId?: number;
   /** the same task in another run, when resuming: returns a result without running */
   clone?(task: PlannedTask): Promise<TaskResult | undefined>;
   makeSpec(task: PlannedTask, node: GraphNode): Omit<TaskSpec, 'worker'>;
@@ -65,6 +74,8 @@ export class Scheduler {
   private cpuUsed = 0;
   private memUsed = 0;
   private joins = new Map<string, JoinWait>();
+  /** tasks that finished and whose records are being made durable */
+  private committing = 0;
   private timers = new Set<NodeJS.Timeout>();
   private wake?: () => void;
   failure?: { task: PlannedTask; result: TaskResult };
@@ -74,14 +85,18 @@ export class Scheduler {
   constructor(
     private graph: FlowGraph,
     private hooks: SchedulerHooks,
-  ) {}
+  ) {
+    this.nextTaskId = hooks.firstTaskId ?? 1;
+  }
 
   get runningCount(): number {
     return this.running.size;
   }
 
   private plan(step: string, inputs: string[], frames: Frame[]): void {
-    this.ready.push({ step, taskId: String(this.nextTaskId++), inputs, frames, key: taskKey(step, frames), attempt: 0 });
+    const key = taskKey(step, frames);
+    const taskId = this.hooks.taskIdFor?.(step, key) ?? String(this.nextTaskId++);
+    this.ready.push({ step, taskId, inputs, frames, key, attempt: 0 });
   }
 
   /** Run the whole graph; resolves when nothing is left to run or a task failed for good. */
@@ -89,8 +104,8 @@ export class Scheduler {
     this.plan('start', [], []);
     for (;;) {
       this.dispatch();
-      if (this.running.size === 0 && this.ready.length === 0 && this.timers.size === 0) return;
-      if (this.failure && this.running.size === 0) return;
+      if (this.running.size === 0 && this.committing === 0 && this.ready.length === 0 && this.timers.size === 0) return;
+      if (this.failure && this.running.size === 0 && this.committing === 0) return;
       await new Promise<void>((r) => (this.wake = r));
     }
   }
@@ -131,15 +146,24 @@ export class Scheduler {
       this.hooks.onTaskEvent('start', task);
       return { result: await this.hooks.execute(task, this.hooks.makeSpec(task, node)), cloned: false };
     };
+    const internal = (err: any): TaskResult => ({ ok: false, pathspec: task.key, error: { type: err?.name === 'DatastoreError' ? err.name : 'InternalError', message: String(err?.message ?? err), stack: err?.stack } });
     go()
-      .catch((err): { result: TaskResult; cloned: boolean } => ({
-        result: { ok: false, pathspec: task.key, error: { type: 'InternalError', message: String(err?.message ?? err), stack: err?.stack } },
-        cloned: false,
-      }))
-      .then(({ result, cloned }) => {
+      .catch((err): { result: TaskResult; cloned: boolean } => ({ result: internal(err), cloned: false }))
+      .then(async ({ result, cloned }) => {
+        // the worker is free: it takes the next task while this one's records become durable
         this.running.delete(task);
         this.cpuUsed -= s.cpu;
         this.memUsed -= s.memory;
+        this.committing++;
+        this.wake?.();
+        try {
+          await this.hooks.commit?.(task, result, cloned);
+        } catch (err) {
+          result = internal(err);
+          cloned = false;
+        } finally {
+          this.committing--;
+        }
         this.finished(task, node, result, cloned);
         this.wake?.();
       });

@@ -7,17 +7,16 @@ import path from 'node:path';
 type Write = typeof process.stdout.write;
 
 export class TaskOutput {
-  private fds: Record<'stdout' | 'stderr', number>;
+  /** opened on the first write: a task that prints nothing creates no file */
+  private fds: Partial<Record<'stdout' | 'stderr', number>> = {};
   private partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private originals: Record<'stdout' | 'stderr', Write>;
 
   constructor(
-    files: Record<'stdout' | 'stderr', string>,
+    private files: Record<'stdout' | 'stderr', string>,
     private prefix: string,
     private echo: boolean,
   ) {
-    fs.mkdirSync(path.dirname(files.stdout), { recursive: true });
-    this.fds = { stdout: fs.openSync(files.stdout, 'a'), stderr: fs.openSync(files.stderr, 'a') };
     this.originals = { stdout: process.stdout.write, stderr: process.stderr.write };
     for (const stream of ['stdout', 'stderr'] as const) {
       const self = this;
@@ -32,11 +31,21 @@ export class TaskOutput {
 
   /** To the task's log only: a user's stack trace belongs there, not on the run's console. */
   logOnly(stream: 'stdout' | 'stderr', text: string): void {
-    fs.writeSync(this.fds[stream], text);
+    fs.writeSync(this.fd(stream), text);
+  }
+
+  private fd(stream: 'stdout' | 'stderr'): number {
+    let fd = this.fds[stream];
+    if (fd === undefined) {
+      fs.mkdirSync(path.dirname(this.files[stream]), { recursive: true });
+      this.fds[stream] = fd = fs.openSync(this.files[stream], 'a');
+    }
+    return fd;
   }
 
   write(stream: 'stdout' | 'stderr', text: string): void {
-    fs.writeSync(this.fds[stream], text);
+    if (!text) return;
+    fs.writeSync(this.fd(stream), text);
     if (!this.echo) return;
     const lines = (this.partial[stream] + text).split('\n');
     this.partial[stream] = lines.pop()!;
@@ -47,8 +56,12 @@ export class TaskOutput {
     for (const stream of ['stdout', 'stderr'] as const) {
       (process[stream] as any).write = this.originals[stream];
       if (this.echo && this.partial[stream]) process[stream].write(`${this.prefix} ${this.partial[stream]}\n`);
-      fs.fsyncSync(this.fds[stream]);
-      fs.closeSync(this.fds[stream]);
+      const fd = this.fds[stream];
+      if (fd === undefined) continue;
+      // durable before the task's record says it finished
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      delete this.fds[stream];
     }
   }
 }

@@ -4,6 +4,7 @@
 import type { ErrorInfo, ForeachFrame, ResourceUse } from '../datastore/metadata.js';
 import type { GraphNode, NodeType } from '../flow/graph-types.js';
 import type { CodePackageRef } from './code-package.js';
+import type { JournalEntry } from '../datastore/task-records.js';
 
 export interface TaskSpec {
   root: string;
@@ -63,4 +64,6 @@ export interface TaskResult {
   /** @catchErrors turned a failure into a DONE task */
   caught?: boolean;
   resources?: ResourceUse;
+  /** what to append to the step's journal (the attempt, the DONE record): the runner commits them */
+  records?: JournalEntry[];
 }

@@ -1,10 +1,13 @@
 // runTask: one attempt of one task. Builds the flow instance with its inputs' artifacts as lazy
-// fields, runs the step, checks the transition, stores the artifacts and finally DONE.json.
+// fields, runs the step, checks the transition and stores the artifacts (small ones inside the
+// record). It returns the task's records — the attempt and, when it finished, the DONE record —
+// for the runner to commit to the step's journal: the task counts once that batch is durable.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlowDatastore } from '../datastore/store.js';
-import type { ArtifactRef, ErrorInfo, TaskDone } from '../datastore/metadata.js';
+import type { ArtifactRef, AttemptMeta, ErrorInfo, TaskDone } from '../datastore/metadata.js';
+import type { JournalEntry, TaskLogs } from '../datastore/task-records.js';
 import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
 import { TASK_STATE, type ArtifactSource, type InputView, type TaskState } from '../flow/flowspec.js';
 import { loadFlow } from '../flow/load.js';
@@ -25,7 +28,9 @@ export class TaskArtifacts implements ArtifactSource {
   ) {}
   static async open(store: FlowDatastore, pathspec: string): Promise<TaskArtifacts> {
     const [, runId, step, taskId] = pathspec.split('/');
-    const done = await store.readDone(runId, step, taskId);
+    const done = await store.readDone(runId, step, taskId).catch((err) => {
+      throw new NotFoundError(`input task ${pathspec} cannot be read: ${err?.message ?? err}`, { cause: err });
+    });
     if (!done) throw new NotFoundError(`input task ${pathspec} has no DONE record`);
     return new TaskArtifacts(store, done);
   }
@@ -109,7 +114,6 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   const pathspec = pathspecOf(spec);
   const startedAt = new Date().toISOString();
   const usage = startUsage();
-  await store.writeAttempt(spec.runId, spec.step, spec.taskId, { pathspec, attempt: spec.attempt, status: 'running', startedAt });
   const out = new TaskOutput(
     store.logFiles(spec.runId, spec.step, spec.taskId, spec.attempt),
     `[${spec.runId}/${spec.step}/${spec.taskId}${spec.attempt ? `.${spec.attempt}` : ''}]`,
@@ -141,12 +145,14 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   });
   let result: TaskResult;
   let inputs: TaskArtifacts[] = [];
+  let logs: TaskLogs | undefined;
+  let done: TaskDone | undefined;
   try {
     inputs = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)));
     // artifacts are read synchronously inside the step: load their serializers' libraries now
     await loadSerializersFor(inputs.flatMap((i) => Object.values(i.done.artifacts)));
     const body = await runStep(spec, store, inputs, out);
-    const done: TaskDone = {
+    done = {
       pathspec,
       step: spec.step,
       taskId: spec.taskId,
@@ -162,9 +168,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
       ...(body.caught ? { caught: body.caught } : {}),
     };
     out.close();
-    await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt);
+    logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt);
     done.resources = usage.stop(spec.resources, spec.worker);
-    await store.writeDone(spec.runId, done);
     // a card that fails to render never fails the task: it becomes an error card
     if (collector) {
       await live!.close();
@@ -180,26 +185,36 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     // (with --debug, the stack too)
     out[process.env.FLOWBOOK_DEBUG ? 'write' : 'logOnly']('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
     out.close();
-    await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => {});
+    logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => undefined);
     const resources = usage.stop(spec.resources, spec.worker);
     result = { ok: false, pathspec, error: info, resources };
+    done = undefined;
     if (spec.catchVar && spec.lastAttempt) {
-      result = await completeCaught(spec, store, inputs, info, startedAt, resources).catch((e) => ({ ...result, error: errorInfo(e) }));
+      const caught = await completeCaught(spec, store, inputs, info, startedAt, resources).catch((e) => ({ result: { ...result, error: errorInfo(e) }, done: undefined }));
+      result = caught.result;
+      done = caught.done;
     }
   } finally {
     await live?.close();
     setCurrent(undefined);
   }
-  await store.writeAttempt(spec.runId, spec.step, spec.taskId, {
-    pathspec,
+  return withRecords(spec, result, startedAt, done, logs);
+}
+
+/** The journal entries of a finished attempt: the attempt, and its DONE record when it completed. */
+export function withRecords(spec: TaskSpec, result: TaskResult, startedAt: string, done: TaskDone | undefined, logs?: TaskLogs): TaskResult {
+  const attempt: AttemptMeta = {
+    pathspec: result.pathspec,
     attempt: spec.attempt,
     status: result.ok ? 'done' : 'failed',
     startedAt,
     finishedAt: new Date().toISOString(),
-    resources: result.resources,
-    error: result.error,
-  });
-  return result;
+    ...(result.resources ? { resources: result.resources } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  };
+  const records: JournalEntry[] = [{ kind: 'attempt', taskId: spec.taskId, attempt, ...(logs ? { logs } : {}) }];
+  if (done && result.ok) records.push({ kind: 'done', taskId: spec.taskId, done });
+  return { ...result, records };
 }
 
 /** @catchErrors: the failed step still completes, with its inputs' artifacts and the error. */
@@ -210,14 +225,14 @@ export async function completeCaught(
   info: ErrorInfo,
   startedAt: string,
   resources: TaskResult['resources'],
-): Promise<TaskResult> {
+): Promise<{ result: TaskResult; done: TaskDone }> {
   if (spec.transition === 'foreach' || spec.transition === 'switch') {
     throw new FlowUsageError(`step '${spec.step}' failed and @catchErrors cannot continue its ${spec.transition}: ${info.message}`);
   }
   const artifacts: Record<string, ArtifactRef> = spec.isJoin || inputs.length !== 1 ? {} : { ...inputs[0].done.artifacts };
   artifacts[spec.catchVar!] = await store.putArtifact(spec.catchVar!, { type: info.type, message: info.message, stack: info.stack ?? '' });
   const pathspec = pathspecOf(spec);
-  await store.writeDone(spec.runId, {
+  const done: TaskDone = {
     pathspec,
     step: spec.step,
     taskId: spec.taskId,
@@ -231,8 +246,8 @@ export async function completeCaught(
     next: spec.graphOut,
     caught: info,
     resources,
-  });
-  return { ok: true, caught: true, pathspec, next: spec.graphOut, error: info, resources };
+  };
+  return { result: { ok: true, caught: true, pathspec, next: spec.graphOut, error: info, resources }, done };
 }
 
 async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifacts[], output: TaskOutput) {
@@ -348,8 +363,9 @@ async function persist(inst: any, state: TaskState & { secretFields: Set<string>
 }
 
 /**
- * The worker running a task died or was killed at its @timeout: record the failed attempt for it
- * and, on the last attempt of a @catchErrors step, complete the task with the error.
+ * The worker running a task died or was killed at its @timeout: its records are made here, in
+ * the runner — the failed attempt and, on the last attempt of a @catchErrors step, the task
+ * completed with the error.
  */
 export async function recordLostTask(spec: TaskSpec, lost: TaskResult, startedAt: string): Promise<TaskResult> {
   const store = new FlowDatastore(spec.root, spec.flowName);
@@ -357,23 +373,23 @@ export async function recordLostTask(spec: TaskSpec, lost: TaskResult, startedAt
   // keep what the task printed before it died, and say why it stopped, in its own log (a pod's
   // log is saved by the Kubernetes executor; it has no local file here)
   const files = store.logFiles(spec.runId, spec.step, spec.taskId, spec.attempt);
+  let logs: TaskLogs | undefined;
   if (store.backend.kind === 'local' || fs.existsSync(files.stderr)) {
     fs.mkdirSync(path.dirname(files.stderr), { recursive: true });
     fs.appendFileSync(files.stderr, `${info.type}: ${info.message}\n`);
-    await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => {});
+    logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => undefined);
   }
-  let result = lost;
+  let result: TaskResult = { ...lost, error: info };
+  let done: TaskDone | undefined;
   if (spec.catchVar && spec.lastAttempt) {
-    const inputs = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)));
-    result = await completeCaught(spec, store, inputs, info, startedAt, undefined).catch((e) => ({ ...lost, error: errorInfo(e) }));
+    const caught = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)))
+      .then((inputs) => completeCaught(spec, store, inputs, info, startedAt, undefined))
+      .catch((e) => ({ result: { ...lost, error: errorInfo(e) }, done: undefined }));
+    result = caught.result;
+    done = caught.done;
   }
-  await store.writeAttempt(spec.runId, spec.step, spec.taskId, {
-    pathspec: lost.pathspec,
-    attempt: spec.attempt,
-    status: result.ok ? 'done' : 'failed',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    error: info,
-  });
-  return result;
+  const withRec = withRecords(spec, result, startedAt, done, logs);
+  // the attempt's error is why the worker was lost, even when @catchErrors completed the task
+  (withRec.records![0] as Extract<JournalEntry, { kind: 'attempt' }>).attempt.error = info;
+  return withRec;
 }

@@ -73,10 +73,11 @@ describe('runtime', () => {
     };
     const r = flowbook(['step', '--task-spec', JSON.stringify(spec)], { root });
     expect(r.code, r.stderr).toBe(0);
-    const t = Task(`LinearFlow/${run.runId}/start/1`);
-    expect(t.successful).toBe(true);
-    expect(await t.data.x).toBe(1);
-    expect(t.resources!.worker).toBe('pod-1');
+    // the task reports its outcome (its records) for the runner, which commits them to the journal
+    const outcome = JSON.parse((await store.backend.get(store.outcomeKey(run.runId, 'start', '1', 0))).toString());
+    expect(outcome).toMatchObject({ ok: true, next: ['a'], resources: { worker: 'pod-1' } });
+    const done = outcome.records.find((e: any) => e.kind === 'done').done;
+    expect(await store.getArtifact('x', done.artifacts.x)).toBe(1);
     const wrong = flowbook(['step', '--task-spec', JSON.stringify({ ...spec, taskId: '2', graphOut: ['b'] })], { root });
     expect(wrong.code).toBe(1);
     expect(errorLine(wrong)).toBe(`error: LinearFlow/${run.runId}/start/2 failed: FlowUsageError: step 'start' called next(a) but its source says next(b)`);

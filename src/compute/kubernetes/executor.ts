@@ -173,15 +173,16 @@ export class KubernetesExecutor {
     await Promise.race([a.logging, new Promise((r) => (timer = setTimeout(r, 2000)))]);
     clearTimeout(timer);
     const { runId, step, taskId, attempt } = a.spec;
+    const key = this.store.outcomeKey(runId, step, taskId, attempt);
+    const outcome = await this.store.backend
+      .get(key)
+      .then((b) => this.store.parseMetadata<TaskResult>(key, b, (v) => typeof v?.ok === 'boolean' && Array.isArray(v.records)))
+      .catch(() => undefined);
     if (podOk) {
-      const done = await this.store.readDone(runId, step, taskId).catch(() => undefined);
-      if (done && done.attempt === attempt) {
-        return this.finish(a, { ok: true, pathspec, next: done.next, foreachCount: done.foreachCount, resources: done.resources, ...(done.caught ? { caught: true, error: done.caught } : {}) }, false);
-      }
-      return this.finish(a, lost(pathspec, 'PodFailed', `the pod ${a.pod} exited 0 but the task wrote no DONE record`));
+      if (outcome?.ok) return this.finish(a, { ...outcome, pathspec }, false);
+      return this.finish(a, lost(pathspec, 'PodFailed', `the pod ${a.pod} exited 0 but the task reported no outcome (${this.store.displayPath(key)})`));
     }
-    const rec = (await this.store.readAttempts(runId, step, taskId).catch(() => [])).find((m) => m.attempt === attempt);
-    if (rec?.status === 'failed' && rec.error) return this.finish(a, { ok: false, pathspec, error: rec.error, resources: rec.resources });
+    if (outcome && !outcome.ok && outcome.error) return this.finish(a, { ...outcome, pathspec });
     const last = a.log.split('\n').filter((l) => /\berror:/.test(l)).at(-1)?.replace(/^.*?\berror:\s*/, '');
     this.finish(a, lost(pathspec, 'PodFailed', `the pod ${a.pod} failed before the task could record why${last ? `: ${last}` : ''}`));
   }

@@ -138,6 +138,10 @@ export class S3Backend implements StorageBackend {
     return this.sync({ op: 'exists', key }).found;
   }
 
+  listSync(prefix: string): string[] {
+    return this.sync({ op: 'list', key: prefix }).names ?? [];
+  }
+
   private async listPage(Prefix: string, MaxKeys: number, Delimiter?: string, ContinuationToken?: string) {
     const r = await this.call(() => this.client.send(new (sdk().ListObjectsV2Command)({ Bucket: this.loc.bucket, Prefix, MaxKeys, Delimiter, ContinuationToken })));
     return Object.assign([...(r.Contents ?? []).map((c) => c.Key!), ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!)], { next: r.IsTruncated ? r.NextContinuationToken : undefined });

@@ -1,4 +1,4 @@
-// The worker thread behind S3Backend.getSync/existsSync: the calling thread blocks (synckit,
+// The worker thread behind S3Backend.getSync/existsSync/listSync: the calling thread blocks (synckit,
 // Atomics.wait) while this thread runs the backend's own async get/exists, so a step's `this.x`
 // can stay a plain synchronous property on S3 too.
 import { runAsWorker } from 'synckit';
@@ -7,7 +7,7 @@ import { S3Backend } from './backend.js';
 import type { S3ClientConfig } from './config.js';
 
 export interface SyncRequest {
-  op: 'get' | 'exists';
+  op: 'get' | 'exists' | 'list';
   /** s3://bucket/prefix and the client settings of the calling backend */
   location: string;
   config: S3ClientConfig;
@@ -18,6 +18,7 @@ export interface SyncRequest {
 export interface SyncResponse {
   found: boolean;
   data?: Uint8Array;
+  names?: string[];
   /** one line, already naming the datastore */
   error?: string;
 }
@@ -30,6 +31,7 @@ runAsWorker(async (req: SyncRequest): Promise<SyncResponse> => {
   if (!backend) backends.set(id, (backend = new S3Backend(req.location, req.config)));
   try {
     if (req.op === 'get') return { found: true, data: await backend.get(req.key) };
+    if (req.op === 'list') return { found: true, names: await backend.list(req.key) };
     return { found: await backend.exists(req.key) };
   } catch (err: any) {
     if (err instanceof NotFoundError) return { found: false };
