@@ -5,25 +5,32 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { FlowDatastore } from '../src/datastore/store.js';
+import { FlowDatastore, INLINE_MAX } from '../src/datastore/store.js';
+import { TaskJournal } from '../src/datastore/journal.js';
+import { clearRecordCache } from '../src/datastore/task-records.js';
 import { runIndexFor, invertRunId } from '../src/datastore/index-files.js';
 import { checkName } from '../src/datastore/names.js';
 import { IntegrityError, NameError } from '../src/errors.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-ds-'));
+/** big enough to be a blob of its own (smaller artifacts are kept inside task records), incompressible */
+const medium = () => crypto.randomBytes(800);
+const blobFile = (root: string, ref: { sha: string; encoding: string }) =>
+  path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha + (ref.encoding === 'gzip' ? '.gz' : ''));
 const runBase = { status: 'running' as const, createdAt: '', user: 'u', tags: [], systemTags: ['user:u'], params: {}, flowFile: 'f.ts', sourceSha: '', host: 'h', pid: 1 };
 
 describe('blobs', () => {
   it('stores identical values once, under their sha256', async () => {
     const root = tmp();
     const ds = new FlowDatastore(root, 'F');
-    const a = await ds.putArtifact('a', { x: [1, 2, 3] });
-    const b = await ds.putArtifact('b', { x: [1, 2, 3] });
+    const v = { x: medium() };
+    const a = await ds.putArtifact('a', v);
+    const b = await ds.putArtifact('b', { ...v });
     expect(a.sha).toBe(b.sha);
     expect(a.sha).toMatch(/^[0-9a-f]{64}$/);
     const files = fs.readdirSync(path.join(root, 'F', 'data', a.sha.slice(0, 2)));
     expect(files).toEqual([a.sha]);
-    expect(await ds.getArtifact('a', a)).toEqual({ x: [1, 2, 3] });
+    expect(await ds.getArtifact('a', a)).toEqual(v);
   });
 
   it('compresses only when it pays, and reads back either way', async () => {
@@ -40,7 +47,7 @@ describe('blobs', () => {
   it('leaves no temp files behind and never a partial blob', async () => {
     const root = tmp();
     const ds = new FlowDatastore(root, 'F');
-    await Promise.all(Array.from({ length: 20 }, (_, i) => ds.putArtifact('x', { i })));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => ds.putArtifact('x', { i, pad: medium() })));
     const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [e.name]));
     expect(walk(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
@@ -48,8 +55,8 @@ describe('blobs', () => {
   it('a blob that no longer matches its hash is an IntegrityError naming artifact and blob', async () => {
     const root = tmp();
     const ds = new FlowDatastore(root, 'F');
-    const ref = await ds.putArtifact('weights', [1, 2, 3]);
-    fs.writeFileSync(path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha), '[1,2,4]');
+    const ref = await ds.putArtifact('weights', medium());
+    fs.writeFileSync(path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha), medium());
     await expect(ds.getArtifact('weights', ref)).rejects.toThrow(IntegrityError);
     await expect(ds.getArtifact('weights', ref)).rejects.toThrow(`artifact 'weights' is corrupted: blob ${ref.sha} has sha256 `);
     fs.rmSync(path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha));
@@ -77,19 +84,20 @@ describe('blobs', () => {
 });
 
 describe('an existing blob is verified before a write skips it', () => {
-  const blobFile = (root: string, ref: { sha: string; encoding: string }) =>
-    path.join(root, 'F', 'data', ref.sha.slice(0, 2), ref.sha + (ref.encoding === 'gzip' ? '.gz' : ''));
-
   it('a corrupt small blob (same size, or truncated) is replaced by the next write of its bytes', async () => {
     const root = tmp();
     const ds = new FlowDatastore(root, 'F');
-    const ref = await ds.putArtifact('w', [1, 2, 3]);
-    fs.writeFileSync(blobFile(root, ref), '[1,2,4]');
+    const w = medium();
+    const ref = await ds.putArtifact('w', w);
+    expect(ref.encoding).toBe('none');
+    const bytes = fs.readFileSync(blobFile(root, ref));
+    bytes[10] ^= 1;
+    fs.writeFileSync(blobFile(root, ref), bytes);
     expect(await ds.checkBlob(ref)).toMatchObject({ status: 'corrupt', why: expect.stringMatching(/^has sha256 [0-9a-f]{64}$/) });
-    await ds.putArtifact('again', [1, 2, 3]);
-    expect(await ds.getArtifact('w', ref)).toEqual([1, 2, 3]);
-    fs.writeFileSync(blobFile(root, ref), '[1,');
-    await ds.putArtifact('again', [1, 2, 3]);
+    await ds.putArtifact('again', w);
+    expect(await ds.getArtifact('w', ref)).toEqual(w);
+    fs.writeFileSync(blobFile(root, ref), bytes.subarray(0, 100));
+    await ds.putArtifact('again', w);
     expect(await ds.checkBlob(ref)).toEqual({ status: 'ok' });
     await ds.removeBlob(ref);
     expect(await ds.checkBlob(ref)).toEqual({ status: 'missing' });
@@ -135,32 +143,90 @@ describe('an existing blob is verified before a write skips it', () => {
   });
 });
 
-describe('unreadable metadata', () => {
-  it('names the file, and says it is truncated or not JSON', async () => {
+describe('task records: one journal per step, committed in batches', () => {
+  const doneOf = (runId: string, id: string, artifacts = {}) => ({
+    pathspec: `F/${runId}/s/${id}`, step: 's', taskId: id, attempt: 0, artifacts, foreachStack: [], inputs: [], startedAt: '', finishedAt: '', key: `s/x:${id}`,
+  });
+  const entries = (runId: string, id: string) => [
+    { kind: 'attempt' as const, taskId: id, attempt: { pathspec: `F/${runId}/s/${id}`, attempt: 0, status: 'done' as const, startedAt: '' } },
+    { kind: 'done' as const, taskId: id, done: doneOf(runId, id) },
+  ];
+
+  it('records reported in one turn share one batch; each is readable once commit() resolves', async () => {
     const root = tmp();
     const ds = new FlowDatastore(root, 'F');
     const run = await ds.createRun(runBase);
-    const done = { pathspec: `F/${run.runId}/s/1`, step: 's', taskId: '1', attempt: 0, artifacts: {}, foreachStack: [], inputs: [], startedAt: '', finishedAt: '', key: 's' };
-    await ds.writeDone(run.runId, done);
-    await ds.writeAttempt(run.runId, 's', '1', { pathspec: done.pathspec, attempt: 0, status: 'done', startedAt: '' });
-    expect(await ds.readDone(run.runId, 's', '1')).toEqual(done);
-    const taskDir = path.join(root, 'F', 'runs', run.runId, 's', '1');
-    const cut = (file: string, n: number) => fs.writeFileSync(file, fs.readFileSync(file).subarray(0, n));
-    cut(path.join(taskDir, 'DONE.json'), 30);
-    const why = `cannot read ${path.join(taskDir, 'DONE.json')}: truncated or not JSON (`;
-    await expect(ds.readDone(run.runId, 's', '1')).rejects.toThrow(IntegrityError);
-    await expect(ds.readDone(run.runId, 's', '1')).rejects.toThrow(why);
-    expect(() => ds.readDoneSync(run.runId, 's', '1')).toThrow(why);
-    fs.writeFileSync(path.join(taskDir, 'DONE.json'), '{"some": "thing"}');
-    await expect(ds.readDone(run.runId, 's', '1')).rejects.toThrow(`cannot read ${path.join(taskDir, 'DONE.json')}: not a flowbook record`);
-    cut(path.join(taskDir, 'attempt-0.json'), 0);
-    await expect(ds.readAttempts(run.runId, 's', '1')).rejects.toThrow(`cannot read ${path.join(taskDir, 'attempt-0.json')}: truncated or not JSON (`);
+    const journal = new TaskJournal(ds, run.runId);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => journal.commit('s', entries(run.runId, String(i + 1)))));
+    expect(journal.stats).toEqual({ batches: 1, entries: 100 });
+    expect(await ds.listTasks(run.runId, 's')).toEqual(Array.from({ length: 50 }, (_, i) => String(i + 1)));
+    expect(await ds.readDone(run.runId, 's', '7')).toEqual(doneOf(run.runId, '7'));
+    await journal.commit('s', entries(run.runId, '51'));
+    expect(journal.stats.batches).toBe(2);
+    expect(ds.readDoneSync(run.runId, 's', '51')).toEqual(doneOf(run.runId, '51'));
+    await journal.close();
+    // every task has its own files only when it printed: here the step is one file
+    expect(fs.readdirSync(path.join(root, 'F', 'runs', run.runId, 's'))).toEqual(['tasks.jsonl']);
+  });
+
+  it('a torn batch is not read; a damaged line is reported with its file and line, and its task is not done', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const run = await ds.createRun(runBase);
+    const journal = new TaskJournal(ds, run.runId);
+    await journal.commit('s', [...entries(run.runId, '1'), ...entries(run.runId, '2')]);
+    await journal.close();
+    const file = path.join(root, 'F', 'runs', run.runId, 's', 'tasks.jsonl');
+    // a crash in the middle of a batch: the half line is not a record
+    fs.appendFileSync(file, JSON.stringify(entries(run.runId, '3')[1]).slice(0, 40));
+    expect(await ds.listTasks(run.runId, 's')).toEqual(['1', '2']);
+    expect((await ds.stepRecords(run.runId, 's')).damaged).toEqual([]);
+    // the same half line, completed by garbage: line 5 is damaged, the others still read
+    fs.appendFileSync(file, 'garbage\n{"some": "thing"}\n');
+    const r = await ds.stepRecords(run.runId, 's');
+    expect([...r.tasks.keys()]).toEqual(['1', '2']);
+    expect(r.damaged).toEqual([
+      `${file}:5: a task record is damaged (not JSON); that task counts as not done`,
+      `${file}:6: not a flowbook task record; skipped`,
+    ]);
+    // a journal damaged in place (read by a process that had not read it before)
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"taskId":"2","done"', '"taskId":"2","dxne"'));
+    clearRecordCache();
+    expect(await ds.readDone(run.runId, 's', '2')).toBeUndefined();
+    expect((await ds.stepRecords(run.runId, 's')).damaged[0]).toBe(`${file}:4: not a flowbook task record; skipped`);
+    expect(await ds.readDone(run.runId, 's', '1')).toEqual(doneOf(run.runId, '1'));
     cut(path.join(root, 'F', 'runs', run.runId, 'run.json'), 10);
     await expect(ds.readRun(run.runId)).rejects.toThrow(`cannot read ${path.join(root, 'F', 'runs', run.runId, 'run.json')}: truncated or not JSON (`);
-    // absent is still "not committed", not an error
-    expect(await ds.readDone(run.runId, 's', '2')).toBeUndefined();
+    // absent is "not committed", not an error
+    expect(await ds.readDone(run.runId, 's', '9')).toBeUndefined();
+  });
+
+  it('a batch that cannot be written fails the commit with one line naming the journal', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const run = await ds.createRun(runBase);
+    fs.mkdirSync(path.join(root, 'F', 'runs', run.runId, 's', 'tasks.jsonl'), { recursive: true }); // a folder where the file goes
+    const journal = new TaskJournal(ds, run.runId);
+    await expect(journal.commit('s', entries(run.runId, '1'))).rejects.toThrow(`cannot record 2 task record(s) in ${path.join(root, 'F', 'runs', run.runId, 's', 'tasks.jsonl')}: `);
+    await journal.close();
+  });
+
+  it('small artifacts travel inside the record; larger ones are blobs', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const small = await ds.putArtifact('y', 42);
+    expect(small).toMatchObject({ inline: Buffer.from('42').toString('base64'), stored: 2 });
+    expect(fs.existsSync(path.join(root, 'F', 'data'))).toBe(false);
+    expect(await ds.getArtifact('y', small)).toBe(42);
+    expect(ds.getArtifactSync('y', small)).toBe(42);
+    await expect(ds.getArtifact('y', { ...small, inline: Buffer.from('43').toString('base64') })).rejects.toThrow(IntegrityError);
+    const big = await ds.putArtifact('z', 'x'.repeat(INLINE_MAX + 1));
+    expect(big.inline).toBeUndefined();
+    expect(fs.existsSync(blobFile(root, big))).toBe(true);
   });
 });
+
+const cut = (file: string, n: number) => fs.writeFileSync(file, fs.readFileSync(file).subarray(0, n));
 
 describe('names', () => {
   it('rejects traversal and separators', () => {

@@ -1,7 +1,7 @@
 // Runtime behaviour beyond graph shapes: slots, parameters, current, logs/dump, the step entry.
 import { describe, it, expect } from 'vitest';
 import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
-import { Flow, Task, namespace, setDatastoreRoot } from '../../src/client/index.js';
+import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
 import { FlowDatastore } from '../../src/datastore/store.js';
 import type { TaskSpec } from '../../src/runtime/task-spec.js';
 
