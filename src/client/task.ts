@@ -1,6 +1,6 @@
 // Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
 import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
-import { NotFoundError } from '../errors.js';
+import { IntegrityError, NotFoundError } from '../errors.js';
 import { sortedTasks, type TaskRecord } from '../datastore/task-records.js';
 import PQueue from 'p-queue';
 import { storeFor } from './context.js';
@@ -163,6 +163,7 @@ export class TaskObject {
     const ref = this.done?.artifacts[name];
     if (ref) return ref;
     const has = Object.keys(this.done?.artifacts ?? {});
+    if (!this.done && this.record.damaged) throw new IntegrityError(`task ${this.pathspec} did not finish: ${this.record.damaged}`);
     throw new NotFoundError(
       this.done
         ? `artifact '${name}' not found in ${this.pathspec} (it has: ${has.join(', ') || 'none'})`

@@ -36,6 +36,8 @@ export interface TaskRecord {
   attempts: AttemptMeta[];
   /** small logs carried in the journal (S3), by attempt */
   logs?: Record<number, TaskLogs>;
+  /** a record of this task could not be read (why, naming the file and line): it is not done */
+  damaged?: string;
 }
 
 export interface StepRecords {
@@ -104,8 +106,15 @@ function consume(c: Cached, text: string, where: string, firstLine: number): num
     let v: unknown;
     try {
       v = JSON.parse(line);
-    } catch {
-      c.damaged.push(`${where}:${firstLine + i}: a task record is damaged (not JSON); that task counts as not done`);
+    } catch (err) {
+      const why = `${where}:${firstLine + i}: a task record is damaged (${(err as Error).message})`;
+      c.damaged.push(`${why}; that task counts as not done`);
+      // whose record it was, when that much survived: the task is listed, as not done
+      const taskId = /"taskId":"(\d+)"/.exec(line)?.[1];
+      if (taskId) {
+        if (!c.own.has(taskId)) c.own.set(taskId, { taskId, attempts: [] });
+        c.own.get(taskId)!.damaged = why;
+      }
       return;
     }
     if (isEntry(v)) apply(c, v);
