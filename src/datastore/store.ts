@@ -64,6 +64,35 @@ function checkSha(name: string, ref: ArtifactRef, sha: string): void {
 const isObject = (v: any) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDone = (v: any) => isObject(v) && isObject(v.artifacts) && typeof v.key === 'string';
 
+/**
+ * Blob bytes this process has read and verified, by sha256: a blob never changes, so a foreach's
+ * list read by every one of its tasks in a warm worker (or on S3, one GET each) is read once.
+ * Bounded: blobs up to 4 MiB, 64 MiB in all, least recently used out first.
+ */
+class VerifiedBlobs {
+  private map = new Map<string, Buffer>();
+  private bytes = 0;
+  get(sha: string): Buffer | undefined {
+    const b = this.map.get(sha);
+    if (b) {
+      this.map.delete(sha);
+      this.map.set(sha, b);
+    }
+    return b;
+  }
+  set(sha: string, b: Buffer): void {
+    if (b.length > 4 * 2 ** 20 || this.map.has(sha)) return;
+    this.map.set(sha, b);
+    this.bytes += b.length;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= 64 * 2 ** 20) break;
+      this.map.delete(k);
+      this.bytes -= v.length;
+    }
+  }
+}
+const verifiedBlobs = new VerifiedBlobs();
+
 const backends = new Map<string, StorageBackend>();
 export function backendFor(root: string): StorageBackend {
   const id = root.startsWith('s3://') ? root.replace(/\/+$/, '') : path.resolve(root);
@@ -156,7 +185,7 @@ export class FlowDatastore {
   /** Read a blob and verify it exactly as reads do (decompress, sha256): ok, corrupt or missing. */
   async checkBlob(ref: Pick<ArtifactRef, 'sha' | 'encoding' | 'stored'>): Promise<{ status: 'ok' } | { status: 'missing' } | { status: 'corrupt'; why: string }> {
     try {
-      await this.getArtifactBytes('', { ...ref, size: 0, serializer: 'json', type: '' });
+      await this.getArtifactBytes('', { ...ref, size: 0, serializer: 'json', type: '' }, true);
       return { status: 'ok' };
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
@@ -185,9 +214,20 @@ export class FlowDatastore {
     throw new IntegrityError(`artifact '${name}' is missing its blob ${ref.sha}`, { cause: err });
   }
 
-  /** Raw serialized bytes of an artifact, verified against its sha256. */
-  async getArtifactBytes(name: string, ref: ArtifactRef): Promise<Buffer> {
+  /**
+   * Raw serialized bytes of an artifact, verified against its sha256. `fresh`: read the store
+   * even when this process has the bytes (checks of what is stored: verify, verify-on-write).
+   */
+  async getArtifactBytes(name: string, ref: ArtifactRef, fresh = false): Promise<Buffer> {
     if (ref.inline !== undefined) return this.verified(name, ref, Buffer.from(ref.inline, 'base64'));
+    const known = fresh ? undefined : verifiedBlobs.get(ref.sha);
+    if (known) return known;
+    const bytes = await this.readBlob(name, ref);
+    verifiedBlobs.set(ref.sha, bytes);
+    return bytes;
+  }
+
+  private async readBlob(name: string, ref: ArtifactRef): Promise<Buffer> {
     if (ref.encoding === 'none' && ref.stored >= LARGE_BLOB && this.backend instanceof LocalBackend) {
       // large: hash while reading instead of after
       let got: { data: Buffer; digest: string };
@@ -215,15 +255,20 @@ export class FlowDatastore {
   }
 
   getArtifactSync(name: string, ref: ArtifactRef): unknown {
-    let stored: Buffer;
     if (ref.inline !== undefined) return deserializeSync(this.verified(name, ref, Buffer.from(ref.inline, 'base64')), ref.serializer, ref.type);
-    try {
-      stored = this.backend.getSync(this.blobKey(ref.sha, ref.encoding));
-    } catch (err) {
-      if (err instanceof NotFoundError) this.missingBlob(name, ref, err);
-      throw err;
+    let bytes = verifiedBlobs.get(ref.sha);
+    if (!bytes) {
+      let stored: Buffer;
+      try {
+        stored = this.backend.getSync(this.blobKey(ref.sha, ref.encoding));
+      } catch (err) {
+        if (err instanceof NotFoundError) this.missingBlob(name, ref, err);
+        throw err;
+      }
+      bytes = this.verified(name, ref, stored);
+      verifiedBlobs.set(ref.sha, bytes);
     }
-    return deserializeSync(this.verified(name, ref, stored), ref.serializer, ref.type);
+    return deserializeSync(bytes, ref.serializer, ref.type);
   }
 
   // ---- runs --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export interface TaskLogs {
 
 export type JournalEntry =
   | { kind: 'attempt'; taskId: string; attempt: AttemptMeta; logs?: TaskLogs }
-  | { kind: 'done'; taskId: string; done: TaskDone }
+  | { kind: 'done'; taskId: string; done: TaskDone; logs?: TaskLogs }
   | { kind: 'ref'; run: string };
 
 /** Everything recorded about one task. */
@@ -58,6 +58,8 @@ interface Cached {
   lines: number;
   /** the last bytes read (local): a file rewritten in place, not appended to, is read afresh */
   tail: Buffer;
+  /** a read in flight: concurrent readers of the step (a join opening its inputs) share it */
+  reading?: Promise<void>;
   /** the resolved view and what it was built from */
   view?: StepRecords;
   stamp?: string;
@@ -79,13 +81,26 @@ function apply(c: Cached, e: JournalEntry): void {
   if (!rec) c.own.set(e.taskId, (rec = { taskId: e.taskId, attempts: [] }));
   if (e.kind === 'done') {
     rec.done = e.done;
+    // a completed attempt has no record of its own: its DONE record says it all
+    const d = e.done;
+    const has = rec.attempts.find((a) => a.attempt === d.attempt);
+    if (!has || has.status === 'running') {
+      setAttempt(rec, { pathspec: d.pathspec, attempt: d.attempt, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt, ...(d.resources ? { resources: d.resources } : {}) });
+    }
+    if (e.logs) (rec.logs ??= {})[d.attempt] = e.logs;
     return;
   }
-  const i = rec.attempts.findIndex((a) => a.attempt === e.attempt.attempt);
-  if (i >= 0) rec.attempts[i] = e.attempt;
-  else rec.attempts.push(e.attempt);
-  rec.attempts.sort((a, b) => a.attempt - b.attempt);
+  setAttempt(rec, e.attempt);
   if (e.logs) (rec.logs ??= {})[e.attempt.attempt] = e.logs;
+}
+
+function setAttempt(rec: TaskRecord, a: AttemptMeta): void {
+  const i = rec.attempts.findIndex((x) => x.attempt === a.attempt);
+  if (i >= 0) rec.attempts[i] = a;
+  else {
+    rec.attempts.push(a);
+    if (rec.attempts.length > 1 && rec.attempts[rec.attempts.length - 2].attempt > a.attempt) rec.attempts.sort((x, y) => x.attempt - y.attempt);
+  }
 }
 
 const isEntry = (v: any): v is JournalEntry =>
@@ -241,7 +256,10 @@ const stamped = (c: Cached, view: StepRecords) => Object.assign({}, view, { stam
 /** Every task record of a step, read up to date. */
 export async function stepRecords(src: RecordSource, runId: string, step: string, seen = new Set<string>()): Promise<StepRecords> {
   const { key, c } = cached(src, runId, step);
-  await refresh(src.backend, key, c, (k) => src.displayPath(k));
+  if (!c.reading) {
+    c.reading = refresh(src.backend, key, c, (k) => src.displayPath(k)).finally(() => (c.reading = undefined));
+  }
+  await c.reading;
   seen.add(runId);
   const refs = new Map<string, StepRecords & { stamp?: string }>();
   for (const run of c.refs) if (!seen.has(run)) refs.set(run, await stampedRecords(src, run, step, seen));
@@ -269,7 +287,9 @@ export function stepRecordsSync(src: RecordSource, runId: string, step: string, 
 export async function taskRecord(src: RecordSource, runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
   const hit = cached(src, runId, step).c.view?.tasks.get(taskId);
   if (hit?.done) return hit;
-  return (await stepRecords(src, runId, step)).tasks.get(taskId);
+  // twice: the first read may have been one already in flight, started before this record was committed
+  const first = (await stepRecords(src, runId, step)).tasks.get(taskId);
+  return first?.done ? first : (await stepRecords(src, runId, step)).tasks.get(taskId);
 }
 
 export function taskRecordSync(src: RecordSource, runId: string, step: string, taskId: string): TaskRecord | undefined {

@@ -170,11 +170,7 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
         if (whole.has(task.step)) return result;
         // cloned one by one (the step mixes runs): its records go into this run's journal
         const done: TaskDone = { ...src, pathspec, attempt: 0, inputs: task.inputs, foreachStack: foreachStack(task.frames), origin: src.origin ?? src.pathspec };
-        const at = src.finishedAt;
-        result.records = [
-          { kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: 0, status: 'done', startedAt: at, finishedAt: at } },
-          { kind: 'done', taskId: task.taskId, done },
-        ];
+        result.records = [{ kind: 'done', taskId: task.taskId, done }];
         return result;
       },
     };

@@ -201,8 +201,15 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   return withRecords(spec, result, startedAt, done, logs);
 }
 
-/** The journal entries of a finished attempt: the attempt, and its DONE record when it completed. */
+/**
+ * The journal entries of a finished attempt: its DONE record when it completed (the attempt's
+ * own record is then implied by it: same times and resources, see task-records.ts), else the
+ * failed attempt.
+ */
 export function withRecords(spec: TaskSpec, result: TaskResult, startedAt: string, done: TaskDone | undefined, logs?: TaskLogs): TaskResult {
+  if (done && result.ok && !result.error) {
+    return { ...result, records: [{ kind: 'done', taskId: spec.taskId, done, ...(logs ? { logs } : {}) }] };
+  }
   const attempt: AttemptMeta = {
     pathspec: result.pathspec,
     attempt: spec.attempt,
