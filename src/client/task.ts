@@ -1,7 +1,7 @@
 // Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
 import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
-import { sortedTasks, type TaskRecord } from '../datastore/task-records.js';
+import { journalKey, sortedTasks, type TaskRecord } from '../datastore/task-records.js';
 import PQueue from 'p-queue';
 import { storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
@@ -46,7 +46,10 @@ export class StepObject {
     const { store } = storeFor(this.flowName);
     const records = await store.stepRecords(this.runId, this.id);
     for (const why of records.damaged) warnOnce(why);
-    if (!records.tasks.size) throw new NotFoundError(`step not found: ${this.pathspec}`);
+    // a step whose only batch was cut short by a crash exists, with no task
+    if (!records.tasks.size && !(await store.backend.exists(journalKey(store.stepKey(this.runId, this.id), store.backend.kind)))) {
+      throw new NotFoundError(`step not found: ${this.pathspec}`);
+    }
     return sortedTasks(records).map((rec) => new TaskObject(`${this.pathspec}/${rec.taskId}`, rec));
   }
 

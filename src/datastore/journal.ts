@@ -11,6 +11,8 @@ import { DatastoreError } from '../errors.js';
 import type { FlowDatastore } from './store.js';
 import { journalKey, type JournalEntry } from './task-records.js';
 
+const COMMIT_PAUSE_MS = Number(process.env.FLOWBOOK_FAULT_COMMIT_PAUSE_MS) || 0;
+
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -83,8 +85,15 @@ class StepJournal {
     }
     const buf = Buffer.from(text);
     try {
-      const { bytesWritten } = await this.fh.write(buf, 0, buf.length);
-      if (bytesWritten !== buf.length) throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
+      // crash tests (FLOWBOOK_FAULT_COMMIT_PAUSE_MS): the batch goes in two halves with a pause
+      // between, so a kill -9 can be placed inside a batch commit
+      const half = COMMIT_PAUSE_MS ? buf.length >> 1 : buf.length;
+      let written = (await this.fh.write(buf, 0, half)).bytesWritten;
+      if (half < buf.length) {
+        await new Promise((r) => setTimeout(r, COMMIT_PAUSE_MS));
+        written += (await this.fh.write(buf, half, buf.length - half)).bytesWritten;
+      }
+      if (written !== buf.length) throw new Error(`short write (${written} of ${buf.length} bytes)`);
       await this.fh.datasync();
       this.size += buf.length;
     } catch (err) {

@@ -13,6 +13,7 @@
 // reported durable, so it is ignored. A complete line that does not parse is reported (damaged)
 // and skipped: the task it described counts as not done, and resume runs it again.
 import fs from 'node:fs';
+import { isAscii } from 'node:buffer';
 import path from 'node:path';
 import type { AttemptMeta, TaskDone } from './metadata.js';
 import type { StorageBackend } from './backend.js';
@@ -173,7 +174,9 @@ function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k
     // only whole lines: the rest is a batch being written, or torn by a crash
     const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
     if (!end) return;
-    consume(c, buf.subarray(0, end).toString('utf8'), where(key), c.lines + 1);
+    const bytes = buf.subarray(0, end);
+    // records are nearly always ASCII, which decodes several times faster as latin1
+    consume(c, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), where(key), c.lines + 1);
     c.offset += end;
     c.tail = Buffer.from(buf.subarray(Math.max(0, end - 64), end));
   } finally {

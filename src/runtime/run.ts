@@ -65,6 +65,9 @@ export interface RunOutcome {
   journal: { batches: number; entries: number };
 }
 
+/** a task running longer than this gets a "running" record before it finishes */
+const RUNNING_RECORD_MS = 1000;
+
 /** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */
 export const LISTED = 20;
 
@@ -226,13 +229,20 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       },
       execute: async (task, spec) => {
         const startedAt = new Date().toISOString();
-        // "running" goes into the next batch; nobody waits for it
+        // a task still running after a second is recorded as running (the client, the cards and
+        // a killed run show it); the many short ones are recorded once, when they finish
         const pathspec = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
-        journal.commit(task.step, [{ kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: task.attempt, status: 'running', startedAt } }]).catch(() => {});
+        const running = setTimeout(() => {
+          journal.commit(task.step, [{ kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: task.attempt, status: 'running', startedAt } }]).catch(() => {});
+        }, RUNNING_RECORD_MS);
         const timeout = flow.steps.get(task.step)?.timeout?.seconds;
         const k = remote.get(task.step);
-        const r = k && kube ? await kube.run(spec, k, timeout) : await pool.run(spec, timeout);
-        return r.lost ? recordLostTask({ ...spec, worker: '' }, r, startedAt) : r;
+        try {
+          const r = k && kube ? await kube.run(spec, k, timeout) : await pool.run(spec, timeout);
+          return r.lost ? await recordLostTask({ ...spec, worker: '' }, r, startedAt) : r;
+        } finally {
+          clearTimeout(running);
+        }
       },
       commit: async (task, result) => {
         const records = result.records;

@@ -46,10 +46,12 @@ export function startUsage(): UsageMeter {
     stop(requested, worker) {
       const cpu = process.cpuUsage(cpu0);
       const ch = childCpu();
+      // microseconds are all the clocks give: no 17-digit floats in every task's record
+      const us = (s: number) => Math.round(s * 1e6) / 1e6;
       return {
-        wallSeconds: (performance.now() - t0) / 1000,
-        cpuUserSeconds: cpu.user / 1e6 + (ch.user - ch0.user),
-        cpuSystemSeconds: cpu.system / 1e6 + (ch.sys - ch0.sys),
+        wallSeconds: us((performance.now() - t0) / 1000),
+        cpuUserSeconds: us(cpu.user / 1e6 + (ch.user - ch0.user)),
+        cpuSystemSeconds: us(cpu.system / 1e6 + (ch.sys - ch0.sys)),
         peakRssBytes: peakRss(),
         // in a pod: the node it ran on (downward API), as the timeline groups tasks by host
         host: process.env.FLOWBOOK_NODE_NAME || os.hostname(),
