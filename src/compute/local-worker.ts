@@ -32,7 +32,7 @@ export class LocalWorker {
     this.name = `local-${index}`;
     this.child = fork(workerEntry(), [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: ['--enable-source-maps', ...(process.env.FB_XARGS ? process.env.FB_XARGS.split(' ') : [])],
+      execArgv: ['--enable-source-maps'],
       env: { ...process.env, FLOWBOOK_WORKER: this.name },
     });
     this.child.stdout!.setEncoding('utf8').on('data', (c: string) => sink('stdout', c));
