@@ -1,6 +1,7 @@
 // FlowDatastore: everything one flow stores — artifact blobs, run/task metadata, logs, indexes.
-// Writers: the runner owns run.json and the indexes; a task (in its worker) owns its blobs,
-// attempt files, logs and DONE.json. A task counts only once DONE.json has landed.
+// Writers: the runner owns run.json, the indexes and the steps' task journals (journal.ts); a
+// task (in its worker or pod) owns its blobs, logs and cards, and hands its records to the
+// runner. A task counts only once its DONE record is durable in its step's journal.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
