@@ -195,6 +195,8 @@ export class TaskObject {
   }
 
   private async log(stream: 'stdout' | 'stderr'): Promise<string> {
+    // a task cloned by resume printed where it ran
+    if (this.done?.origin) return new TaskObject(this.done.origin).log(stream).catch(() => '');
     const last = this.done?.attempt ?? this.record.attempts.at(-1)?.attempt ?? 0;
     const inline = this.record.logs?.[last]?.[stream];
     if (inline !== undefined) return inline;

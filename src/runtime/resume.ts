@@ -145,10 +145,19 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
     s.n++;
     byStep.set(src.done.step, s);
   }
+  // ...and only when every input of its tasks is cloned too, with the same id: a task whose
+  // parent runs again (its record was damaged, say) is cloned one by one, naming the new parent
+  const cloned = new Set<string>();
+  for (const src of origins.values()) if (!rerun.has(src.done.step)) cloned.add(`${src.done.step}/${src.done.taskId}`);
+  const inputsCloned = new Map<string, boolean>();
+  for (const src of origins.values()) {
+    const ok = src.done.inputs.every((p) => cloned.has(p.split('/').slice(2).join('/')));
+    inputsCloned.set(src.done.step, (inputsCloned.get(src.done.step) ?? true) && ok);
+  }
   const whole = new Map<string, string>();
   for (const [step, s] of byStep) {
     const [run] = s.runs;
-    if (s.runs.size === 1 && doneIn.get(`${run}/${step}`) === s.n) whole.set(step, run);
+    if (s.runs.size === 1 && doneIn.get(`${run}/${step}`) === s.n && inputsCloned.get(step)) whole.set(step, run);
   }
 
   const cloner = async (ctx: RunContext): Promise<Cloner> => {

@@ -159,7 +159,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const stopHeartbeat = await startHeartbeat(store, run.runId);
     // half-written files of runners and workers killed before: never read, but they take space
     if (store.backend instanceof LocalBackend) {
-      const swept = (await store.backend.sweepTemps(`${graph.flowName}/data`, 2)) + (opts.origin ? await store.backend.sweepTemps(store.runKey(opts.origin.run.runId), 3) : 0);
+      const swept = (await store.backend.sweepTemps(`${graph.flowName}/data`, 2)) + (opts.origin ? await store.backend.sweepTemps(store.runKey(opts.origin.run.runId), 4) : 0);
       if (swept) ui.info(`removed ${swept} temp file(s) left by killed writers`);
     }
     const index = runIndexFor(store.backend, graph.flowName);

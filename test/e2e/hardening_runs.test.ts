@@ -225,14 +225,20 @@ describe('temp files left by kills', () => {
     const dead = 2 ** 22 + 12345; // above pid_max's default: no such process
     const data = path.join(troot, 'HardeningFlow/data/ab');
     fs.mkdirSync(data, { recursive: true });
-    const stale = [path.join(data, `abcd.${dead}.0badf00d.tmp`), path.join(troot, `HardeningFlow/runs/${id}/start/1/DONE.json.${dead}.1234abcd.tmp`)];
-    const live = path.join(data, `ef01.${process.pid}.0badf00d.tmp`);
-    for (const f of [...stale, live]) fs.writeFileSync(f, 'half a write');
+    const runDir = path.join(troot, `HardeningFlow/runs/${id}`);
+    // a blob a killed worker was writing; the origin's heartbeat its killed runner was replacing;
+    // a card a worker killed at its @timeout was writing (files written whole go to a temp file,
+    // then are renamed; task records are appended)
+    const cards = path.join(runDir, 'start', '1', 'cards');
+    fs.mkdirSync(cards, { recursive: true });
+    const stale = [path.join(data, `abcd.${dead}.0badf00d.tmp`), path.join(runDir, `heartbeat.json.${dead}.1234abcd.tmp`), path.join(cards, `default.html.${dead}.9abc0def.tmp`)];
+    const live = [path.join(data, `ef01.${process.pid}.0badf00d.tmp`), path.join(runDir, `run.json.${process.pid}.5678abcd.tmp`)];
+    for (const f of [...stale, ...live]) fs.writeFileSync(f, 'half a write');
     const again = flowbook(['resume', fixture('hardening.ts'), '--origin-run-id', id], { root: troot });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain('removed 2 temp file(s) left by killed writers');
-    for (const f of stale) expect(fs.existsSync(f)).toBe(false);
-    expect(fs.existsSync(live)).toBe(true);
+    expect(again.stderr).toContain('removed 3 temp file(s) left by killed writers');
+    for (const f of stale) expect(fs.existsSync(f), f).toBe(false);
+    for (const f of live) expect(fs.existsSync(f), f).toBe(true);
   }, 60_000);
 });
 

@@ -44,7 +44,10 @@ afterAll(async () => {
 
 describe('S3 datastore', () => {
   it('a run stores everything under the S3 root; a fresh process reads it back through the client', () => {
-    expect(objectsUnder('team/flows/S3Flow/runs').length).toBeGreaterThan(10);
+    // the run record, its heartbeat and each step's batches of task records (no file per task)
+    const objects = objectsUnder('team/flows/S3Flow/runs');
+    expect(objects.some((o) => o.includes(`/${firstRun}/run.json`))).toBe(true);
+    for (const step of ['start', 'each', 'join', 'end']) expect(objects.some((o) => new RegExp(`/${firstRun}/${step}/tasks/\\d{8}\\.jsonl`).test(o)), step).toBe(true);
     const r = client(`
       import { Flow } from 'flowbook';
       const run = await Flow('S3Flow').latestSuccessfulRun;
