@@ -54,9 +54,9 @@ async function typeBody(store: FlowDatastore, done: TaskDone, spec: CardSpec, pa
     case 'default':
       return defaultCardBody(store, done, params);
     case 'timeline':
-      return [new RunTimeline(await loadRunTasks(store, runId))];
+      return [new RunTimeline(await loadRunTasks(store, runId, done))];
     case 'resources':
-      return [new ResourceReport(await loadRunTasks(store, runId))];
+      return [new ResourceReport(await loadRunTasks(store, runId, done))];
     default:
       return [];
   }

@@ -1,7 +1,7 @@
 // What the run-level cards (timeline, resources) read: every task of a run with its times, its
 // worker and what it used — finished tasks from their DONE record, the others from their last attempt.
 import type { FlowDatastore } from '../datastore/store.js';
-import type { ResourceUse } from '../datastore/metadata.js';
+import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
 
 export interface TaskRecord {
   pathspec: string;
@@ -15,7 +15,11 @@ export interface TaskRecord {
   resources?: ResourceUse;
 }
 
-export async function loadRunTasks(store: FlowDatastore, runId: string): Promise<TaskRecord[]> {
+/**
+ * `current`: the task rendering the card, finished but not yet in its step's journal (the runner
+ * commits it after the task hands its records over), shown as done.
+ */
+export async function loadRunTasks(store: FlowDatastore, runId: string, current?: TaskDone): Promise<TaskRecord[]> {
   const out: TaskRecord[] = [];
   for (const step of await store.listSteps(runId)) {
     for (const { taskId, done, attempts } of (await store.stepRecords(runId, step)).tasks.values()) {
@@ -29,6 +33,11 @@ export async function loadRunTasks(store: FlowDatastore, runId: string): Promise
       if (!last) continue;
       out.push({ pathspec: last.pathspec, step, taskId, status: last.status === 'failed' ? 'failed' : 'running', startedAt: last.startedAt, finishedAt: last.finishedAt, where: where(last.resources), resources: last.resources });
     }
+  }
+  if (current && !out.some((t) => t.pathspec === current.pathspec && t.status === 'done')) {
+    const i = out.findIndex((t) => t.pathspec === current.pathspec);
+    if (i >= 0) out.splice(i, 1);
+    out.push({ pathspec: current.pathspec, step: current.step, taskId: current.taskId, status: 'done', startedAt: current.startedAt, finishedAt: current.finishedAt, where: where(current.resources), resources: current.resources });
   }
   return out.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
 }

@@ -1,6 +1,6 @@
 // Task records: what a step's tasks did (attempts, the DONE commit record, small logs), kept
 // in one journal per step instead of several small files per task. The runner is the journal's
-// only writer (see runtime/journal.ts); this module reads it.
+// only writer (see journal.ts); this module reads it.
 //
 //   local: <run>/<step>/tasks.jsonl          one file, appended to, fsynced once per batch
 //   S3:    <run>/<step>/tasks/<seq>.jsonl    S3 has no append: a batch is one object
@@ -229,11 +229,11 @@ function cloneThrough(rec: TaskRecord, flow: string, to: string): TaskRecord {
   const swap = (p: string) => p.replace(/^([^/]+)\/[^/]+\//, `$1/${to}/`);
   const pathspec = `${flow}/${to}/${d.step}/${d.taskId}`;
   const done: TaskDone = { ...d, pathspec, attempt: 0, inputs: d.inputs.map(swap), foreachStack: d.foreachStack, origin: d.origin ?? d.pathspec };
-  return { taskId: rec.taskId, done, attempts: [{ pathspec, attempt: 0, status: 'done', startedAt: d.finishedAt, finishedAt: d.finishedAt }] };
+  return { taskId: rec.taskId, done, attempts: [{ pathspec, attempt: 0, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt }] };
 }
 
 /** The step's records with its references resolved; rebuilt only when something was read since. */
-function resolve(src: RecordSource, runId: string, step: string, c: Cached, get: (run: string) => StepRecords & { stamp?: string }): StepRecords {
+function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string) => StepRecords & { stamp?: string }): StepRecords {
   if (!c.refs.length) return (c.view = { tasks: c.own, damaged: c.damaged });
   const from = c.refs.map((run) => get(run));
   const stamp = `${c.offset}:${c.seen.size}:${c.lines}|${from.map((f) => f.stamp ?? '?').join('|')}`;
@@ -266,7 +266,7 @@ export async function stepRecords(src: RecordSource, runId: string, step: string
   seen.add(runId);
   const refs = new Map<string, StepRecords & { stamp?: string }>();
   for (const run of c.refs) if (!seen.has(run)) refs.set(run, await stampedRecords(src, run, step, seen));
-  return resolve(src, runId, step, c, (run) => refs.get(run) ?? { tasks: new Map(), damaged: [] });
+  return resolve(src, runId, c, (run) => refs.get(run) ?? { tasks: new Map(), damaged: [] });
 }
 
 async function stampedRecords(src: RecordSource, runId: string, step: string, seen: Set<string>) {
@@ -278,7 +278,7 @@ export function stepRecordsSync(src: RecordSource, runId: string, step: string, 
   const { key, c } = cached(src, runId, step);
   refreshSync(src.backend, key, c, (k) => src.displayPath(k));
   seen.add(runId);
-  return resolve(src, runId, step, c, (run) =>
+  return resolve(src, runId, c, (run) =>
     seen.has(run) ? { tasks: new Map(), damaged: [] } : stamped(cached(src, run, step).c, stepRecordsSync(src, run, step, seen)),
   );
 }

@@ -118,6 +118,34 @@ async function claimOrigin(store: FlowDatastore, origin: RunMeta): Promise<(runI
   return (runId) => store.backend.put(key, JSON.stringify({ ...me, runId, at: new Date().toISOString() }));
 }
 
+/**
+ * The steps reused whole, with the run whose records they reference: a step whose clones all
+ * come from one run and are all of that run's done tasks there (a 10,000-task step then costs one
+ * `ref` line, not 10,000 records) — and only when every input of its tasks is cloned too, with the
+ * same id. A task whose parent runs again (its record was damaged, say) is cloned on its own,
+ * naming its new parent.
+ */
+function wholeSteps(origins: Map<string, Source>, doneIn: Map<string, number>, rerun: Set<string>): Map<string, string> {
+  const byStep = new Map<string, { runs: Set<string>; n: number; inputsCloned: boolean }>();
+  const cloned = new Set<string>();
+  for (const src of origins.values()) if (!rerun.has(src.done.step)) cloned.add(`${src.done.step}/${src.done.taskId}`);
+  for (const src of origins.values()) {
+    if (rerun.has(src.done.step)) continue;
+    const s = byStep.get(src.done.step) ?? { runs: new Set(), n: 0, inputsCloned: true };
+    s.runs.add(src.runId);
+    s.n++;
+    // an input pathspec is Flow/run/step/task: the same step and task id in every run of the chain
+    s.inputsCloned &&= src.done.inputs.every((p) => cloned.has(p.split('/').slice(2).join('/')));
+    byStep.set(src.done.step, s);
+  }
+  const whole = new Map<string, string>();
+  for (const [step, s] of byStep) {
+    const [run] = s.runs;
+    if (s.runs.size === 1 && doneIn.get(`${run}/${step}`) === s.n && s.inputsCloned) whole.set(step, run);
+  }
+  return whole;
+}
+
 export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
   const graph = await loadFlowGraph(opts.file);
   if (opts.step && !graph.nodes[opts.step]) {
@@ -135,30 +163,7 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
   const { all: origins, doneIn, maxId } = await chainOfDoneTasks(store, graph, origin);
   const rerun = opts.step ? downstream(graph, opts.step) : new Set<string>();
 
-  // A step whose clones all come from one run, and are all of that run's done tasks there, is
-  // reused whole: one `ref` record instead of a record per task (a 10,000-task step costs one line).
-  const byStep = new Map<string, { runs: Set<string>; n: number }>();
-  for (const src of origins.values()) {
-    if (rerun.has(src.done.step)) continue;
-    const s = byStep.get(src.done.step) ?? { runs: new Set(), n: 0 };
-    s.runs.add(src.runId);
-    s.n++;
-    byStep.set(src.done.step, s);
-  }
-  // ...and only when every input of its tasks is cloned too, with the same id: a task whose
-  // parent runs again (its record was damaged, say) is cloned one by one, naming the new parent
-  const cloned = new Set<string>();
-  for (const src of origins.values()) if (!rerun.has(src.done.step)) cloned.add(`${src.done.step}/${src.done.taskId}`);
-  const inputsCloned = new Map<string, boolean>();
-  for (const src of origins.values()) {
-    const ok = src.done.inputs.every((p) => cloned.has(p.split('/').slice(2).join('/')));
-    inputsCloned.set(src.done.step, (inputsCloned.get(src.done.step) ?? true) && ok);
-  }
-  const whole = new Map<string, string>();
-  for (const [step, s] of byStep) {
-    const [run] = s.runs;
-    if (s.runs.size === 1 && doneIn.get(`${run}/${step}`) === s.n && inputsCloned.get(step)) whole.set(step, run);
-  }
+  const whole = wholeSteps(origins, doneIn, rerun);
 
   const cloner = async (ctx: RunContext): Promise<Cloner> => {
     // the references are durable before any task of this run can read through them
