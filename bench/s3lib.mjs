@@ -8,5 +8,5 @@ const { startS3: startTestS3 } = await import('../test/s3/server.ts');
 export async function startS3(bucket = 'bench') {
   const s3 = await startTestS3(bucket);
   const env = s3.env('bench');
-  return { env, root: env.FLOWBOOK_S3_ROOT, dir: s3.dir, close: () => s3.close() };
+  return { env, root: env.FLOWBOOK_S3_ROOT, dir: s3.dir, objectsWritten: () => s3.objectsWritten(), close: () => s3.close() };
 }

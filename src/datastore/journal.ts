@@ -7,7 +7,9 @@
 // one, so the batch grows with the load and a lone task waits for one fdatasync (or one PUT).
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import PQueue from 'p-queue';
 import { DatastoreError } from '../errors.js';
+import { S3Backend } from './s3/backend.js';
 import type { FlowDatastore } from './store.js';
 import { journalKey, type JournalEntry } from './task-records.js';
 
@@ -108,6 +110,22 @@ class StepJournal {
     while (this.flushing || this.scheduled) await (this.flushing ?? new Promise((r) => setImmediate(r)));
     await this.fh?.close();
     this.fh = undefined;
+    if (this.seq > 1) await this.compact().catch(() => {}); // the batches stay readable as they are
+  }
+
+  /**
+   * S3, when the run ends: the step's batches become one object, so a reader of a 10,000-task
+   * step reads one object, not hundreds. The compacted object is written before any batch is
+   * deleted, and readers prefer it (task-records.ts), so every record stays readable throughout.
+   */
+  private async compact(): Promise<void> {
+    const backend = this.store.backend;
+    if (!(backend instanceof S3Backend)) return;
+    const names = Array.from({ length: this.seq }, (_, i) => `${this.key}/${String(i + 1).padStart(8, '0')}.jsonl`);
+    const queue = new PQueue({ concurrency: 16 });
+    const bodies = await Promise.all(names.map((n) => queue.add(() => backend.get(n), { throwOnTimeout: true })));
+    await backend.put(`${this.key}/upto-${String(this.seq).padStart(8, '0')}.jsonl`, Buffer.concat(bodies));
+    await backend.removeAll(names);
   }
 }
 

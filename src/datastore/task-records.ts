@@ -3,7 +3,9 @@
 // only writer (see journal.ts); this module reads it.
 //
 //   local: <run>/<step>/tasks.jsonl          one file, appended to, fsynced once per batch
-//   S3:    <run>/<step>/tasks/<seq>.jsonl    S3 has no append: a batch is one object
+//   S3:    <run>/<step>/tasks/<seq>.jsonl    S3 has no append: a batch is one object; when
+//                                            the run ends they are compacted into one
+//                                            tasks/upto-<seq>.jsonl
 //
 // Each line is one JournalEntry. A resume that clones a whole step writes one `ref` entry (the
 // run whose step it reuses) instead of one record per task; reading resolves it, so a cloned
@@ -49,9 +51,8 @@ export interface StepRecords {
 }
 
 interface Cached {
-  /** local: bytes consumed; S3: batch objects read */
+  /** local: bytes consumed; S3: the last batch read (batches are numbered in order) */
   offset: number;
-  seen: Set<string>;
   own: Map<string, TaskRecord>;
   refs: string[];
   damaged: string[];
@@ -140,19 +141,38 @@ function consume(c: Cached, text: string, where: string, firstLine: number): num
 }
 
 function fresh(): Cached {
-  return { offset: 0, seen: new Set(), own: new Map(), refs: [], damaged: [], lines: 0, tail: Buffer.alloc(0) };
+  return { offset: 0, own: new Map(), refs: [], damaged: [], lines: 0, tail: Buffer.alloc(0) };
 }
 
+/**
+ * S3 batch names: `<seq>.jsonl` (8 digits, written in order by the run's one writer), and
+ * `upto-<seq>.jsonl`, the compacted batches 1..seq (journal.ts writes it when the run ends and
+ * then deletes those batches). Returns what to read, in order, to catch up from batch `have`.
+ */
+export function batchesToRead(names: string[], have: number): { names: string[]; from: number } {
+  const seqOf = (n: string) => Number(/(\d{8})\.jsonl$/.exec(n)?.[1] ?? NaN);
+  const upto = names.filter((n) => /^upto-\d{8}\.jsonl$/.test(n)).sort().at(-1);
+  const base = upto && seqOf(upto) > have ? seqOf(upto) : have;
+  const batches = names.filter((n) => /^\d{8}\.jsonl$/.test(n) && seqOf(n) > base).sort();
+  // a compacted object that covers more than was read replaces what was read
+  return upto && base > have ? { names: [upto, ...batches], from: 0 } : { names: batches, from: have };
+}
+
+export const batchSeq = (name: string): number => Number(/(\d{8})\.jsonl$/.exec(name)?.[1] ?? 0);
+
 /** Read what was appended since the last read (local: from the byte offset; S3: new batches). */
-async function refresh(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string): Promise<void> {
+async function refresh(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): Promise<void> {
   if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
-  const names = (await backend.list(key)).filter((n) => n.endsWith('.jsonl') && !c.seen.has(n)).sort();
-  const bodies = await Promise.all(names.map((n) => backend.get(`${key}/${n}`).catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)))));
-  names.forEach((n, i) => {
+  const plan = batchesToRead(await backend.list(key), c.offset);
+  const bodies = await Promise.all(plan.names.map((n) => backend.get(`${key}/${n}`).catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)))));
+  // a batch deleted between the listing and the read was compacted meanwhile: list again
+  if (bodies.some((b) => !b) && !retried) return refresh(backend, key, c, where, true);
+  if (plan.from === 0 && c.offset > 0) Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+  plan.names.forEach((n, i) => {
     const body = bodies[i];
     if (!body) return;
-    c.seen.add(n);
     consume(c, body.toString('utf8'), where(`${key}/${n}`), 1);
+    c.offset = Math.max(c.offset, batchSeq(n));
   });
 }
 
@@ -192,20 +212,25 @@ function sameTail(fd: number, c: Cached): boolean {
   return now.equals(c.tail);
 }
 
-function refreshSync(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string): void {
+function refreshSync(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): void {
   if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
-  const names = backend.listSync(key).filter((n) => n.endsWith('.jsonl') && !c.seen.has(n)).sort();
-  for (const n of names) {
-    let body: Buffer;
+  const plan = batchesToRead(backend.listSync(key), c.offset);
+  const bodies = plan.names.map((n) => {
     try {
-      body = backend.getSync(`${key}/${n}`);
+      return backend.getSync(`${key}/${n}`);
     } catch (err) {
-      if (err instanceof NotFoundError) continue;
+      if (err instanceof NotFoundError) return undefined;
       throw err;
     }
-    c.seen.add(n);
+  });
+  if (bodies.some((b) => !b) && !retried) return refreshSync(backend, key, c, where, true);
+  if (plan.from === 0 && c.offset > 0) Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+  plan.names.forEach((n, i) => {
+    const body = bodies[i];
+    if (!body) return;
     consume(c, body.toString('utf8'), where(`${key}/${n}`), 1);
-  }
+    c.offset = Math.max(c.offset, batchSeq(n));
+  });
 }
 
 export interface RecordSource {
@@ -236,7 +261,7 @@ function cloneThrough(rec: TaskRecord, flow: string, to: string): TaskRecord {
 function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string) => StepRecords & { stamp?: string }): StepRecords {
   if (!c.refs.length) return (c.view = { tasks: c.own, damaged: c.damaged });
   const from = c.refs.map((run) => get(run));
-  const stamp = `${c.offset}:${c.seen.size}:${c.lines}|${from.map((f) => f.stamp ?? '?').join('|')}`;
+  const stamp = `${c.offset}:${c.lines}|${from.map((f) => f.stamp ?? '?').join('|')}`;
   if (c.view && c.stamp === stamp) return c.view;
   c.stamp = stamp;
   return (c.view = build(src, runId, c, from));
@@ -254,7 +279,7 @@ function build(src: RecordSource, runId: string, c: Cached, refs: StepRecords[])
   return { tasks, damaged };
 }
 
-const stamped = (c: Cached, view: StepRecords) => Object.assign({}, view, { stamp: `${c.offset}:${c.seen.size}:${c.lines}:${c.stamp ?? ''}` });
+const stamped = (c: Cached, view: StepRecords) => Object.assign({}, view, { stamp: `${c.offset}:${c.lines}:${c.stamp ?? ''}` });
 
 /** Every task record of a step, read up to date. */
 export async function stepRecords(src: RecordSource, runId: string, step: string, seen = new Set<string>()): Promise<StepRecords> {

@@ -1,6 +1,9 @@
 // The S3 datastore against a real S3 REST server (s3rver on 127.0.0.1): runs, the client in a
 // fresh process, dump/logs, resume, the marker index, blob integrity, and clear errors.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, onTestFinished } from 'vitest';
+import { FlowDatastore } from '../../src/datastore/store.js';
+import { TaskJournal } from '../../src/datastore/journal.js';
+import { clearRecordCache } from '../../src/datastore/task-records.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,10 +47,15 @@ afterAll(async () => {
 
 describe('S3 datastore', () => {
   it('a run stores everything under the S3 root; a fresh process reads it back through the client', () => {
-    // the run record, its heartbeat and each step's batches of task records (no file per task)
+    // the run record, and per step one object of task records (its batches, compacted when the
+    // run ended): no object per task
     const objects = objectsUnder('team/flows/S3Flow/runs');
     expect(objects.some((o) => o.includes(`/${firstRun}/run.json`))).toBe(true);
-    for (const step of ['start', 'each', 'join', 'end']) expect(objects.some((o) => new RegExp(`/${firstRun}/${step}/tasks/\\d{8}\\.jsonl`).test(o)), step).toBe(true);
+    for (const step of ['start', 'each', 'join', 'check', 'end']) {
+      const journal = objects.filter((o) => o.includes(`/${firstRun}/${step}/tasks/`));
+      expect(journal.length, step).toBe(1);
+      expect(journal[0]).toMatch(/\/tasks\/(upto-)?\d{8}\.jsonl\._S3rver_object$/);
+    }
     const r = client(`
       import { Flow } from 'flowbook';
       const run = await Flow('S3Flow').latestSuccessfulRun;
@@ -65,6 +73,30 @@ describe('S3 datastore', () => {
     expect(got.total).toBe(expected);
     expect(got.stdout).toContain(`made ${20 * 2 ** 20} bytes`);
     expect(got.steps.map((s: string) => s.split('/').pop())).toEqual(['start', 'each', 'join', 'check', 'end']);
+  });
+
+  it('task records on S3: a batch per commit, compacted into one object when the run ends; readers see the same records before, during and after', async () => {
+    const saved = process.env;
+    process.env = { ...process.env, ...s3.env('journal-test') }; // the S3 client's endpoint and credentials
+    onTestFinished(() => void (process.env = saved));
+    const ds = new FlowDatastore(s3.env('journal-test').FLOWBOOK_S3_ROOT, 'J');
+    const run = await ds.createRun({ status: 'running', createdAt: '', user: 'u', tags: [], systemTags: ['user:u'], params: {}, flowFile: 'f.ts', sourceSha: '', host: 'h', pid: 1 });
+    const journal = new TaskJournal(ds, run.runId);
+    const done = (id: string) => ({ kind: 'done' as const, taskId: id, done: { pathspec: `J/${run.runId}/s/${id}`, step: 's', taskId: id, attempt: 0, artifacts: {}, foreachStack: [], inputs: [], startedAt: '', finishedAt: '', key: `s/${id}` } });
+    for (const id of ['1', '2', '3']) await journal.commit('s', [done(id)]); // three batches
+    const batches = objectsUnder(`journal-test/J/runs/${run.runId}/s/tasks`).map((o) => path.basename(o));
+    expect(batches.sort()).toEqual(['00000001.jsonl._S3rver_object', '00000002.jsonl._S3rver_object', '00000003.jsonl._S3rver_object']);
+    expect(await ds.listTasks(run.runId, 's')).toEqual(['1', '2', '3']); // this reader has read batches 1..3
+    await journal.commit('s', [done('4')]);
+    await journal.close();
+    expect(objectsUnder(`journal-test/J/runs/${run.runId}/s/tasks`).map((o) => path.basename(o))).toEqual(['upto-00000004.jsonl._S3rver_object']);
+    // the reader that had read batches 1..3 reads on from the compacted object, without doubles
+    const r = await ds.stepRecords(run.runId, 's');
+    expect([...r.tasks.keys()]).toEqual(['1', '2', '3', '4']);
+    expect(r.damaged).toEqual([]);
+    clearRecordCache();
+    expect(await ds.listTasks(run.runId, 's')).toEqual(['1', '2', '3', '4']);
+    expect(ds.stepRecordsSync(run.runId, 's').tasks.size).toBe(4);
   });
 
   it('dump and logs read S3 as they read a local datastore', () => {

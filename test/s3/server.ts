@@ -15,6 +15,8 @@ export interface TestS3 {
   dir: string;
   /** FLOWBOOK_DATASTORE/…_S3_ROOT/…_S3_ENDPOINT and the credentials s3rver accepts */
   env(prefix?: string): Record<string, string>;
+  /** objects written so far (PUTs, multipart completions, copies), as s3rver counted them */
+  objectsWritten(): number;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startS3(bucket = 'flowbook-test'): Promise<TestS3> {
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
     }),
+    objectsWritten: () => Number(fs.existsSync(`${dir}.writes`) ? fs.readFileSync(`${dir}.writes`, 'utf8') : 0),
     close: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -48,6 +51,7 @@ export async function startS3(bucket = 'flowbook-test'): Promise<TestS3> {
         await exited;
       }
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(`${dir}.writes`, { force: true });
     },
   };
 }

@@ -128,6 +128,15 @@ export class S3Backend implements StorageBackend {
     await this.call(() => this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.objectKey(key) })));
   }
 
+  /** Delete many objects, 1,000 per request (DeleteObjects); absent ones are not an error. */
+  async removeAll(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const Objects = keys.slice(i, i + 1000).map((k) => ({ Key: this.objectKey(k) }));
+      const r = await this.call(() => this.client.send(new (sdk().DeleteObjectsCommand)({ Bucket: this.loc.bucket, Delete: { Objects, Quiet: true } })));
+      if (r.Errors?.length) throw new DatastoreError(`could not delete ${r.Errors.length} object(s) from ${this.location}: ${r.Errors[0].Message ?? r.Errors[0].Code}`);
+    }
+  }
+
   /** An object or a "folder" (a prefix with objects under it), as fs.existsSync sees both. */
   async exists(key: string): Promise<boolean> {
     if (await this.objectExists(key)) return true;
