@@ -44,8 +44,9 @@ export class StepObject {
   /** Tasks in task-id order: one read of the step's journal, however many tasks it has. */
   async tasks(): Promise<TaskObject[]> {
     const { store } = storeFor(this.flowName);
+    // (a damaged record shows when its task is used: its data says why, naming file and line;
+    // `flowbook verify` lists them all)
     const records = await store.stepRecords(this.runId, this.id);
-    for (const why of records.damaged) warnOnce(why);
     // a step whose only batch was cut short by a crash exists, with no task
     if (!records.tasks.size && !(await store.backend.exists(journalKey(store.stepKey(this.runId, this.id), store.backend.kind)))) {
       throw new NotFoundError(`step not found: ${this.pathspec}`);
@@ -97,7 +98,6 @@ export class TaskObject {
   readonly stepName: string;
   readonly id: string;
   readonly pathspec: string;
-  private done?: TaskDone;
   private record: TaskRecord;
 
   /** `record`: given by StepObject.tasks(), which has read it with the rest of the step (and checked the namespace) */
@@ -118,7 +118,11 @@ export class TaskObject {
       }
     }
     this.record = record;
-    this.done = record.done;
+  }
+
+  /** the DONE record (its journal line is parsed on first use) */
+  private get done(): TaskDone | undefined {
+    return this.record.done;
   }
 
   /** DONE: the task's artifacts are complete and committed. */

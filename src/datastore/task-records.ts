@@ -53,7 +53,7 @@ export interface StepRecords {
 interface Cached {
   /** local: bytes consumed; S3: the last batch read (batches are numbered in order) */
   offset: number;
-  own: Map<string, TaskRecord>;
+  own: Map<string, JournalRecord>;
   refs: string[];
   damaged: string[];
   /** complete lines read (local), for messages */
@@ -73,36 +73,96 @@ export function journalKey(stepKey: string, kind: StorageBackend['kind']): strin
   return kind === 'local' ? `${stepKey}/tasks.jsonl` : `${stepKey}/tasks`;
 }
 
+/**
+ * A task's record as read from the journal. Its lines are parsed on first use: listing the
+ * 10,000 tasks of a step costs a scan of the lines' prefixes, not 10,000 JSON parses. Its
+ * attempts are merged then too: a completed attempt has no line of its own (its DONE record says
+ * it all).
+ */
+class JournalRecord implements TaskRecord {
+  private parsed: { done?: TaskDone; logs?: Record<number, TaskLogs>; damaged?: string } = {};
+  private unparsed: { line: string; where: string }[] = [];
+  private recorded: AttemptMeta[] = [];
+  private merged?: AttemptMeta[];
+
+  constructor(
+    readonly taskId: string,
+    private c: Cached,
+  ) {}
+
+  get done(): TaskDone | undefined {
+    return this.parse().done;
+  }
+  get logs(): Record<number, TaskLogs> | undefined {
+    return this.parse().logs;
+  }
+  get damaged(): string | undefined {
+    return this.parse().damaged;
+  }
+
+  get attempts(): AttemptMeta[] {
+    this.parse();
+    if (this.merged) return this.merged;
+    const list = [...this.recorded];
+    const d = this.parsed.done;
+    const has = d ? list.findIndex((a) => a.attempt === d.attempt) : -1;
+    if (d && (has === -1 || list[has].status === 'running')) {
+      const a: AttemptMeta = { pathspec: d.pathspec, attempt: d.attempt, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt, ...(d.resources ? { resources: d.resources } : {}) };
+      if (has === -1) list.push(a);
+      else list[has] = a;
+    }
+    return (this.merged = list.sort((x, y) => x.attempt - y.attempt));
+  }
+
+  defer(line: string, where: string): void {
+    this.unparsed.push({ line, where });
+  }
+
+  markDamaged(why: string): void {
+    this.parsed.damaged = why;
+  }
+
+  apply(e: Exclude<JournalEntry, { kind: 'ref' }>): void {
+    this.merged = undefined;
+    if (e.kind === 'done') {
+      this.parsed.done = e.done;
+      if (e.logs) (this.parsed.logs ??= {})[e.done.attempt] = e.logs;
+      return;
+    }
+    const i = this.recorded.findIndex((x) => x.attempt === e.attempt.attempt);
+    if (i >= 0) this.recorded[i] = e.attempt;
+    else this.recorded.push(e.attempt);
+    if (e.logs) (this.parsed.logs ??= {})[e.attempt.attempt] = e.logs;
+  }
+
+  private parse() {
+    if (this.unparsed.length) {
+      const lines = this.unparsed;
+      this.unparsed = [];
+      for (const { line, where } of lines) parseLine(this.c, line, where);
+    }
+    return this.parsed;
+  }
+
+  /** parse now (callers about to report damaged lines) */
+  settle(): void {
+    this.parse();
+  }
+}
+
+function recordOf(c: Cached, taskId: string): JournalRecord {
+  let rec = c.own.get(taskId);
+  if (!rec) c.own.set(taskId, (rec = new JournalRecord(taskId, c)));
+  return rec;
+}
+
 /** Apply one entry to a step's own records. */
 function apply(c: Cached, e: JournalEntry): void {
   if (e.kind === 'ref') {
     if (!c.refs.includes(e.run)) c.refs.push(e.run);
     return;
   }
-  let rec = c.own.get(e.taskId);
-  if (!rec) c.own.set(e.taskId, (rec = { taskId: e.taskId, attempts: [] }));
-  if (e.kind === 'done') {
-    rec.done = e.done;
-    // a completed attempt has no record of its own: its DONE record says it all
-    const d = e.done;
-    const has = rec.attempts.find((a) => a.attempt === d.attempt);
-    if (!has || has.status === 'running') {
-      setAttempt(rec, { pathspec: d.pathspec, attempt: d.attempt, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt, ...(d.resources ? { resources: d.resources } : {}) });
-    }
-    if (e.logs) (rec.logs ??= {})[d.attempt] = e.logs;
-    return;
-  }
-  setAttempt(rec, e.attempt);
-  if (e.logs) (rec.logs ??= {})[e.attempt.attempt] = e.logs;
-}
-
-function setAttempt(rec: TaskRecord, a: AttemptMeta): void {
-  const i = rec.attempts.findIndex((x) => x.attempt === a.attempt);
-  if (i >= 0) rec.attempts[i] = a;
-  else {
-    rec.attempts.push(a);
-    if (rec.attempts.length > 1 && rec.attempts[rec.attempts.length - 2].attempt > a.attempt) rec.attempts.sort((x, y) => x.attempt - y.attempt);
-  }
+  recordOf(c, e.taskId).apply(e);
 }
 
 const isEntry = (v: any): v is JournalEntry =>
@@ -112,7 +172,27 @@ const isEntry = (v: any): v is JournalEntry =>
     (v.kind === 'done' && typeof v.taskId === 'string' && typeof v.done?.key === 'string' && typeof v.done?.artifacts === 'object') ||
     (v.kind === 'attempt' && typeof v.taskId === 'string' && typeof v.attempt?.attempt === 'number'));
 
-/** Parse complete lines of `text`; returns how many characters were consumed (up to the last newline). */
+/** One journal line (`where` is file:line): applied, or reported damaged. */
+function parseLine(c: Cached, line: string, where: string): void {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (err) {
+    const why = `${where}: a task record is damaged (${(err as Error).message})`;
+    c.damaged.push(`${why}; that task counts as not done`);
+    // whose record it was, when that much survived: the task is listed, as not done
+    const taskId = /"taskId":"(\d+)"/.exec(line)?.[1];
+    if (taskId) recordOf(c, taskId).markDamaged(why);
+    return;
+  }
+  if (isEntry(v)) apply(c, v);
+  else c.damaged.push(`${where}: not a flowbook task record; skipped`);
+}
+
+/** The shape JSON.stringify gives every task line: its kind and task come first. */
+const TASK_LINE = /^\{"kind":"(?:attempt|done)","taskId":"(\d+)",/;
+
+/** Take the complete lines of `text` (task lines are parsed when first used); returns the characters consumed. */
 function consume(c: Cached, text: string, where: string, firstLine: number): number {
   const end = text.lastIndexOf('\n') + 1;
   const lines = text.slice(0, end).split('\n');
@@ -120,24 +200,23 @@ function consume(c: Cached, text: string, where: string, firstLine: number): num
   c.lines += lines.length;
   lines.forEach((line, i) => {
     if (!line.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (err) {
-      const why = `${where}:${firstLine + i}: a task record is damaged (${(err as Error).message})`;
-      c.damaged.push(`${why}; that task counts as not done`);
-      // whose record it was, when that much survived: the task is listed, as not done
-      const taskId = /"taskId":"(\d+)"/.exec(line)?.[1];
-      if (taskId) {
-        if (!c.own.has(taskId)) c.own.set(taskId, { taskId, attempts: [] });
-        c.own.get(taskId)!.damaged = why;
-      }
-      return;
-    }
-    if (isEntry(v)) apply(c, v);
-    else c.damaged.push(`${where}:${firstLine + i}: not a flowbook task record; skipped`);
+    const task = TASK_LINE.exec(line);
+    if (task) recordOf(c, task[1]).defer(line, `${where}:${firstLine + i}`);
+    else parseLine(c, line, `${where}:${firstLine + i}`);
   });
   return end;
+}
+
+/** Parse every deferred line of a step: its damaged lines are then all known. */
+function settle(c: Cached): string[] {
+  for (const rec of c.own.values()) rec.settle();
+  // in the journal's order (lines parsed late were reported late)
+  const at = (m: string) => /^(.*?):(\d+): /.exec(m) ?? ['', m, '0'];
+  return c.damaged.sort((a, b) => {
+    const [, fa, la] = at(a);
+    const [, fb, lb] = at(b);
+    return fa < fb ? -1 : fa > fb ? 1 : Number(la) - Number(lb);
+  });
 }
 
 function fresh(): Cached {
@@ -259,7 +338,14 @@ function cloneThrough(rec: TaskRecord, flow: string, to: string): TaskRecord {
 
 /** The step's records with its references resolved; rebuilt only when something was read since. */
 function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string) => StepRecords & { stamp?: string }): StepRecords {
-  if (!c.refs.length) return (c.view = { tasks: c.own, damaged: c.damaged });
+  if (!c.refs.length) {
+    return (c.view = {
+      tasks: c.own,
+      get damaged() {
+        return settle(c);
+      },
+    });
+  }
   const from = c.refs.map((run) => get(run));
   const stamp = `${c.offset}:${c.lines}|${from.map((f) => f.stamp ?? '?').join('|')}`;
   if (c.view && c.stamp === stamp) return c.view;
@@ -269,7 +355,7 @@ function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string)
 
 function build(src: RecordSource, runId: string, c: Cached, refs: StepRecords[]): StepRecords {
   const tasks = new Map<string, TaskRecord>();
-  const damaged = [...c.damaged];
+  const damaged = [...settle(c)];
   for (const from of refs) {
     damaged.push(...from.damaged);
     for (const rec of from.tasks.values()) if (rec.done) tasks.set(rec.taskId, cloneThrough(rec, src.flowName, runId));
