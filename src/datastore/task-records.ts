@@ -114,8 +114,12 @@ class JournalRecord implements TaskRecord {
     return (this.merged = list.sort((x, y) => x.attempt - y.attempt));
   }
 
-  defer(line: string, where: string): void {
+  /** a DONE line was seen (parsed or not): the task is listed as cloned through a reference */
+  hasDoneLine = false;
+
+  defer(line: string, where: string, isDone: boolean): void {
     this.unparsed.push({ line, where });
+    this.hasDoneLine ||= isDone;
   }
 
   markDamaged(why: string): void {
@@ -125,6 +129,7 @@ class JournalRecord implements TaskRecord {
   apply(e: Exclude<JournalEntry, { kind: 'ref' }>): void {
     this.merged = undefined;
     if (e.kind === 'done') {
+      this.hasDoneLine = true;
       this.parsed.done = e.done;
       if (e.logs) (this.parsed.logs ??= {})[e.done.attempt] = e.logs;
       return;
@@ -190,7 +195,7 @@ function parseLine(c: Cached, line: string, where: string): void {
 }
 
 /** The shape JSON.stringify gives every task line: its kind and task come first. */
-const TASK_LINE = /^\{"kind":"(?:attempt|done)","taskId":"(\d+)",/;
+const TASK_LINE = /^\{"kind":"(attempt|done)","taskId":"(\d+)",/;
 
 /** Take the complete lines of `text` (task lines are parsed when first used); returns the characters consumed. */
 function consume(c: Cached, text: string, where: string, firstLine: number): number {
@@ -201,7 +206,7 @@ function consume(c: Cached, text: string, where: string, firstLine: number): num
   lines.forEach((line, i) => {
     if (!line.trim()) return;
     const task = TASK_LINE.exec(line);
-    if (task) recordOf(c, task[1]).defer(line, `${where}:${firstLine + i}`);
+    if (task) recordOf(c, task[2]).defer(line, `${where}:${firstLine + i}`, task[1] === 'done');
     else parseLine(c, line, `${where}:${firstLine + i}`);
   });
   return end;
@@ -327,14 +332,42 @@ function cached(src: RecordSource, runId: string, step: string): { key: string; 
   return { key, c };
 }
 
-/** A task of run `from` seen through a step reference of run `to`: the same task, cloned. */
-function cloneThrough(rec: TaskRecord, flow: string, to: string): TaskRecord {
-  const d = rec.done!;
-  const swap = (p: string) => p.replace(/^([^/]+)\/[^/]+\//, `$1/${to}/`);
-  const pathspec = `${flow}/${to}/${d.step}/${d.taskId}`;
-  const done: TaskDone = { ...d, pathspec, attempt: 0, inputs: d.inputs.map(swap), foreachStack: d.foreachStack, origin: d.origin ?? d.pathspec };
-  return { taskId: rec.taskId, done, attempts: [{ pathspec, attempt: 0, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt }] };
+/**
+ * A task of another run seen through a step reference of run `to`: the same task, cloned (its
+ * pathspec and inputs in `to`, `origin` naming where it ran), made when first used.
+ */
+class ClonedRecord implements TaskRecord {
+  private made?: { done?: TaskDone; attempts: AttemptMeta[] };
+  constructor(
+    private src: TaskRecord,
+    private flow: string,
+    private to: string,
+  ) {}
+  get taskId(): string {
+    return this.src.taskId;
+  }
+  get damaged(): string | undefined {
+    return this.src.damaged;
+  }
+  get done(): TaskDone | undefined {
+    return this.make().done;
+  }
+  get attempts(): AttemptMeta[] {
+    return this.make().attempts;
+  }
+  private make() {
+    if (this.made) return this.made;
+    const d = this.src.done;
+    if (!d) return (this.made = { attempts: [] });
+    const swap = (p: string) => p.replace(/^([^/]+)\/[^/]+\//, `$1/${this.to}/`);
+    const pathspec = `${this.flow}/${this.to}/${d.step}/${d.taskId}`;
+    const done: TaskDone = { ...d, pathspec, attempt: 0, inputs: d.inputs.map(swap), origin: d.origin ?? d.pathspec };
+    return (this.made = { done, attempts: [{ pathspec, attempt: 0, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt }] });
+  }
 }
+
+/** Whether a record may be a finished task, without parsing it if it can be helped. */
+const mayBeDone = (r: TaskRecord): boolean => (r instanceof JournalRecord ? r.hasDoneLine : r instanceof ClonedRecord ? true : !!r.done);
 
 /** The step's records with its references resolved; rebuilt only when something was read since. */
 function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string) => StepRecords & { stamp?: string }): StepRecords {
@@ -355,17 +388,27 @@ function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string)
 
 function build(src: RecordSource, runId: string, c: Cached, refs: StepRecords[]): StepRecords {
   const tasks = new Map<string, TaskRecord>();
-  const damaged = [...settle(c)];
   for (const from of refs) {
-    damaged.push(...from.damaged);
-    for (const rec of from.tasks.values()) if (rec.done) tasks.set(rec.taskId, cloneThrough(rec, src.flowName, runId));
+    for (const rec of from.tasks.values()) if (mayBeDone(rec)) tasks.set(rec.taskId, new ClonedRecord(rec, src.flowName, runId));
   }
   // this run's own records (tasks run again, or cloned one by one) come after the reference
   for (const [id, rec] of c.own) tasks.set(id, rec.done || !tasks.get(id)?.done ? rec : tasks.get(id)!);
-  return { tasks, damaged };
+  return {
+    tasks,
+    get damaged() {
+      return [...settle(c), ...refs.flatMap((r) => r.damaged)];
+    },
+  };
 }
 
-const stamped = (c: Cached, view: StepRecords) => Object.assign({}, view, { stamp: `${c.offset}:${c.lines}:${c.stamp ?? ''}` });
+/** The view with what it was built from, for the views that reference it (getters kept lazy). */
+const stamped = (c: Cached, view: StepRecords): StepRecords & { stamp: string } => ({
+  tasks: view.tasks,
+  get damaged() {
+    return view.damaged;
+  },
+  stamp: `${c.offset}:${c.lines}:${c.stamp ?? ''}`,
+});
 
 /** Every task record of a step, read up to date. */
 export async function stepRecords(src: RecordSource, runId: string, step: string, seen = new Set<string>()): Promise<StepRecords> {

@@ -74,7 +74,8 @@ async function chainOfDoneTasks(store: FlowDatastore, graph: RunContext['graph']
         n++;
         if (!all.has(rec.done.key) && !excluded.has(step)) all.set(rec.done.key, { runId: run.runId, done: rec.done });
       }
-      doneIn.set(`${run.runId}/${step}`, n);
+      // a step with a damaged record is never referenced whole: its tasks are cloned one by one
+      doneIn.set(`${run.runId}/${step}`, records.damaged.length ? -1 : n);
     }
     if (run.resumeStep && graph.nodes[run.resumeStep]) for (const s of downstream(graph, run.resumeStep)) excluded.add(s);
     run = run.originRunId ? await store.readRun(run.originRunId).catch(() => undefined) : undefined;
