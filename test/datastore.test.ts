@@ -201,6 +201,29 @@ describe('task records: one journal per step, committed in batches', () => {
     expect(await ds.readDone(run.runId, 's', '9')).toBeUndefined();
   });
 
+  it('a run written before journals (a DONE.json and attempt files per task folder) still reads', async () => {
+    const root = tmp();
+    const ds = new FlowDatastore(root, 'F');
+    const run = await ds.createRun({ ...runBase, graph: { order: ['s'], nodes: { s: { type: 'end', out: [] } } } });
+    const dir = path.join(root, 'F', 'runs', run.runId, 's');
+    const done = doneOf(run.runId, '2');
+    fs.mkdirSync(path.join(dir, '2'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '2', 'attempt-0.json'), JSON.stringify({ pathspec: done.pathspec, attempt: 0, status: 'done', startedAt: 'a', finishedAt: 'b' }));
+    fs.writeFileSync(path.join(dir, '2', 'DONE.json'), JSON.stringify(done));
+    fs.mkdirSync(path.join(dir, '3'));
+    fs.writeFileSync(path.join(dir, '3', 'attempt-0.json'), JSON.stringify({ pathspec: `F/${run.runId}/s/3`, attempt: 0, status: 'failed', startedAt: 'a' }));
+    fs.writeFileSync(path.join(dir, '3', 'DONE.json'), '{"pathspec": "F/');
+    expect(await ds.listSteps(run.runId)).toEqual(['s']);
+    const r = await ds.stepRecords(run.runId, 's');
+    expect([...r.tasks.keys()].sort()).toEqual(['2', '3']);
+    expect(r.tasks.get('2')!.done).toEqual(done);
+    expect(r.tasks.get('2')!.attempts.map((a) => a.status)).toEqual(['done']);
+    expect(r.tasks.get('3')!.done).toBeUndefined();
+    expect(r.tasks.get('3')!.damaged).toMatch(new RegExp(`^${path.join(dir, '3', 'DONE.json')}: a task record is damaged \\(`));
+    clearRecordCache();
+    expect(ds.readDoneSync(run.runId, 's', '2')).toEqual(done);
+  });
+
   it('a batch that cannot be written fails the commit with one line naming the journal', async () => {
     const root = tmp();
     const ds = new FlowDatastore(root, 'F');

@@ -1,7 +1,7 @@
 // Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
 import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
-import { journalKey, sortedTasks, type TaskRecord } from '../datastore/task-records.js';
+import { sortedTasks, type TaskRecord } from '../datastore/task-records.js';
 import PQueue from 'p-queue';
 import { storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
@@ -48,7 +48,7 @@ export class StepObject {
     // `flowbook verify` lists them all)
     const records = await store.stepRecords(this.runId, this.id);
     // a step whose only batch was cut short by a crash exists, with no task
-    if (!records.tasks.size && !(await store.backend.exists(journalKey(store.stepKey(this.runId, this.id), store.backend.kind)))) {
+    if (!records.tasks.size && !(await store.backend.exists(store.stepKey(this.runId, this.id)))) {
       throw new NotFoundError(`step not found: ${this.pathspec}`);
     }
     return sortedTasks(records).map((rec) => new TaskObject(`${this.pathspec}/${rec.taskId}`, rec));

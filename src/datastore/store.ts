@@ -11,7 +11,7 @@ import { LocalBackend, type StorageBackend } from './backend.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, AttemptMeta, RunMeta, TaskDone } from './metadata.js';
-import { journalKey, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
+import { sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
 import {
   compressIfItPays,
   decompress,
@@ -325,7 +325,8 @@ export class FlowDatastore {
   async listSteps(runId: string): Promise<string[]> {
     const order = (await this.readRun(runId).catch(() => undefined))?.graph?.order;
     if (!order) return (await this.backend.list(this.runKey(runId))).filter((n) => n !== 'run.json' && !n.includes('.') && n !== 'code');
-    const has = await Promise.all(order.map((step) => this.backend.exists(journalKey(this.stepKey(runId, step), this.backend.kind))));
+    // the step's folder: its journal, or (runs from before journals) its tasks' folders
+    const has = await Promise.all(order.map((step) => this.backend.exists(this.stepKey(runId, step))));
     return order.filter((_, i) => has[i]);
   }
 

@@ -60,6 +60,8 @@ interface Cached {
   lines: number;
   /** the last bytes read (local): a file rewritten in place, not appended to, is read afresh */
   tail: Buffer;
+  /** the step was looked for in the layout before journals (once per process) */
+  legacyRead?: boolean;
   /** a read in flight: concurrent readers of the step (a join opening its inputs) share it */
   reading?: Promise<void>;
   /** the resolved view and what it was built from */
@@ -248,6 +250,7 @@ export const batchSeq = (name: string): number => Number(/(\d{8})\.jsonl$/.exec(
 async function refresh(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): Promise<void> {
   if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
   const plan = batchesToRead(await backend.list(key), c.offset);
+  if (!plan.names.length && !c.offset) return readLegacy(backend, key, c, where);
   const bodies = await Promise.all(plan.names.map((n) => backend.get(`${key}/${n}`).catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)))));
   // a batch deleted between the listing and the read was compacted meanwhile: list again
   if (bodies.some((b) => !b) && !retried) return refresh(backend, key, c, where, true);
@@ -266,7 +269,7 @@ function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k
   try {
     fd = fs.openSync(file, 'r');
   } catch (err: any) {
-    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return;
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return readLegacy(backend, key, c, where);
     throw err;
   }
   try {
@@ -288,6 +291,31 @@ function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k
   }
 }
 
+/**
+ * A step written before task journals existed (flowbook before issue 07): a folder per task with
+ * attempt-<n>.json and DONE.json. Read once, as journal lines, so those runs stay readable.
+ */
+function readLegacy(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string): void {
+  if (c.legacyRead) return;
+  c.legacyRead = true;
+  const stepKey = key.replace(/\/tasks(\.jsonl)?$/, '');
+  for (const id of backend.listSync(stepKey).filter((n) => /^\d+$/.test(n))) {
+    const names = backend.listSync(`${stepKey}/${id}`);
+    const files = [...names.filter((n) => /^attempt-\d+\.json$/.test(n)).sort(), ...(names.includes('DONE.json') ? ['DONE.json'] : [])];
+    for (const n of files) {
+      let body: string;
+      try {
+        body = backend.getSync(`${stepKey}/${id}/${n}`).toString('utf8');
+      } catch (err) {
+        if (err instanceof NotFoundError) continue;
+        throw err;
+      }
+      const line = n === 'DONE.json' ? `{"kind":"done","taskId":"${id}","done":${body}}` : `{"kind":"attempt","taskId":"${id}","attempt":${body}}`;
+      parseLine(c, line, where(`${stepKey}/${id}/${n}`));
+    }
+  }
+}
+
 /** Are the bytes before the offset still the ones read? (a journal is only ever appended to) */
 function sameTail(fd: number, c: Cached): boolean {
   if (!c.tail.length) return true;
@@ -299,6 +327,7 @@ function sameTail(fd: number, c: Cached): boolean {
 function refreshSync(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): void {
   if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
   const plan = batchesToRead(backend.listSync(key), c.offset);
+  if (!plan.names.length && !c.offset) return readLegacy(backend, key, c, where);
   const bodies = plan.names.map((n) => {
     try {
       return backend.getSync(`${key}/${n}`);
