@@ -1,0 +1,124 @@
+// Reading a step's journal from where it is kept: a local file read on from the last byte read; S3
+// batch objects read on from the last batch (or the compacted object that replaced them); and the
+// layout from before journals. See task-records.ts for the layout.
+import fs from 'node:fs';
+import { isAscii } from 'node:buffer';
+import path from 'node:path';
+import type { StorageBackend } from './backend.js';
+import { NotFoundError } from '../errors.js';
+import { consume, fresh, parseLine, type Cached } from './journal-lines.js';
+
+/**
+ * S3 batch names: `<seq>.jsonl` (8 digits, written in order by the run's one writer), and
+ * `upto-<seq>.jsonl`, the compacted batches 1..seq (journal.ts writes it when the run ends and
+ * then deletes those batches). Returns what to read, in order, to catch up from batch `have`.
+ */
+function batchesToRead(names: string[], have: number): { names: string[]; from: number } {
+  const seqOf = (n: string) => Number(/(\d{8})\.jsonl$/.exec(n)?.[1] ?? NaN);
+  const upto = names.filter((n) => /^upto-\d{8}\.jsonl$/.test(n)).sort().at(-1);
+  const base = upto && seqOf(upto) > have ? seqOf(upto) : have;
+  const batches = names.filter((n) => /^\d{8}\.jsonl$/.test(n) && seqOf(n) > base).sort();
+  // a compacted object that covers more than was read replaces what was read
+  return upto && base > have ? { names: [upto, ...batches], from: 0 } : { names: batches, from: have };
+}
+
+const batchSeq = (name: string): number => Number(/(\d{8})\.jsonl$/.exec(name)?.[1] ?? 0);
+
+/** Read what was appended since the last read (local: from the byte offset; S3: new batches). */
+export async function refresh(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): Promise<void> {
+  if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
+  const plan = batchesToRead(await backend.list(key), c.offset);
+  if (!plan.names.length && !c.offset) return readLegacy(backend, key, c, where);
+  const bodies = await Promise.all(plan.names.map((n) => backend.get(`${key}/${n}`).catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)))));
+  // a batch deleted between the listing and the read was compacted meanwhile: list again
+  if (bodies.some((b) => !b) && !retried) return refresh(backend, key, c, where, true);
+  takeBatches(c, key, plan, bodies, where);
+}
+
+/** Apply the batches just fetched (a compacted object read from the start replaces what was read). */
+function takeBatches(c: Cached, key: string, plan: { names: string[]; from: number }, bodies: (Buffer | undefined)[], where: (k: string) => string): void {
+  if (plan.from === 0 && c.offset > 0) Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+  plan.names.forEach((n, i) => {
+    const body = bodies[i];
+    if (!body) return;
+    consume(c, body.toString('utf8'), where(`${key}/${n}`), 1);
+    c.offset = Math.max(c.offset, batchSeq(n));
+  });
+}
+
+function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string): void {
+  const file = path.join(backend.location, key);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err: any) {
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') return readLegacy(backend, key, c, where);
+    throw err;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < c.offset || !sameTail(fd, c)) Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+    if (size === c.offset) return;
+    const buf = Buffer.allocUnsafe(size - c.offset);
+    const n = fs.readSync(fd, buf, 0, buf.length, c.offset);
+    // only whole lines: the rest is a batch being written, or torn by a crash
+    const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
+    if (!end) return;
+    const bytes = buf.subarray(0, end);
+    // records are nearly always ASCII, which decodes several times faster as latin1
+    consume(c, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), where(key), c.lines + 1);
+    c.offset += end;
+    c.tail = Buffer.from(buf.subarray(Math.max(0, end - 64), end));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A step written before task journals existed (flowbook before issue 07): a folder per task with
+ * attempt-<n>.json and DONE.json. Read once, as journal lines, so those runs stay readable.
+ */
+function readLegacy(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string): void {
+  if (c.legacyRead) return;
+  c.legacyRead = true;
+  const stepKey = key.replace(/\/tasks(\.jsonl)?$/, '');
+  for (const id of backend.listSync(stepKey).filter((n) => /^\d+$/.test(n))) {
+    const names = backend.listSync(`${stepKey}/${id}`);
+    const files = [...names.filter((n) => /^attempt-\d+\.json$/.test(n)).sort(), ...(names.includes('DONE.json') ? ['DONE.json'] : [])];
+    for (const n of files) {
+      let body: string;
+      try {
+        body = backend.getSync(`${stepKey}/${id}/${n}`).toString('utf8');
+      } catch (err) {
+        if (err instanceof NotFoundError) continue;
+        throw err;
+      }
+      const line = n === 'DONE.json' ? `{"kind":"done","taskId":"${id}","done":${body}}` : `{"kind":"attempt","taskId":"${id}","attempt":${body}}`;
+      parseLine(c, line, where(`${stepKey}/${id}/${n}`));
+    }
+  }
+}
+
+/** Are the bytes before the offset still the ones read? (a journal is only ever appended to) */
+function sameTail(fd: number, c: Cached): boolean {
+  if (!c.tail.length) return true;
+  const now = Buffer.alloc(c.tail.length);
+  fs.readSync(fd, now, 0, now.length, c.offset - c.tail.length);
+  return now.equals(c.tail);
+}
+
+export function refreshSync(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): void {
+  if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
+  const plan = batchesToRead(backend.listSync(key), c.offset);
+  if (!plan.names.length && !c.offset) return readLegacy(backend, key, c, where);
+  const bodies = plan.names.map((n) => {
+    try {
+      return backend.getSync(`${key}/${n}`);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  });
+  if (bodies.some((b) => !b) && !retried) return refreshSync(backend, key, c, where, true);
+  takeBatches(c, key, plan, bodies, where);
+}
