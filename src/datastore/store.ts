@@ -6,8 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatastoreError, IntegrityError, NotFoundError } from '../errors.js';
+import { IntegrityError, NotFoundError } from '../errors.js';
 import { LocalBackend, type StorageBackend } from './backend.js';
+import { verifiedBlobs } from './blob-cache.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, AttemptMeta, RunMeta, TaskDone } from './metadata.js';
@@ -20,30 +21,8 @@ import {
   serializeAsync,
 } from './serializers.js';
 
-/**
- * Where the datastore lives. An `s3://bucket/prefix` root is used as it is. With
- * FLOWBOOK_DATASTORE=s3 (or `--datastore s3`): --datastore-root, else FLOWBOOK_S3_ROOT. Locally:
- * --datastore-root, then FLOWBOOK_HOME, then the nearest `.flowbook` directory in the working
- * directory or above it (as git finds `.git`: a notebook in `notebooks/` sees the runs made from
- * the project root), else ./.flowbook.
- */
-export function resolveRoot(explicit?: string): string {
-  if (explicit?.startsWith('s3://')) return explicit;
-  const kind = process.env.FLOWBOOK_DATASTORE || 'local';
-  if (kind === 's3') {
-    const root = explicit ?? process.env.FLOWBOOK_S3_ROOT;
-    if (!root) throw new DatastoreError('the S3 datastore needs a root: set FLOWBOOK_S3_ROOT=s3://bucket/prefix (or --datastore-root s3://…)');
-    if (!root.startsWith('s3://')) throw new DatastoreError(`the S3 datastore root must be s3://bucket/prefix, got ${JSON.stringify(root)}`);
-    return root;
-  }
-  if (kind !== 'local') throw new DatastoreError(`FLOWBOOK_DATASTORE must be 'local' or 's3', got ${JSON.stringify(kind)}`);
-  const given = explicit ?? process.env.FLOWBOOK_HOME;
-  if (given) return path.resolve(given);
-  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.flowbook'))) return path.join(dir, '.flowbook');
-    if (path.dirname(dir) === dir) return path.resolve('.flowbook');
-  }
-}
+// where the datastore lives (kept importable from here, where callers have always found it)
+export { resolveRoot } from './root.js';
 
 const LARGE_BLOB = 16 * 2 ** 20;
 /**
@@ -64,35 +43,6 @@ function checkSha(name: string, ref: ArtifactRef, sha: string): void {
 
 const isObject = (v: any) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDone = (v: any) => isObject(v) && isObject(v.artifacts) && typeof v.key === 'string';
-
-/**
- * Blob bytes this process has read and verified, by sha256: a blob never changes, so a foreach's
- * list read by every one of its tasks in a warm worker (or on S3, one GET each) is read once.
- * Bounded: blobs up to 4 MiB, 64 MiB in all, least recently used out first.
- */
-class VerifiedBlobs {
-  private map = new Map<string, Buffer>();
-  private bytes = 0;
-  get(sha: string): Buffer | undefined {
-    const b = this.map.get(sha);
-    if (b) {
-      this.map.delete(sha);
-      this.map.set(sha, b);
-    }
-    return b;
-  }
-  set(sha: string, b: Buffer): void {
-    if (b.length > 4 * 2 ** 20 || this.map.has(sha)) return;
-    this.map.set(sha, b);
-    this.bytes += b.length;
-    for (const [k, v] of this.map) {
-      if (this.bytes <= 64 * 2 ** 20) break;
-      this.map.delete(k);
-      this.bytes -= v.length;
-    }
-  }
-}
-const verifiedBlobs = new VerifiedBlobs();
 
 const backends = new Map<string, StorageBackend>();
 export function backendFor(root: string): StorageBackend {
