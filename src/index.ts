@@ -12,6 +12,6 @@ export { EmbeddingPlot, type EmbeddingPoint } from './cards/builtin/embedding.js
 export { ModelComparison, type ComparisonInput, type ComparisonOptions } from './cards/builtin/comparison.js';
 export { TranscriptSideBySide, type SideBySideInput } from './cards/builtin/side-by-side.js';
 export { RunTimeline } from './cards/builtin/timeline.js';
-export { ResourceReport, resourceAdvice, taskUse, type StepAdvice, type TaskUse } from './cards/builtin/resources.js';
+export { ResourceReport, resourceAdvice, taskUse, stepUsage, type StepAdvice, type StepUsage, type TaskUse, type Verdict } from './cards/builtin/resources.js';
 export * from './errors.js';
 export type { ForeachFrame, ResourceUse, RunMeta, ArtifactRef } from './datastore/metadata.js';

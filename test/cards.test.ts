@@ -1,7 +1,7 @@
 // Card pieces that need no browser: the resource judgement, the chart spec's escaping, the word
 // cloud's determinism, @card's checks, a card's timeout.
 import { describe, it, expect } from 'vitest';
-import { taskUse, resourceAdvice } from '../src/cards/builtin/resources.js';
+import { taskUse, resourceAdvice, stepUsage } from '../src/cards/builtin/resources.js';
 import { WordCloud } from '../src/cards/builtin/wordcloud.js';
 import { VegaLite, inertJson } from '../src/cards/vega.js';
 import { cardHtml } from '../src/cards/render.js';
@@ -40,6 +40,26 @@ describe('resources: requested vs used', () => {
     expect(advice[0].recommended).toEqual({ cpu: 3, memory: 1280 });
     expect(advice[0].decorator).toBe('@resources({ cpu: 3, memory: 1280 })  or  @kubernetes({ cpu: 3, memory: 1280 })');
     expect(advice[0].warnings).toHaveLength(3);
+  });
+});
+
+describe('resources per step (flowbook advise, the run\'s notes)', () => {
+  it('judges each step on its busiest task with the same thresholds and names the decorator to paste', () => {
+    const uses = [
+      rec('transcribe/2', { wall: 10, cpuSec: 25, reqCpu: 1, rssMiB: 900, reqMiB: 1024 }),
+      rec('transcribe/3', { wall: 10, cpuSec: 5, reqCpu: 1, rssMiB: 100, reqMiB: 1024 }),
+      rec('join/4', { wall: 0.2, cpuSec: 0.1, reqCpu: 4, rssMiB: 100, reqMiB: 4096 }),
+      // a record from before the task's own peak was kept apart: still judged on peakRssBytes
+      rec('end/5', { wall: 10, cpuSec: 10, reqCpu: 1, rssMiB: 500, reqMiB: 1000 }),
+    ].map((r) => taskUse(r)!);
+    uses[1].kubernetes = uses[0].kubernetes = true;
+    const [transcribe, join, end] = stepUsage(uses);
+    expect(transcribe).toMatchObject({ step: 'transcribe', tasks: 2, cpu: 'under-requested', memory: 'ok', verdict: 'under-requested', maxCores: 2.5, peakMiB: 900 });
+    expect(transcribe.avgCores).toBeCloseTo(1.5);
+    expect(transcribe.decorator).toBe('@kubernetes({ cpu: 3, memory: 1280 })');
+    // too short to judge CPU; 100 of 4096 MiB
+    expect(join).toMatchObject({ cpu: undefined, memory: 'over-requested', verdict: 'over-requested', decorator: '@resources({ cpu: 4, memory: 256 })' });
+    expect(end.verdict).toBe('ok');
   });
 });
 

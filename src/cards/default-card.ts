@@ -38,7 +38,9 @@ export async function defaultCardBody(store: FlowDatastore, done: TaskDone, para
           { measure: 'wall seconds', used: r.wallSeconds, requested: '' },
           { measure: 'CPU seconds (user + system)', used: r.cpuUserSeconds + r.cpuSystemSeconds, requested: `${r.requested.cpu} cpu` },
           { measure: 'average cores busy', used: r.wallSeconds ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0, requested: r.requested.cpu },
-          { measure: 'peak RSS (MiB)', used: mem, requested: r.requested.memory ? `${r.requested.memory} MiB` : '—' },
+          // records from before processPeakRssBytes hold the process's peak in peakRssBytes
+          { measure: r.processPeakRssBytes === undefined ? 'peak RSS (MiB)' : "peak memory, the task's own (MiB)", used: mem, requested: r.requested.memory ? `${r.requested.memory} MiB` : '—' },
+          ...(r.processPeakRssBytes === undefined ? [] : [{ measure: 'peak RSS of its process, worker included (MiB)', used: r.processPeakRssBytes / 2 ** 20, requested: '' }]),
           { measure: 'host / worker', used: `${r.host} / ${r.worker}`, requested: '' },
         ]).render(),
       ),

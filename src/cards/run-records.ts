@@ -2,6 +2,7 @@
 // worker and what it used — finished tasks from their DONE record, the others from their last attempt.
 import type { FlowDatastore } from '../datastore/store.js';
 import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
+import { stepUsage, taskUse, type StepUsage, type TaskUse } from './builtin/resources.js';
 
 export interface TaskRecord {
   pathspec: string;
@@ -44,4 +45,13 @@ export async function loadRunTasks(store: FlowDatastore, runId: string, current?
 
 function where(r?: ResourceUse): string {
   return r ? `${r.worker} @ ${r.host}` : '';
+}
+
+/** Requested vs used per step, over the tasks that finished in this run (clones did not run here). */
+export async function runStepUsage(store: FlowDatastore, runId: string): Promise<StepUsage[]> {
+  const uses = (await loadRunTasks(store, runId))
+    .filter((t) => t.status === 'done')
+    .map(taskUse)
+    .filter((u): u is TaskUse => !!u);
+  return stepUsage(uses);
 }

@@ -105,6 +105,14 @@ program
   .addOption(datastoreOption())
   .action(action(async () => (await import('./verify.js')).verifyCommand));
 
+program
+  .command('advise')
+  .description("per step of a run: resources requested vs used, a verdict, and the decorator to paste (Flow, Flow/run, Flow/latest, Flow/latest-successful)")
+  .argument('<pathspec>')
+  .addOption(rootOption())
+  .addOption(datastoreOption())
+  .action(action(async () => (await import('./advise.js')).adviseCommand));
+
 const card = program.command('card').description('HTML cards rendered by @card steps');
 card
   .command('list')

@@ -37,7 +37,35 @@ export function parseParamFlags(tokens: string[]): Record<string, string> {
   return out;
 }
 
-function report(o: RunOutcome): void {
+/**
+ * One line per step whose request was wrong by the resources card's thresholds (over its tasks
+ * that ran in this run), silent when every step is ok. Printed with --quiet too: they are the
+ * run's summary, not task output. Best effort: a datastore that cannot be read prints nothing.
+ */
+async function resourceNotes(o: RunOutcome, root?: string): Promise<string[]> {
+  try {
+    const [{ FlowDatastore, resolveRoot }, { runStepUsage }, { fmt }] = await Promise.all([
+      import('../datastore/store.js'),
+      import('../cards/run-records.js'),
+      import('../cards/builtin/resources.js'),
+    ]);
+    const usage = await runStepUsage(new FlowDatastore(resolveRoot(root), o.run.flowName), o.run.runId);
+    return usage
+      .filter((u) => u.verdict !== 'ok')
+      .map((u) => {
+        const used = [
+          u.cpu && u.maxCores !== undefined ? `${fmt(u.maxCores)} of ${fmt(u.requested.cpu)} cpus` : '',
+          u.memory ? `${fmt(u.peakMiB)} of ${u.requested.memory} MiB` : '',
+        ].filter(Boolean);
+        return `note: step ${u.step} used ${used.join(' and ')} requested: try ${u.decorator}  (flowbook advise ${o.run.flowName}/${o.run.runId})`;
+      });
+  } catch {
+    return [];
+  }
+}
+
+async function report(o: RunOutcome, root?: string): Promise<void> {
+  const notes = await resourceNotes(o, root);
   const t = o.tasks;
   const parts = [`${t.done} ran`, t.cloned ? `${t.cloned} cloned` : '', t.retried ? `${t.retried} retried` : '', t.failed ? `${t.failed} failed` : '']
     .filter(Boolean)
@@ -48,6 +76,7 @@ function report(o: RunOutcome): void {
     console.error(`  artifacts: npx flowbook dump ${id}`);
     console.error(`  in Node or a notebook: await Flow('${o.run.flowName}').run('${o.run.runId}')  (or .latestSuccessfulRun)`);
   }
+  for (const n of notes) console.error(n);
 }
 
 export async function runCommand(file: string, flags: RunFlags, cmd: Command): Promise<number> {
@@ -64,7 +93,7 @@ export async function runCommand(file: string, flags: RunFlags, cmd: Command): P
     with: flags.with,
     quiet: flags.quiet,
   });
-  report(outcome);
+  await report(outcome, flags.datastoreRoot);
   assertSucceeded(outcome);
   return 0;
 }
@@ -85,7 +114,7 @@ export async function resumeCommand(file: string, step: string | undefined, flag
   const listed = (names: string[], n: number) => (names.length ? ':\n    ' + names.join('\n    ') + (n > names.length ? `\n    … and ${n - names.length} more` : '') : '');
   console.error(`  cloned ${outcome.tasks.cloned} task(s)${listed(outcome.clonedTasks, outcome.tasks.cloned)}`);
   console.error(`  ran ${outcome.tasks.done} task(s)${listed(outcome.ranTasks, outcome.tasks.done)}`);
-  report(outcome);
+  await report(outcome, flags.datastoreRoot);
   assertSucceeded(outcome);
   return 0;
 }

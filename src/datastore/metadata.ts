@@ -66,8 +66,16 @@ export interface ResourceUse {
   wallSeconds: number;
   cpuUserSeconds: number;
   cpuSystemSeconds: number;
-  /** peak resident set size of the task (bytes), measured around the task in a warm worker */
+  /**
+   * the task's own peak memory (bytes): the process's peak RSS during the task minus its RSS when
+   * the task started (what a warm worker already held). Records written before
+   * `baselineRssBytes` existed hold the process's peak here.
+   */
   peakRssBytes: number;
+  /** the process's peak RSS during the task (bytes), the worker's baseline included */
+  processPeakRssBytes?: number;
+  /** the process's RSS when the task started (bytes) */
+  baselineRssBytes?: number;
   host: string;
   pid: number;
   worker: string;

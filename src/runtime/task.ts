@@ -121,6 +121,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   );
   // @card: components appended through current.card are rendered when the task ends
   const flowModule = await loadFlow(spec.flowFile, spec.flowName).catch(() => undefined);
+  // the flow's code is the worker's, loaded once per warm worker: not part of the task's memory
+  usage.rebase();
   const stepMeta = flowModule?.steps.get(spec.step);
   // the card modules load only for steps that have cards
   const collector: CardCollector | undefined = stepMeta?.cards.length

@@ -1,6 +1,21 @@
 // What a task really used: wall time, CPU (this process and the children it waited for), and
-// peak RSS. A warm worker runs many tasks, so the kernel's peak-RSS mark (VmHWM) is reset at the
-// start of each task by writing 5 to /proc/self/clear_refs (Linux ≥ 4.0).
+// peak RSS.
+//
+// Memory is the task's own rise, not the worker's: a warm worker runs many tasks, and what an
+// earlier task left resident (a 1.4 GB model in a module-level cache, heap not yet given back)
+// would otherwise count against every later task. At the start of a task the kernel's peak-RSS
+// mark (VmHWM) is reset to the current RSS by writing 5 to /proc/self/clear_refs (Linux ≥ 4.0)
+// and that RSS is kept as the baseline; at the end, peakRssBytes = VmHWM − baseline. The absolute
+// peak of the process is kept beside it (processPeakRssBytes) for context: it is what a pod running
+// only this task would need on top of nothing else, an upper bound. (The other way, freeing caches
+// between tasks, cannot undo what user code keeps referenced.) The rise can under-state a task
+// that reuses heap an earlier task freed without the process returning it; the absolute peak
+// brackets it from above.
+//
+// Child processes (ffmpeg, pocketsphinx): their CPU is counted (cutime/cstime). Their peak RSS is
+// not: Linux reports it only as getrusage(RUSAGE_CHILDREN).ru_maxrss, a maximum over every child
+// ever waited for, which Node does not expose (process.resourceUsage() is RUSAGE_SELF) and /proc
+// does not carry, so no sound per-task figure can be had without a native addon.
 import fs from 'node:fs';
 import os from 'node:os';
 import type { ResourceUse } from '../datastore/metadata.js';
@@ -19,40 +34,64 @@ export function childCpu(): { user: number; sys: number } {
   }
 }
 
-function peakRss(): number {
+/** VmHWM (peak) and VmRSS (now) of this process in bytes; undefined off Linux. */
+function rssNow(): { peak: number; rss: number } | undefined {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    if (hwm && rss) return { peak: Number(hwm[1]) * 1024, rss: Number(rss[1]) * 1024 };
   } catch {
     /* not Linux */
   }
-  return process.resourceUsage().maxRSS * 1024;
+  return undefined;
 }
 
 export interface UsageMeter {
+  /**
+   * Take the memory baseline again: after the flow's code is loaded, which a warm worker did once
+   * before its first task and a fresh process does inside it, so both record the same task.
+   */
+  rebase(): void;
   stop(requested: ResourceUse['requested'], worker: string): ResourceUse;
 }
 
-export function startUsage(): UsageMeter {
+/** Reset VmHWM to the current RSS and return that RSS: the baseline, what the task found resident. */
+function baselineNow(): number {
+  let reset = true;
   try {
     fs.writeFileSync('/proc/self/clear_refs', '5');
   } catch {
-    /* peak then covers the worker's life, an upper bound */
+    // the peak then covers the worker's life: an upper bound
+    reset = false;
   }
+  const base = rssNow();
+  return base ? (reset ? base.rss : base.peak) : process.memoryUsage.rss();
+}
+
+export function startUsage(): UsageMeter {
+  let baseline = baselineNow();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const ch0 = childCpu();
   return {
+    rebase() {
+      baseline = baselineNow();
+    },
     stop(requested, worker) {
       const cpu = process.cpuUsage(cpu0);
       const ch = childCpu();
+      const now = rssNow();
+      const processPeak = now ? now.peak : process.resourceUsage().maxRSS * 1024;
       // microseconds are all the clocks give: no 17-digit floats in every task's record
       const us = (s: number) => Math.round(s * 1e6) / 1e6;
       return {
         wallSeconds: us((performance.now() - t0) / 1000),
         cpuUserSeconds: us(cpu.user / 1e6 + (ch.user - ch0.user)),
         cpuSystemSeconds: us(cpu.system / 1e6 + (ch.sys - ch0.sys)),
-        peakRssBytes: peakRss(),
+        peakRssBytes: Math.max(0, processPeak - baseline),
+        processPeakRssBytes: processPeak,
+        baselineRssBytes: baseline,
         // in a pod: the node it ran on (downward API), as the timeline groups tasks by host
         host: process.env.FLOWBOOK_NODE_NAME || os.hostname(),
         pid: process.pid,

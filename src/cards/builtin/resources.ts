@@ -22,6 +22,8 @@ export interface TaskUse {
   memoryRequestedMiB: number;
   memoryUsedMiB: number;
   warnings: string[];
+  /** it ran in a Kubernetes pod (its step has @kubernetes, or the run --with kubernetes) */
+  kubernetes?: boolean;
 }
 
 export interface StepAdvice {
@@ -33,25 +35,37 @@ export interface StepAdvice {
   decorator: string;
 }
 
-const fmt = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(2).replace(/\.?0+$/, ''));
+export const fmt = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(2).replace(/\.?0+$/, ''));
+
+/** what a request was, judged by what was used: above OVER_USE it was too small, below UNDER_USE too large */
+export type Verdict = 'over-requested' | 'under-requested' | 'ok';
+
+export function verdictOf(used: number, requested: number): Verdict {
+  const ratio = used / requested;
+  return ratio > OVER_USE ? 'under-requested' : ratio < UNDER_USE ? 'over-requested' : 'ok';
+}
 
 export function taskUse(t: TaskRecord): TaskUse | undefined {
   const r = t.resources;
   if (!r) return undefined;
   const cpuUsed = r.wallSeconds > 0 ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0;
-  const memUsed = r.peakRssBytes / 2 ** 20;
+  const inPod = typeof r.worker === 'string' && r.worker.startsWith('pod ');
+  // a pod runs one task: its memory limit covers the whole process, not only the task's rise
+  const memUsed = (inPod ? (r.processPeakRssBytes ?? r.peakRssBytes) : r.peakRssBytes) / 2 ** 20;
   const warnings: string[] = [];
   if (r.wallSeconds >= MIN_WALL_FOR_CPU && r.requested.cpu > 0) {
     const ratio = cpuUsed / r.requested.cpu;
-    if (ratio > OVER_USE) warnings.push(`CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
-    else if (ratio < UNDER_USE) warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores requested (${Math.round(ratio * 100)}%): the rest sat idle`);
+    const v = verdictOf(cpuUsed, r.requested.cpu);
+    if (v === 'under-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
+    else if (v === 'over-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores requested (${Math.round(ratio * 100)}%): the rest sat idle`);
   }
   if (r.requested.memory > 0) {
     const ratio = memUsed / r.requested.memory;
-    if (ratio > OVER_USE) warnings.push(`memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
-    else if (ratio < UNDER_USE) warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB requested (${Math.round(ratio * 100)}%)`);
+    const v = verdictOf(memUsed, r.requested.memory);
+    if (v === 'under-requested') warnings.push(`memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
+    else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB requested (${Math.round(ratio * 100)}%)`);
   }
-  return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, wallSeconds: r.wallSeconds, cpuRequested: r.requested.cpu, cpuUsed, memoryRequestedMiB: r.requested.memory, memoryUsedMiB: memUsed, warnings };
+  return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, wallSeconds: r.wallSeconds, cpuRequested: r.requested.cpu, cpuUsed, memoryRequestedMiB: r.requested.memory, memoryUsedMiB: memUsed, warnings, ...(inPod ? { kubernetes: true } : {}) };
 }
 
 /** Per step with a warning: values that fit the busiest of its tasks with 20–25% headroom. */
@@ -62,14 +76,64 @@ export function resourceAdvice(uses: TaskUse[]): StepAdvice[] {
   for (const [step, us] of steps) {
     const warnings = us.flatMap((u) => u.warnings);
     if (!warnings.length) continue;
-    const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
     const current = { cpu: us[0].cpuRequested, memory: us[0].memoryRequestedMiB };
-    const cpu = timed.length ? Math.max(0.5, Math.ceil(Math.max(...timed.map((u) => u.cpuUsed)) * 1.2 * 2) / 2) : current.cpu;
-    const memory = Math.max(256, Math.ceil((Math.max(...us.map((u) => u.memoryUsedMiB)) * 1.25) / 256) * 256);
+    const { cpu, memory } = recommend(us);
     const args = `{ cpu: ${cpu}, memory: ${memory} }`;
     out.push({ step, tasks: us.length, warnings, current, recommended: { cpu, memory }, decorator: `@resources(${args})  or  @kubernetes(${args})` });
   }
   return out;
+}
+
+/** Values that fit the busiest of a step's tasks: CPU × 1.2 in halves (if judged), memory × 1.25 in 256 MiB. */
+function recommend(us: TaskUse[]): { cpu: number; memory: number } {
+  const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
+  const cpu = timed.length ? Math.max(0.5, Math.ceil(Math.max(...timed.map((u) => u.cpuUsed)) * 1.2 * 2) / 2) : us[0].cpuRequested;
+  const memory = Math.max(256, Math.ceil((Math.max(...us.map((u) => u.memoryUsedMiB)) * 1.25) / 256) * 256);
+  return { cpu, memory };
+}
+
+/** One step of a run, requested vs used: what `flowbook advise` prints and the run's last lines warn about. */
+export interface StepUsage {
+  step: string;
+  tasks: number;
+  requested: { cpu: number; memory: number };
+  /** CPU seconds over wall seconds, summed over the step's tasks */
+  avgCores: number;
+  /** cores of the busiest task long enough to judge (undefined: none was) */
+  maxCores?: number;
+  /** the largest of the tasks' own peaks */
+  peakMiB: number;
+  /** undefined: not judged (tasks too short for CPU; no memory request) */
+  cpu?: Verdict;
+  memory?: Verdict;
+  /** under-requested if either resource is, else over-requested if either is, else ok */
+  verdict: Verdict;
+  recommended: { cpu: number; memory: number };
+  /** what to paste above the step: @kubernetes(...) when its tasks ran in pods, else @resources(...) */
+  decorator: string;
+}
+
+/**
+ * Every step of the given tasks, judged on its busiest task with the thresholds of taskUse (a
+ * step is over-requested when even its busiest task left most of the request idle).
+ */
+export function stepUsage(uses: TaskUse[]): StepUsage[] {
+  const steps = new Map<string, TaskUse[]>();
+  for (const u of uses) steps.set(u.step, [...(steps.get(u.step) ?? []), u]);
+  return [...steps].map(([step, us]) => {
+    const requested = { cpu: us[0].cpuRequested, memory: us[0].memoryRequestedMiB };
+    const wall = us.reduce((a, u) => a + u.wallSeconds, 0);
+    const cpuSeconds = us.reduce((a, u) => a + u.cpuUsed * u.wallSeconds, 0);
+    const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
+    const maxCores = timed.length ? Math.max(...timed.map((u) => u.cpuUsed)) : undefined;
+    const peakMiB = Math.max(...us.map((u) => u.memoryUsedMiB));
+    const cpu = maxCores !== undefined && requested.cpu > 0 ? verdictOf(maxCores, requested.cpu) : undefined;
+    const memory = requested.memory > 0 ? verdictOf(peakMiB, requested.memory) : undefined;
+    const verdict: Verdict = cpu === 'under-requested' || memory === 'under-requested' ? 'under-requested' : cpu === 'over-requested' || memory === 'over-requested' ? 'over-requested' : 'ok';
+    const recommended = recommend(us);
+    const decorator = `@${us.some((u) => u.kubernetes) ? 'kubernetes' : 'resources'}({ cpu: ${recommended.cpu}, memory: ${recommended.memory} })`;
+    return { step, tasks: us.length, requested, avgCores: wall > 0 ? cpuSeconds / wall : 0, maxCores, peakMiB, cpu, memory, verdict, recommended, decorator };
+  });
 }
 
 export class ResourceReport implements CardComponent {

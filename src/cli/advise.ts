@@ -1,0 +1,58 @@
+// `flowbook advise Flow/run`: per step, what its tasks requested and what they used, a verdict by
+// the resources card's thresholds, and the decorator to paste when the request is wrong.
+import { Flow, Run, namespace, setDatastoreRoot } from '../client/index.js';
+import { storeFor } from '../client/context.js';
+import { NameError, NotFoundError } from '../errors.js';
+import { runStepUsage } from '../cards/run-records.js';
+import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/builtin/resources.js';
+
+/** `Flow`, `Flow/latest`, `Flow/latest-successful` or `Flow/<run id>` → the run's pathspec. */
+export async function resolveRun(pathspec: string): Promise<string> {
+  const parts = pathspec.split('/');
+  if (parts.length > 2 || !parts[0] || parts[1] === '') throw new NameError(`advise takes Flow, Flow/<run id>, Flow/latest or Flow/latest-successful, got ${JSON.stringify(pathspec)}`);
+  const [flow, run = 'latest'] = parts;
+  if (run === 'latest' || run === 'latest-successful') {
+    const found = run === 'latest' ? await Flow(flow).latestRun : await Flow(flow).latestSuccessfulRun;
+    if (!found) throw new NotFoundError(`flow ${flow} has no ${run === 'latest' ? '' : 'successful '}runs`);
+    return found.pathspec;
+  }
+  return Run(`${flow}/${run}`).pathspec;
+}
+
+const judged = (u: StepUsage) =>
+  [u.cpu && u.cpu !== 'ok' ? `cpu` : '', u.memory && u.memory !== 'ok' ? 'memory' : ''].filter(Boolean).join(', ');
+
+export function adviceTable(usage: StepUsage[]): string {
+  const rows = [
+    ['step', 'tasks', 'cpu req', 'mem req MiB', 'avg cores', 'peak MiB', 'verdict', 'decorator'],
+    ...usage.map((u) => [
+      u.step,
+      String(u.tasks),
+      fmt(u.requested.cpu),
+      u.requested.memory ? String(u.requested.memory) : '—',
+      fmt(u.avgCores),
+      fmt(u.peakMiB),
+      u.verdict === 'ok' ? 'ok' : `${u.verdict} (${judged(u)})`,
+      u.verdict === 'ok' ? '' : u.decorator,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export async function adviseCommand(pathspec: string, flags: { datastoreRoot?: string }): Promise<number> {
+  if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
+  // a pathspec names one run exactly (as for dump and logs); latest means in any namespace
+  namespace(null);
+  const p = await resolveRun(pathspec);
+  const run = Run(p);
+  const usage = await runStepUsage(storeFor(run.flowName).store, run.id);
+  console.log(`${p} (${run.status}): requested vs used per step (memory: each task's own peak, not its worker's)`);
+  if (!usage.length) {
+    console.log('no finished tasks with resource records in this run');
+    return 0;
+  }
+  console.log(adviceTable(usage));
+  console.log(`verdicts: used above ${OVER_USE}x of a request is under-requested, below ${UNDER_USE}x over-requested (cpu judged on tasks of 1 s or more, on the busiest task)`);
+  return 0;
+}
