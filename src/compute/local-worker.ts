@@ -102,14 +102,18 @@ export class LocalWorker {
   }
 
   /**
-   * The memory a step requested is its limit, as on Kubernetes: a task whose worker's resident
-   * memory passes it is killed and reported, instead of slowing the machine down unnoticed.
+   * The memory a step requested is its limit, as on Kubernetes: a task whose memory passes it is
+   * killed and reported, instead of slowing the machine down unnoticed. What counts is the task's
+   * own rise over what its warm worker held when the task was handed over (as its resource record
+   * measures it: runtime/usage.ts), so a small join is not killed for a model an earlier task left.
    */
   private watchMemory(id: number, spec: TaskSpec): void {
     const limit = spec.resources.memory;
+    const held = rssMiB(this.child.pid) ?? 0;
     const timer: NodeJS.Timeout = setInterval(() => {
       if (this.pending?.id !== id) return clearInterval(timer);
-      const used = rssMiB(this.child.pid);
+      const rss = rssMiB(this.child.pid);
+      const used = rss === undefined ? undefined : rss - held;
       if (used === undefined || used <= limit) return;
       clearInterval(timer);
       this.settle({

@@ -152,6 +152,11 @@ describe('memory', () => {
     expect(logs.stderr).toMatch(/OutOfMemory: out of memory: used ≥ \d+ MiB of the 300 MiB requested/);
   }, 60_000);
 
+  it('the limit is on the task\'s own memory: a warm worker holding 300 MB does not fail a task that asked for 200 MiB and uses 50', () => {
+    const r = flowbook(['run', fixture('warm_limit.ts'), '--max-workers', '1'], { root });
+    expect(r.code, r.stderr).toBe(0);
+  }, 60_000);
+
   it('a full V8 heap is reported as out of memory, not as SIGABRT', () => {
     const r = flowbook(['run', fixture('hardening.ts'), '--mode', 'heap', '--n', '1'], { root, env: { NODE_OPTIONS: '--max-old-space-size=48' } });
     expect(r.code).toBe(1);
