@@ -61,6 +61,18 @@ describe('resources per step (flowbook advise, the run\'s notes)', () => {
     expect(join).toMatchObject({ cpu: undefined, memory: 'over-requested', verdict: 'over-requested', decorator: '@resources({ cpu: 4, memory: 256 })' });
     expect(end.verdict).toBe('ok');
   });
+
+  it('memory advice is for a process of its own: a local task\'s rise plus a fresh worker\'s baseline', () => {
+    const withBase = (r: TaskRecord, base: number) => ({ ...r, resources: { ...r.resources!, baselineRssBytes: base * 2 ** 20 } });
+    const uses = [
+      withBase(rec('start/1', { wall: 1, cpuSec: 0.5, reqCpu: 1, rssMiB: 20, reqMiB: 0 }), 80), // a fresh worker: Node and the flow
+      withBase(rec('transcribe/2', { wall: 10, cpuSec: 10, reqCpu: 1, rssMiB: 172, reqMiB: 4096 }), 450), // a warm worker that held more
+    ].map((r) => taskUse(r)!);
+    const [, transcribe] = stepUsage(uses);
+    // (172 + 80) × 1.25 = 315 MiB → 512 in steps of 256; the task's rise alone (215 → 256) would be OOM-killed in a pod
+    expect(transcribe.recommended.memory).toBe(512);
+    expect(transcribe.peakMiB).toBe(172);
+  });
 });
 
 describe('chart specs and the word cloud', () => {

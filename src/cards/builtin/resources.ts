@@ -21,6 +21,8 @@ export interface TaskUse {
   cpuUsed: number;
   memoryRequestedMiB: number;
   memoryUsedMiB: number;
+  /** what the process held when the task started (MiB; recorded since issue 12) */
+  baselineMiB?: number;
   warnings: string[];
   /** it ran in a Kubernetes pod (its step has @kubernetes, or the run --with kubernetes) */
   kubernetes?: boolean;
@@ -65,7 +67,7 @@ export function taskUse(t: TaskRecord): TaskUse | undefined {
     if (v === 'under-requested') warnings.push(`memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
     else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB requested (${Math.round(ratio * 100)}%)`);
   }
-  return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, wallSeconds: r.wallSeconds, cpuRequested: r.requested.cpu, cpuUsed, memoryRequestedMiB: r.requested.memory, memoryUsedMiB: memUsed, warnings, ...(inPod ? { kubernetes: true } : {}) };
+  return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, wallSeconds: r.wallSeconds, cpuRequested: r.requested.cpu, cpuUsed, memoryRequestedMiB: r.requested.memory, memoryUsedMiB: memUsed, ...(r.baselineRssBytes !== undefined ? { baselineMiB: r.baselineRssBytes / 2 ** 20 } : {}), warnings, ...(inPod ? { kubernetes: true } : {}) };
 }
 
 /** Per step with a warning: values that fit the busiest of its tasks with 20–25% headroom. */
@@ -77,18 +79,33 @@ export function resourceAdvice(uses: TaskUse[]): StepAdvice[] {
     const warnings = us.flatMap((u) => u.warnings);
     if (!warnings.length) continue;
     const current = { cpu: us[0].cpuRequested, memory: us[0].memoryRequestedMiB };
-    const { cpu, memory } = recommend(us);
+    const { cpu, memory } = recommend(us, processBase(uses));
     const args = `{ cpu: ${cpu}, memory: ${memory} }`;
     out.push({ step, tasks: us.length, warnings, current, recommended: { cpu, memory }, decorator: `@resources(${args})  or  @kubernetes(${args})` });
   }
   return out;
 }
 
-/** Values that fit the busiest of a step's tasks: CPU × 1.2 in halves (if judged), memory × 1.25 in 256 MiB. */
-function recommend(us: TaskUse[]): { cpu: number; memory: number } {
+/**
+ * What a process holds before any task runs in it (MiB): the smallest baseline among a run's
+ * local tasks, i.e. a fresh worker's Node and flow code (0 when not recorded).
+ */
+export function processBase(uses: TaskUse[]): number {
+  const bases = uses.filter((u) => !u.kubernetes && u.baselineMiB !== undefined).map((u) => u.baselineMiB!);
+  return bases.length ? Math.min(...bases) : 0;
+}
+
+/**
+ * Values that fit the busiest of a step's tasks: CPU × 1.2 in halves (if judged), memory × 1.25
+ * in 256 MiB. The memory is for a process of its own, as a pod is: a local task's own peak plus
+ * `base` (see processBase). Judged by its own rise alone, it would be OOM-killed in a pod. A pod's
+ * task is measured on its whole process already.
+ */
+function recommend(us: TaskUse[], base: number): { cpu: number; memory: number } {
   const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
   const cpu = timed.length ? Math.max(0.5, Math.ceil(Math.max(...timed.map((u) => u.cpuUsed)) * 1.2 * 2) / 2) : us[0].cpuRequested;
-  const memory = Math.max(256, Math.ceil((Math.max(...us.map((u) => u.memoryUsedMiB)) * 1.25) / 256) * 256);
+  const process = Math.max(...us.map((u) => u.memoryUsedMiB + (u.kubernetes ? 0 : base)));
+  const memory = Math.max(256, Math.ceil((process * 1.25) / 256) * 256);
   return { cpu, memory };
 }
 
@@ -118,6 +135,7 @@ export interface StepUsage {
  * step is over-requested when even its busiest task left most of the request idle).
  */
 export function stepUsage(uses: TaskUse[]): StepUsage[] {
+  const base = processBase(uses);
   const steps = new Map<string, TaskUse[]>();
   for (const u of uses) steps.set(u.step, [...(steps.get(u.step) ?? []), u]);
   return [...steps].map(([step, us]) => {
@@ -130,7 +148,7 @@ export function stepUsage(uses: TaskUse[]): StepUsage[] {
     const cpu = maxCores !== undefined && requested.cpu > 0 ? verdictOf(maxCores, requested.cpu) : undefined;
     const memory = requested.memory > 0 ? verdictOf(peakMiB, requested.memory) : undefined;
     const verdict: Verdict = cpu === 'under-requested' || memory === 'under-requested' ? 'under-requested' : cpu === 'over-requested' || memory === 'over-requested' ? 'over-requested' : 'ok';
-    const recommended = recommend(us);
+    const recommended = recommend(us, base);
     const decorator = `@${us.some((u) => u.kubernetes) ? 'kubernetes' : 'resources'}({ cpu: ${recommended.cpu}, memory: ${recommended.memory} })`;
     return { step, tasks: us.length, requested, avgCores: wall > 0 ? cpuSeconds / wall : 0, maxCores, peakMiB, cpu, memory, verdict, recommended, decorator };
   });
