@@ -205,7 +205,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
 
 /**
  * The journal entries of a finished attempt: its DONE record when it completed (the attempt's
- * own record is then implied by it: same times and resources, see task-records.ts), else the
+ * own record is then implied by it: same times and resources, see journal-lines.ts), else the
  * failed attempt.
  */
 export function withRecords(spec: TaskSpec, result: TaskResult, startedAt: string, done: TaskDone | undefined, logs?: TaskLogs): TaskResult {
