@@ -68,7 +68,7 @@ export interface ResourceUse {
   cpuSystemSeconds: number;
   /**
    * the task's own peak memory (bytes): the process's peak RSS during the task minus its RSS when
-   * the task started (what a warm worker already held). Records written before
+   * the task started (what a warm worker already held), plus its child processes' peak. Records written before
    * `baselineRssBytes` existed hold the process's peak here.
    */
   peakRssBytes: number;
@@ -76,6 +76,8 @@ export interface ResourceUse {
   processPeakRssBytes?: number;
   /** the process's RSS when the task started (bytes) */
   baselineRssBytes?: number;
+  /** the largest sum of the peak RSS of the task's live child processes (ffmpeg …), sampled; included in peakRssBytes */
+  childrenPeakRssBytes?: number;
   host: string;
   pid: number;
   worker: string;

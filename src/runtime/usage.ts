@@ -12,10 +12,13 @@
 // that reuses heap an earlier task freed without the process returning it; the absolute peak
 // brackets it from above.
 //
-// Child processes (ffmpeg, pocketsphinx): their CPU is counted (cutime/cstime). Their peak RSS is
-// not: Linux reports it only as getrusage(RUSAGE_CHILDREN).ru_maxrss, a maximum over every child
-// ever waited for, which Node does not expose (process.resourceUsage() is RUSAGE_SELF) and /proc
-// does not carry, so no sound per-task figure can be had without a native addon.
+// Child processes (ffmpeg, pocketsphinx): their CPU is counted (cutime/cstime). Their memory is
+// sampled: every 100 ms while the task runs, the peak RSS (VmHWM) of each live descendant is read
+// from /proc and summed; the largest sum is childrenPeakRssBytes, added to the task's peak (an
+// upper bound: the task's own peak and its children's need not coincide). Linux has no exact
+// per-task figure (getrusage(RUSAGE_CHILDREN).ru_maxrss is a maximum over every child ever waited
+// for); a child that lives less than 100 ms, or one run with a synchronous spawn (which blocks
+// the sampler), can be missed.
 import fs from 'node:fs';
 import os from 'node:os';
 import type { ResourceUse } from '../datastore/metadata.js';
@@ -47,6 +50,43 @@ function rssNow(): { peak: number; rss: number } | undefined {
   return undefined;
 }
 
+/** Processes below this one (children, their children …), from /proc/<pid>/task/<tid>/children. */
+function descendants(of = process.pid, out: number[] = []): number[] {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${of}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let kids = '';
+    try {
+      kids = fs.readFileSync(`/proc/${of}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const k of kids.split(' ').filter(Boolean)) {
+      out.push(Number(k));
+      descendants(Number(k), out);
+    }
+  }
+  return out;
+}
+
+/** The sum of the peak RSS of this process's live descendants (bytes); 0 off Linux. */
+function childrenHwm(): number {
+  let sum = 0;
+  for (const pid of descendants()) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) sum += Number(m[1]) * 1024;
+    } catch {
+      /* it exited meanwhile */
+    }
+  }
+  return sum;
+}
+
 export interface UsageMeter {
   /**
    * Take the memory baseline again: after the flow's code is loaded, which a warm worker did once
@@ -74,11 +114,17 @@ export function startUsage(): UsageMeter {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const ch0 = childCpu();
+  let childrenPeak = 0;
+  const sample = () => void (childrenPeak = Math.max(childrenPeak, childrenHwm()));
+  const sampler = setInterval(sample, 100);
+  sampler.unref();
   return {
     rebase() {
       baseline = baselineNow();
     },
     stop(requested, worker) {
+      sample();
+      clearInterval(sampler);
       const cpu = process.cpuUsage(cpu0);
       const ch = childCpu();
       const now = rssNow();
@@ -89,9 +135,10 @@ export function startUsage(): UsageMeter {
         wallSeconds: us((performance.now() - t0) / 1000),
         cpuUserSeconds: us(cpu.user / 1e6 + (ch.user - ch0.user)),
         cpuSystemSeconds: us(cpu.system / 1e6 + (ch.sys - ch0.sys)),
-        peakRssBytes: Math.max(0, processPeak - baseline),
+        peakRssBytes: Math.max(0, processPeak - baseline) + childrenPeak,
         processPeakRssBytes: processPeak,
         baselineRssBytes: baseline,
+        ...(childrenPeak ? { childrenPeakRssBytes: childrenPeak } : {}),
         // in a pod: the node it ran on (downward API), as the timeline groups tasks by host
         host: process.env.FLOWBOOK_NODE_NAME || os.hostname(),
         pid: process.pid,

@@ -75,6 +75,19 @@ describe('right-sizing', () => {
     expect(flowbook(['advise', 'RightSizeFlow'], { root }).stdout).toBe(latest.stdout);
   });
 
+  it('a task\'s child processes count: their peak memory is sampled and added to the task\'s', async () => {
+    const r = flowbook(['run', fixture('children.ts'), '--quiet'], { root });
+    expect(r.code, r.stderr).toBe(0);
+    const id = /ChildrenFlow\/(\d+) succeeded/.exec(r.stderr)![1];
+    const store = new FlowDatastore(root, 'ChildrenFlow');
+    const start = [...(await store.stepRecords(id, 'start')).tasks.values()][0].done!.resources!;
+    expect(start.childrenPeakRssBytes!).toBeGreaterThan(140 * MiB);
+    expect(start.peakRssBytes).toBeGreaterThanOrEqual(start.childrenPeakRssBytes!);
+    expect(start.processPeakRssBytes!).toBeLessThan(start.baselineRssBytes! + 100 * MiB); // the step itself held little
+    const end = [...(await store.stepRecords(id, 'end')).tasks.values()][0].done!.resources!;
+    expect(end.childrenPeakRssBytes).toBeUndefined();
+  });
+
   it('a bad pathspec is a one-line error with exit 1', () => {
     for (const bad of ['RightSizeFlow/999', 'NoSuchFlow/latest', 'RightSizeFlow/1/start/2']) {
       const r = flowbook(['advise', bad], { root });

@@ -53,7 +53,7 @@ export function taskUse(t: TaskRecord): TaskUse | undefined {
   const cpuUsed = r.wallSeconds > 0 ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0;
   const inPod = typeof r.worker === 'string' && r.worker.startsWith('pod ');
   // a pod runs one task: its memory limit covers the whole process, not only the task's rise
-  const memUsed = (inPod ? (r.processPeakRssBytes ?? r.peakRssBytes) : r.peakRssBytes) / 2 ** 20;
+  const memUsed = (inPod && r.processPeakRssBytes !== undefined ? r.processPeakRssBytes + (r.childrenPeakRssBytes ?? 0) : r.peakRssBytes) / 2 ** 20;
   const warnings: string[] = [];
   if (r.wallSeconds >= MIN_WALL_FOR_CPU && r.requested.cpu > 0) {
     const ratio = cpuUsed / r.requested.cpu;
