@@ -126,7 +126,9 @@ describe('Kubernetes', () => {
       expect(['node-a', 'node-b']).toContain(u.host);
       expect(u.cpuUserSeconds).toBeGreaterThan(0);
       expect(u.processPeakRssBytes).toBeGreaterThan(10 * 2 ** 20);
-      expect(u.peakRssBytes).toBeLessThan(u.processPeakRssBytes);
+      // the task's own rise is under its process's peak; its children (ffmpeg, pocketsphinx) add theirs
+      expect(u.childrenPeakRssBytes).toBeGreaterThan(0);
+      expect(u.peakRssBytes - u.childrenPeakRssBytes).toBeLessThan(u.processPeakRssBytes);
       expect(u.requested).toMatchObject({ cpu: 3, memory: 12288 });
     }
   }, 240_000);
