@@ -69,17 +69,17 @@ export class JournalRecord implements TaskRecord {
   ) {}
 
   get done(): TaskDone | undefined {
-    return this.parse().done;
+    return this.settle().done;
   }
   get logs(): Record<number, TaskLogs> | undefined {
-    return this.parse().logs;
+    return this.settle().logs;
   }
   get damaged(): string | undefined {
-    return this.parse().damaged;
+    return this.settle().damaged;
   }
 
   get attempts(): AttemptMeta[] {
-    this.parse();
+    this.settle();
     if (this.merged) return this.merged;
     const list = [...this.recorded];
     const d = this.parsed.done;
@@ -118,18 +118,14 @@ export class JournalRecord implements TaskRecord {
     if (e.logs) (this.parsed.logs ??= {})[e.attempt.attempt] = e.logs;
   }
 
-  private parse() {
+  /** Parse the lines not parsed yet (callers about to report damaged lines call it for all). */
+  settle() {
     if (this.unparsed.length) {
       const lines = this.unparsed;
       this.unparsed = [];
       for (const { line, where } of lines) parseLine(this.c, line, where);
     }
     return this.parsed;
-  }
-
-  /** parse now (callers about to report damaged lines) */
-  settle(): void {
-    this.parse();
   }
 }
 
@@ -175,8 +171,8 @@ export function parseLine(c: Cached, line: string, where: string): void {
 /** The shape JSON.stringify gives every task line: its kind and task come first. */
 const TASK_LINE = /^\{"kind":"(attempt|done)","taskId":"(\d+)",/;
 
-/** Take the complete lines of `text` (task lines are parsed when first used); returns the characters consumed. */
-export function consume(c: Cached, text: string, where: string, firstLine: number): number {
+/** Take the complete lines of `text` (task lines are parsed when first used). */
+export function consume(c: Cached, text: string, where: string, firstLine: number): void {
   const end = text.lastIndexOf('\n') + 1;
   const lines = text.slice(0, end).split('\n');
   lines.pop();
@@ -187,7 +183,6 @@ export function consume(c: Cached, text: string, where: string, firstLine: numbe
     if (task) recordOf(c, task[2]).defer(line, `${where}:${firstLine + i}`, task[1] === 'done');
     else parseLine(c, line, `${where}:${firstLine + i}`);
   });
-  return end;
 }
 
 /** Parse every deferred line of a step: its damaged lines are then all known. */
@@ -204,4 +199,9 @@ export function settle(c: Cached): string[] {
 
 export function fresh(): Cached {
   return { offset: 0, own: new Map(), refs: [], damaged: [], lines: 0, tail: Buffer.alloc(0) };
+}
+
+/** Forget what was read of a journal that was replaced (rewritten in place, or compacted on S3). */
+export function reset(c: Cached): void {
+  Object.assign(c, fresh(), { view: undefined, stamp: undefined });
 }

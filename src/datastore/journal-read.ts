@@ -6,23 +6,25 @@ import { isAscii } from 'node:buffer';
 import path from 'node:path';
 import type { StorageBackend } from './backend.js';
 import { NotFoundError } from '../errors.js';
-import { consume, fresh, parseLine, type Cached } from './journal-lines.js';
+import { consume, parseLine, reset, type Cached } from './journal-lines.js';
 
 /**
  * S3 batch names: `<seq>.jsonl` (8 digits, written in order by the run's one writer), and
  * `upto-<seq>.jsonl`, the compacted batches 1..seq (journal.ts writes it when the run ends and
- * then deletes those batches). Returns what to read, in order, to catch up from batch `have`.
+ * then deletes those batches).
  */
+export const batchName = (seq: number): string => `${String(seq).padStart(8, '0')}.jsonl`;
+export const compactedName = (seq: number): string => `upto-${batchName(seq)}`;
+const batchSeq = (name: string): number => Number(/(\d{8})\.jsonl$/.exec(name)?.[1] ?? 0);
+
+/** What to read, in order, to catch up from batch `have`. */
 function batchesToRead(names: string[], have: number): { names: string[]; from: number } {
-  const seqOf = (n: string) => Number(/(\d{8})\.jsonl$/.exec(n)?.[1] ?? NaN);
   const upto = names.filter((n) => /^upto-\d{8}\.jsonl$/.test(n)).sort().at(-1);
-  const base = upto && seqOf(upto) > have ? seqOf(upto) : have;
-  const batches = names.filter((n) => /^\d{8}\.jsonl$/.test(n) && seqOf(n) > base).sort();
+  const base = upto && batchSeq(upto) > have ? batchSeq(upto) : have;
+  const batches = names.filter((n) => /^\d{8}\.jsonl$/.test(n) && batchSeq(n) > base).sort();
   // a compacted object that covers more than was read replaces what was read
   return upto && base > have ? { names: [upto, ...batches], from: 0 } : { names: batches, from: have };
 }
-
-const batchSeq = (name: string): number => Number(/(\d{8})\.jsonl$/.exec(name)?.[1] ?? 0);
 
 /** Read what was appended since the last read (local: from the byte offset; S3: new batches). */
 export async function refresh(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): Promise<void> {
@@ -37,7 +39,7 @@ export async function refresh(backend: StorageBackend, key: string, c: Cached, w
 
 /** Apply the batches just fetched (a compacted object read from the start replaces what was read). */
 function takeBatches(c: Cached, key: string, plan: { names: string[]; from: number }, bodies: (Buffer | undefined)[], where: (k: string) => string): void {
-  if (plan.from === 0 && c.offset > 0) Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+  if (plan.from === 0 && c.offset > 0) reset(c);
   plan.names.forEach((n, i) => {
     const body = bodies[i];
     if (!body) return;
@@ -57,7 +59,7 @@ function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k
   }
   try {
     const size = fs.fstatSync(fd).size;
-    if (size < c.offset || !sameTail(fd, c)) Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+    if (size < c.offset || !sameTail(fd, c)) reset(c);
     if (size === c.offset) return;
     const buf = Buffer.allocUnsafe(size - c.offset);
     const n = fs.readSync(fd, buf, 0, buf.length, c.offset);

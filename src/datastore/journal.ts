@@ -12,6 +12,7 @@ import { DatastoreError } from '../errors.js';
 import { S3Backend } from './s3/backend.js';
 import type { FlowDatastore } from './store.js';
 import { journalKey, type JournalEntry } from './task-records.js';
+import { batchName, compactedName } from './journal-read.js';
 
 const COMMIT_PAUSE_MS = Number(process.env.FLOWBOOK_FAULT_COMMIT_PAUSE_MS) || 0;
 
@@ -73,7 +74,7 @@ class StepJournal {
     const backend = this.store.backend;
     if (backend.kind !== 'local') {
       // S3 has no append: each batch is its own object, named in order
-      await backend.put(`${this.key}/${String(++this.seq).padStart(8, '0')}.jsonl`, text);
+      await backend.put(`${this.key}/${batchName(++this.seq)}`, text);
       return;
     }
     const file = path.join(backend.location, this.key);
@@ -121,10 +122,10 @@ class StepJournal {
   private async compact(): Promise<void> {
     const backend = this.store.backend;
     if (!(backend instanceof S3Backend)) return;
-    const names = Array.from({ length: this.seq }, (_, i) => `${this.key}/${String(i + 1).padStart(8, '0')}.jsonl`);
+    const names = Array.from({ length: this.seq }, (_, i) => `${this.key}/${batchName(i + 1)}`);
     const queue = new PQueue({ concurrency: 16 });
     const bodies = await Promise.all(names.map((n) => queue.add(() => backend.get(n), { throwOnTimeout: true })));
-    await backend.put(`${this.key}/upto-${String(this.seq).padStart(8, '0')}.jsonl`, Buffer.concat(bodies));
+    await backend.put(`${this.key}/${compactedName(this.seq)}`, Buffer.concat(bodies));
     await backend.removeAll(names);
   }
 }

@@ -11,7 +11,7 @@ import { LocalBackend, type StorageBackend } from './backend.js';
 import { verifiedBlobs } from './blob-cache.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
-import type { ArtifactRef, AttemptMeta, RunMeta, TaskDone } from './metadata.js';
+import type { ArtifactRef, RunMeta, TaskDone } from './metadata.js';
 import { sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
 import {
   compressIfItPays,
@@ -42,7 +42,6 @@ function checkSha(name: string, ref: ArtifactRef, sha: string): void {
 }
 
 const isObject = (v: any) => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isDone = (v: any) => isObject(v) && isObject(v.artifacts) && typeof v.key === 'string';
 
 const backends = new Map<string, StorageBackend>();
 export function backendFor(root: string): StorageBackend {
@@ -161,6 +160,11 @@ export class FlowDatastore {
     return bytes;
   }
 
+  /** a small artifact's bytes, kept in its task's record, verified like a blob's */
+  private inlineBytes(name: string, inline: string, ref: ArtifactRef): Buffer {
+    return this.verified(name, ref, Buffer.from(inline, 'base64'));
+  }
+
   private missingBlob(name: string, ref: ArtifactRef, err: unknown): never {
     throw new IntegrityError(`artifact '${name}' is missing its blob ${ref.sha}`, { cause: err });
   }
@@ -170,7 +174,7 @@ export class FlowDatastore {
    * even when this process has the bytes (checks of what is stored: verify, verify-on-write).
    */
   async getArtifactBytes(name: string, ref: ArtifactRef, fresh = false): Promise<Buffer> {
-    if (ref.inline !== undefined) return this.verified(name, ref, Buffer.from(ref.inline, 'base64'));
+    if (ref.inline !== undefined) return this.inlineBytes(name, ref.inline, ref);
     const known = fresh ? undefined : verifiedBlobs.get(ref.sha);
     if (known) return known;
     const bytes = await this.readBlob(name, ref);
@@ -206,8 +210,7 @@ export class FlowDatastore {
   }
 
   getArtifactSync(name: string, ref: ArtifactRef): unknown {
-    if (ref.inline !== undefined) return deserializeSync(this.verified(name, ref, Buffer.from(ref.inline, 'base64')), ref.serializer, ref.type);
-    let bytes = verifiedBlobs.get(ref.sha);
+    let bytes = ref.inline !== undefined ? this.inlineBytes(name, ref.inline, ref) : verifiedBlobs.get(ref.sha);
     if (!bytes) {
       let stored: Buffer;
       try {
@@ -312,10 +315,6 @@ export class FlowDatastore {
 
   readDoneSync(runId: string, step: string, taskId: string): TaskDone | undefined {
     return this.taskRecordSync(runId, step, taskId)?.done;
-  }
-
-  async readAttempts(runId: string, step: string, taskId: string): Promise<AttemptMeta[]> {
-    return (await this.taskRecord(runId, step, taskId))?.attempts ?? [];
   }
 
   /** Parse a metadata file; a truncated or garbled one is one line that names the file. */

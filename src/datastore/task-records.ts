@@ -90,7 +90,7 @@ function resolve(src: RecordSource, runId: string, c: Cached, get: (run: string)
     });
   }
   const from = c.refs.map((run) => get(run));
-  const stamp = `${c.offset}:${c.lines}|${from.map((f) => f.stamp ?? '?').join('|')}`;
+  const stamp = `${readMark(c)}|${from.map((f) => f.stamp ?? '?').join('|')}`;
   if (c.view && c.stamp === stamp) return c.view;
   c.stamp = stamp;
   return (c.view = build(src, runId, c, from));
@@ -117,8 +117,11 @@ const stamped = (c: Cached, view: StepRecords): StepRecords & { stamp: string } 
   get damaged() {
     return view.damaged;
   },
-  stamp: `${c.offset}:${c.lines}:${c.stamp ?? ''}`,
+  stamp: `${readMark(c)}:${c.stamp ?? ''}`,
 });
+
+/** How far a step's journal has been read: a view built at another mark is stale. */
+const readMark = (c: Cached): string => `${c.offset}:${c.lines}`;
 
 /** Every task record of a step, read up to date. */
 export async function stepRecords(src: RecordSource, runId: string, step: string, seen = new Set<string>()): Promise<StepRecords> {

@@ -14,7 +14,7 @@ import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
 import { RunConsole } from './console.js';
 import { Scheduler, foreachStack, type PlannedTask } from './scheduler.js';
-import { transitionOf, type TaskResult } from './task-spec.js';
+import { pathspecOf, transitionOf, type TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
 import type { KubernetesSpec } from '../flow/decorators.js';
@@ -231,7 +231,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         const startedAt = new Date().toISOString();
         // a task still running after a second is recorded as running (the client, the cards and
         // a killed run show it); the many short ones are recorded once, when they finish
-        const pathspec = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
+        const pathspec = pathspecOf(spec);
         const running = setTimeout(() => {
           journal.commit(task.step, [{ kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: task.attempt, status: 'running', startedAt } }]).catch(() => {});
         }, RUNNING_RECORD_MS);

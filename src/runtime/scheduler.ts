@@ -37,7 +37,7 @@ export interface SchedulerHooks {
    * make the attempt's records durable (group commit); the task's successors are planned only
    * after. A rejection fails the task. Runs after the slot is freed, so workers never wait on it.
    */
-  commit?(task: PlannedTask, result: TaskResult, cloned: boolean): Promise<void>;
+  commit?(task: PlannedTask, result: TaskResult): Promise<void>;
   /** the task id to use for a task (resume keeps the id a cloned task had); default: the next number */
   taskIdFor?(step: string, key: string): string | undefined;
   /** the first number the scheduler hands out as a task id */
@@ -157,7 +157,7 @@ export class Scheduler {
         this.committing++;
         this.wake?.();
         try {
-          await this.hooks.commit?.(task, result, cloned);
+          await this.hooks.commit?.(task, result);
         } catch (err) {
           result = internal(err);
           cloned = false;
