@@ -188,6 +188,57 @@ program
   .addOption(datastoreOption())
   .action(action(async () => (await import('./kubernetes.js')).jobCommand));
 
+const argo = program.command('argo-workflows').description('deploy a flow to Argo Workflows, start and list its runs there');
+const argoFlags = (c: Command) => c.option('--namespace <ns>', 'the namespace (default: @kubernetes of start, $FLOWBOOK_KUBERNETES_NAMESPACE, or default)');
+argoFlags(argo.command('create'))
+  .description('create or replace the flow\'s WorkflowTemplate (and a CronWorkflow for @schedule); stores its code in the S3 datastore')
+  .argument('<file>', 'the flow file (.ts)')
+  .option('--image <image>', 'the image every step runs in (default: @kubernetes image, $FLOWBOOK_KUBERNETES_IMAGE)')
+  .option('--only-json', 'print the objects as JSON; submit and store nothing')
+  .option('--with <decorator>', 'as for run, e.g. kubernetes:cpu=2,memory=4096 (repeatable)', repeatable, [] as string[])
+  .option('--max-num-splits <n>', 'largest foreach allowed', '100')
+  .addOption(rootOption())
+  .addOption(datastoreOption())
+  .action(action(async () => (await import('./argo.js')).createCommand));
+argoFlags(argo.command('trigger'))
+  .description('submit a Workflow from the deployed template; flow parameters are flags: --<param> <value>')
+  .argument('<file>', 'the flow file (.ts)')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(action(async () => (await import('./argo.js')).triggerCommand));
+argoFlags(argo.command('list-runs'))
+  .description("the flow's workflows: phase, times and run ids")
+  .argument('<file>', 'the flow file (.ts)')
+  .action(action(async () => (await import('./argo.js')).listRunsCommand));
+argoFlags(argo.command('delete'))
+  .description("delete the flow's WorkflowTemplate and CronWorkflow (runs already made stay)")
+  .argument('<file>', 'the flow file (.ts)')
+  .action(action(async () => (await import('./argo.js')).deleteCommand));
+// what the template's pods run
+const workflowFlags = (c: Command) =>
+  c
+    .requiredOption('--flow <name>', 'the flow')
+    .requiredOption('--code-package <sha>', 'the code package')
+    .requiredOption('--flow-path <path>', 'the flow file in the package')
+    .requiredOption('--workflow <name>', '{{workflow.name}}')
+    .requiredOption('--workflow-uid <uid>', '{{workflow.uid}}')
+    .requiredOption('--created <time>', '{{workflow.creationTimestamp}}')
+    .option('--user <user>', 'who deployed the flow');
+workflowFlags(argo.command('step', { hidden: true }))
+  .description('one task of an Argo workflow')
+  .requiredOption('--step <step>', 'the step')
+  .option('--indices <list>', 'foreach indices, outermost first', '')
+  .option('--attempt <n>', '{{retries}}')
+  .option('--retries <n>', 'how many retries the step has')
+  .option('--max-num-splits <n>', 'largest foreach allowed')
+  .option('--param <name=value>', 'a flow parameter (start only; repeatable)', repeatable, [] as string[])
+  .action(action(async () => (await import('../compute/argo/pod.js')).argoStep));
+workflowFlags(argo.command('finish', { hidden: true }))
+  .description("an Argo workflow's exit handler: record how the run ended")
+  .requiredOption('--status <status>', '{{workflow.status}}')
+  .option('--failures <json>', '{{workflow.failures}}')
+  .action(action(async () => (await import('../compute/argo/pod.js')).argoFinish));
+
 program
   .command('step', { hidden: true })
   .description('run one task from a task spec (what workers and pods run)')

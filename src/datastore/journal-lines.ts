@@ -42,6 +42,8 @@ export interface Cached {
   lines: number;
   /** the last bytes read (local): a file rewritten in place, not appended to, is read afresh */
   tail: Buffer;
+  /** S3: the per-task objects of Argo pods already read (journal-read.ts) */
+  pods?: Set<string>;
   /** the step was looked for in the layout before journals (once per process) */
   legacyRead?: boolean;
   /** a read in flight: concurrent readers of the step (a join opening its inputs) share it */
@@ -203,5 +205,5 @@ export function fresh(): Cached {
 
 /** Forget what was read of a journal that was replaced (rewritten in place, or compacted on S3). */
 export function reset(c: Cached): void {
-  Object.assign(c, fresh(), { view: undefined, stamp: undefined });
+  Object.assign(c, fresh(), { view: undefined, stamp: undefined, pods: undefined });
 }

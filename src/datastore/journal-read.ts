@@ -17,6 +17,18 @@ export const batchName = (seq: number): string => `${String(seq).padStart(8, '0'
 export const compactedName = (seq: number): string => `upto-${batchName(seq)}`;
 const batchSeq = (name: string): number => Number(/(\d{8})\.jsonl$/.exec(name)?.[1] ?? 0);
 
+/**
+ * Under Argo there is no runner to batch records: each pod writes its attempt's records as an
+ * object of its own, `pod-<taskId>-<attempt>.jsonl`, beside any batches.
+ */
+export const podRecordName = (taskId: string, attempt: number): string => `pod-${taskId}-${String(attempt).padStart(3, '0')}.jsonl`;
+const POD_RECORD = /^pod-\d+-\d{3}\.jsonl$/;
+
+/** Pod objects not read yet, in order (a task's attempts in attempt order). */
+function podsToRead(names: string[], c: Cached): string[] {
+  return names.filter((n) => POD_RECORD.test(n) && !c.pods?.has(n)).sort();
+}
+
 /** What to read, in order, to catch up from batch `have`. */
 function batchesToRead(names: string[], have: number): { names: string[]; from: number } {
   const upto = names.filter((n) => /^upto-\d{8}\.jsonl$/.test(n)).sort().at(-1);
@@ -29,12 +41,25 @@ function batchesToRead(names: string[], have: number): { names: string[]; from: 
 /** Read what was appended since the last read (local: from the byte offset; S3: new batches). */
 export async function refresh(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): Promise<void> {
   if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
-  const plan = batchesToRead(await backend.list(key), c.offset);
-  if (!plan.names.length && !c.offset) return readLegacy(backend, key, c, where);
-  const bodies = await Promise.all(plan.names.map((n) => backend.get(`${key}/${n}`).catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)))));
+  const names = await backend.list(key);
+  const plan = batchesToRead(names, c.offset);
+  const pods = podsToRead(names, c);
+  if (!plan.names.length && !pods.length && !c.offset && !c.pods) return readLegacy(backend, key, c, where);
+  const get = (n: string) => backend.get(`${key}/${n}`).catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
+  const [bodies, podBodies] = await Promise.all([Promise.all(plan.names.map(get)), Promise.all(pods.map(get))]);
   // a batch deleted between the listing and the read was compacted meanwhile: list again
   if (bodies.some((b) => !b) && !retried) return refresh(backend, key, c, where, true);
   takeBatches(c, key, plan, bodies, where);
+  takePods(c, key, pods, podBodies, where);
+}
+
+function takePods(c: Cached, key: string, names: string[], bodies: (Buffer | undefined)[], where: (k: string) => string): void {
+  names.forEach((n, i) => {
+    const body = bodies[i];
+    if (!body) return;
+    (c.pods ??= new Set()).add(n);
+    consume(c, body.toString('utf8'), where(`${key}/${n}`), 1);
+  });
 }
 
 /** Apply the batches just fetched (a compacted object read from the start replaces what was read). */
@@ -111,16 +136,20 @@ function sameTail(fd: number, c: Cached): boolean {
 
 export function refreshSync(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string, retried = false): void {
   if (backend.kind === 'local') return refreshLocal(backend, key, c, where);
-  const plan = batchesToRead(backend.listSync(key), c.offset);
-  if (!plan.names.length && !c.offset) return readLegacy(backend, key, c, where);
-  const bodies = plan.names.map((n) => {
+  const names = backend.listSync(key);
+  const plan = batchesToRead(names, c.offset);
+  const pods = podsToRead(names, c);
+  if (!plan.names.length && !pods.length && !c.offset && !c.pods) return readLegacy(backend, key, c, where);
+  const get = (n: string) => {
     try {
       return backend.getSync(`${key}/${n}`);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
-  });
+  };
+  const bodies = plan.names.map(get);
   if (bodies.some((b) => !b) && !retried) return refreshSync(backend, key, c, where, true);
   takeBatches(c, key, plan, bodies, where);
+  takePods(c, key, pods, pods.map(get), where);
 }

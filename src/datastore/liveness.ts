@@ -31,6 +31,8 @@ export function processAlive(host: string, pid: number, at?: string): boolean {
 /** The status to show: `killed` for a "running" run whose runner is gone. */
 export function effectiveStatus(meta: RunMeta, beat?: Heartbeat): RunStatus {
   if (meta.status !== 'running') return meta.status;
+  // Argo runs the workflow and its exit handler always writes the end: there is no runner to watch
+  if (meta.argo) return 'running';
   const alive = processAlive(beat?.host ?? meta.host, beat?.pid ?? meta.pid, beat?.at);
   return alive ? 'running' : 'killed';
 }

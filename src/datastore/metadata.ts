@@ -49,6 +49,8 @@ export interface RunMeta {
   graph?: { order: string[]; nodes: Record<string, { type: string; out: string[]; foreach?: string; condition?: string }> };
   /** the step and error that failed the run */
   failure?: { pathspec: string; message: string };
+  /** a run made by Argo Workflows: its workflow (which owns its liveness and writes its end) */
+  argo?: { workflow: string; uid: string; template: string };
 }
 
 export interface ForeachFrame {

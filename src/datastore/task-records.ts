@@ -121,7 +121,7 @@ const stamped = (c: Cached, view: StepRecords): StepRecords & { stamp: string } 
 });
 
 /** How far a step's journal has been read: a view built at another mark is stale. */
-const readMark = (c: Cached): string => `${c.offset}:${c.lines}`;
+const readMark = (c: Cached): string => `${c.offset}:${c.lines}:${c.pods?.size ?? 0}`;
 
 /** Every task record of a step, read up to date. */
 export async function stepRecords(src: RecordSource, runId: string, step: string, seen = new Set<string>()): Promise<StepRecords> {

@@ -58,8 +58,11 @@ export async function codeFiles(flowFile: string): Promise<{ root: string; files
   return { root, files: [...new Set(inputs)].sort() };
 }
 
-/** Store the flow's code package; returns its reference and how many bytes went up. */
-export async function uploadCodePackage(store: FlowDatastore, flowFile: string): Promise<CodePackageRef & { uploadedBytes: number; files: number }> {
+/**
+ * Store the flow's code package; returns its reference and how many bytes went up. Without a
+ * store only the reference is computed (what a template printed with --only-json names).
+ */
+export async function uploadCodePackage(store: FlowDatastore | undefined, flowFile: string): Promise<CodePackageRef & { uploadedBytes: number; files: number }> {
   const { root, files } = await codeFiles(flowFile);
   const manifest: CodeManifest = { version: 1, flowPath: path.relative(root, path.resolve(flowFile)), files: {} };
   let uploadedBytes = 0;
@@ -70,13 +73,13 @@ export async function uploadCodePackage(store: FlowDatastore, flowFile: string):
       const rel = path.relative(root, f).split(path.sep).join('/');
       manifest.files[rel] = sha;
       if (rel === 'package-lock.json') manifest.lockSha = sha;
-      if (await store.backend.putIfAbsent(store.blobKey(sha, 'none'), bytes)) uploadedBytes += bytes.length;
+      if (store && (await store.backend.putIfAbsent(store.blobKey(sha, 'none'), bytes))) uploadedBytes += bytes.length;
     }),
   );
   manifest.files = Object.fromEntries(Object.entries(manifest.files).sort());
   const body = Buffer.from(JSON.stringify(manifest));
   const sha = sha256(body);
-  if (await store.backend.putIfAbsent(store.blobKey(sha, 'none'), body)) uploadedBytes += body.length;
+  if (store && (await store.backend.putIfAbsent(store.blobKey(sha, 'none'), body))) uploadedBytes += body.length;
   return { sha, flowPath: manifest.flowPath, uploadedBytes, files: files.length };
 }
 

@@ -25,6 +25,7 @@ import { uploadCodePackage, type CodePackageRef } from './code-package.js';
 import { startHeartbeat } from './heartbeat.js';
 import { tagKey } from '../datastore/names.js';
 import { TaskJournal } from '../datastore/journal.js';
+import { describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
 
 export interface RunOptions {
   file: string;
@@ -71,11 +72,24 @@ const RUNNING_RECORD_MS = 1000;
 /** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */
 export const LISTED = 20;
 
-const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
+export const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
 
 interface WithDecorators {
   retry?: { times: number; minutesBetweenRetries: number };
   kubernetes?: KubernetesSpec;
+}
+
+/** The graph's shape as run.json keeps it (for the default card's picture). */
+export function graphShape(graph: FlowGraph): NonNullable<RunMeta['graph']> {
+  return {
+    order: graph.order,
+    nodes: Object.fromEntries(
+      graph.order.map((n) => {
+        const { type, out, foreach, condition } = graph.nodes[n];
+        return [n, { type, out, ...(foreach ? { foreach } : {}), ...(condition ? { condition } : {}) }];
+      }),
+    ),
+  };
 }
 
 export function parseWith(items: string[] = []): WithDecorators {
@@ -114,6 +128,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   pool.prestart(Math.min(maxWorkers, 2));
   try {
     const flow = await loadFlow(opts.file, graph.flowName);
+    const schedule = scheduleOf(flow.cls); // checked here too: a bad schedule is found before deploying
     const user = currentUser();
     // secrets are not in the origin's record: a resume reads them again from their env variables
     const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, opts.params ?? {});
@@ -148,13 +163,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       pid: process.pid,
       originRunId: opts.origin?.run.runId,
       ...(opts.origin?.step ? { resumeStep: opts.origin.step } : {}),
-      graph: {
-        order: graph.order,
-        nodes: Object.fromEntries(graph.order.map((n) => {
-          const { type, out, foreach, condition } = graph.nodes[n];
-          return [n, { type, out, ...(foreach ? { foreach } : {}), ...(condition ? { condition } : {}) }];
-        })),
-      },
+      graph: graphShape(graph),
     });
     const stopHeartbeat = await startHeartbeat(store, run.runId);
     // half-written files of runners and workers killed before: never read, but they take space
@@ -166,6 +175,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     await index.runStarted(run.runId, [...systemTags, ...tags]);
     opts.onRunCreated?.(run);
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
+    if (schedule) ui.info(`note: @schedule (${describeSchedule(schedule)}) applies only when deployed: flowbook argo-workflows create ${opts.file}`);
     const journal = new TaskJournal(store, run.runId);
     const ctx: RunContext = { graph, flow, store, run, journal };
     const cloner = opts.origin ? await opts.origin.cloner(ctx) : undefined;

@@ -42,6 +42,56 @@ export function datastoreEnv(root: string): V1EnvVar[] {
   ];
 }
 
+/** the downward API: where the task ran, for the timeline and resources cards */
+export const whereEnv: V1EnvVar[] = [
+  { name: 'FLOWBOOK_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+  { name: 'FLOWBOOK_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+];
+
+/**
+ * What a step's decorators make of its pod, shared by Jobs and Argo's templates: the container's
+ * requests and limits, secrets, volumes and their mounts, and where the pod may be placed.
+ */
+export function podParts(k8s: ResolvedKubernetes): {
+  container: Pick<V1Container, 'resources' | 'envFrom' | 'volumeMounts'>;
+  spec: { serviceAccountName?: string; nodeSelector?: Record<string, string>; tolerations?: any[]; volumes?: V1Volume[] };
+} {
+  const memory = `${Math.ceil(k8s.memory)}Mi`;
+  const gpuKey = `${k8s.gpuVendor ?? 'nvidia'}.com/gpu`;
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  if (k8s.sharedMemory) {
+    volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${k8s.sharedMemory}Mi` } });
+    mounts.push({ name: 'dshm', mountPath: '/dev/shm' });
+  }
+  for (const [claim, mountPath] of Object.entries(k8s.persistentVolumeClaims ?? {})) {
+    const vname = `pvc-${claim}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+    volumes.push({ name: vname, persistentVolumeClaim: { claimName: claim } });
+    mounts.push({ name: vname, mountPath });
+  }
+  const nodeSelector = { ...k8s.nodeSelector, ...(k8s.computePool ? { 'flowbook/compute-pool': k8s.computePool } : {}) };
+  return {
+    container: {
+      ...(k8s.secrets?.length ? { envFrom: k8s.secrets.map((s) => ({ secretRef: { name: s } })) } : {}),
+      resources: {
+        requests: {
+          cpu: String(k8s.cpu),
+          memory,
+          ...(k8s.disk ? { 'ephemeral-storage': `${k8s.disk}Mi` } : {}),
+        },
+        limits: { memory, ...(k8s.gpu ? { [gpuKey]: String(k8s.gpu) } : {}) },
+      },
+      ...(mounts.length ? { volumeMounts: mounts } : {}),
+    },
+    spec: {
+      ...(k8s.serviceAccount ? { serviceAccountName: k8s.serviceAccount } : {}),
+      ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+      ...(k8s.tolerations?.length ? { tolerations: k8s.tolerations as any[] } : {}),
+      ...(volumes.length ? { volumes } : {}),
+    },
+  };
+}
+
 export interface JobInput {
   spec: Omit<TaskSpec, 'worker'>;
   k8s: ResolvedKubernetes;
@@ -72,41 +122,14 @@ export function buildJob({ spec, k8s, timeoutSeconds, ttlSecondsAfterFinished = 
     [LABEL.attempt]: String(spec.attempt),
     [LABEL.user]: spec.user,
   };
-  const memory = `${Math.ceil(k8s.memory)}Mi`;
-  const gpuKey = `${k8s.gpuVendor ?? 'nvidia'}.com/gpu`;
-  const volumes: V1Volume[] = [];
-  const mounts: V1VolumeMount[] = [];
-  if (k8s.sharedMemory) {
-    volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${k8s.sharedMemory}Mi` } });
-    mounts.push({ name: 'dshm', mountPath: '/dev/shm' });
-  }
-  for (const [claim, mountPath] of Object.entries(k8s.persistentVolumeClaims ?? {})) {
-    const vname = `pvc-${claim}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
-    volumes.push({ name: vname, persistentVolumeClaim: { claimName: claim } });
-    mounts.push({ name: vname, mountPath });
-  }
+  const pod = podParts(k8s);
   const container: V1Container = {
     name: 'step',
     image: k8s.image,
     command: ['flowbook', 'step', '--task-spec', JSON.stringify({ ...spec, echo: true })],
-    env: [
-      ...datastoreEnv(spec.root),
-      // the downward API: where the task ran, for the timeline and resources cards
-      { name: 'FLOWBOOK_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-      { name: 'FLOWBOOK_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    ],
-    ...(k8s.secrets?.length ? { envFrom: k8s.secrets.map((s) => ({ secretRef: { name: s } })) } : {}),
-    resources: {
-      requests: {
-        cpu: String(k8s.cpu),
-        memory,
-        ...(k8s.disk ? { 'ephemeral-storage': `${k8s.disk}Mi` } : {}),
-      },
-      limits: { memory, ...(k8s.gpu ? { [gpuKey]: String(k8s.gpu) } : {}) },
-    },
-    ...(mounts.length ? { volumeMounts: mounts } : {}),
+    env: [...datastoreEnv(spec.root), ...whereEnv],
+    ...pod.container,
   };
-  const nodeSelector = { ...k8s.nodeSelector, ...(k8s.computePool ? { 'flowbook/compute-pool': k8s.computePool } : {}) };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -120,10 +143,7 @@ export function buildJob({ spec, k8s, timeoutSeconds, ttlSecondsAfterFinished = 
         spec: {
           restartPolicy: 'Never',
           containers: [container],
-          ...(k8s.serviceAccount ? { serviceAccountName: k8s.serviceAccount } : {}),
-          ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
-          ...(k8s.tolerations?.length ? { tolerations: k8s.tolerations as any } : {}),
-          ...(volumes.length ? { volumes } : {}),
+          ...pod.spec,
         },
       },
     },
