@@ -50,13 +50,13 @@ export function parseIndices(text: string): number[] {
 }
 
 /**
- * A task id every pod computes alike: 1 + the Cantor pairing of the task's frame indices. Within
+ * A task id every pod computes alike: 1 + the task's frame indices folded by Cantor pairing. Within
  * a step the enclosing splits are fixed, so the indices alone tell its tasks apart — no hash, no
  * collisions, and a single foreach numbers its tasks 1..n in order.
  */
 export function argoTaskId(frames: { index: number }[]): string {
-  let n = 0;
-  for (const f of frames) n = ((n + f.index) * (n + f.index + 1)) / 2 + f.index;
+  let n = frames[0]?.index ?? 0;
+  for (const f of frames.slice(1)) n = ((n + f.index) * (n + f.index + 1)) / 2 + f.index;
   const id = String(n + 1);
   if (!Number.isSafeInteger(n + 1) || id.length > 12) throw new FlowUsageError(`task id for foreach indices ${frames.map((f) => f.index).join(',')} exceeds 12 digits: the nested foreach is too large for Argo task ids`);
   return id;
