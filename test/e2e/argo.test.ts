@@ -1,0 +1,148 @@
+// Argo Workflows end to end: the real CLI deploys a flow through @kubernetes/client-node's
+// CustomObjectsApi to the Kubernetes API double (every object checked against the Argo schema);
+// an emulated workflow controller (test/argo/) executes the template's DAG — withParam, depends,
+// when, retryStrategy, onExit — with pods run by the kubelet emulator; the run is read back from
+// S3 by the client in a fresh process, as any other run.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { WorkflowTemplate, CronWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
+import { flowbookAsyncResult as flowbook, fixture, errorLine, REPO } from './helpers.js';
+import { startS3, type TestS3 } from '../s3/server.js';
+import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
+import { startArgoController, type ArgoController } from '../argo/controller.js';
+
+let s3: TestS3;
+let cluster: FakeCluster;
+let argo: ArgoController;
+let env: Record<string, string>;
+const IMAGE = 'registry.example.com/flowbook:argo';
+const SHAPES = fixture('argo_shapes.ts');
+
+/** ES module code in a fresh Node process with the CLI's env; its stdout as JSON */
+function client(code: string) {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim());
+}
+
+/** trigger, then wait for Argo to finish the workflow; the run's pathspec and the workflow */
+async function triggerAndWait(file: string, ...params: string[]) {
+  const r = await flowbook(['argo-workflows', 'trigger', file, ...params], { env });
+  expect(r.code, r.stderr).toBe(0);
+  const name = /Workflow default\/(\S+) submitted/.exec(r.stderr)![1];
+  const workflow = await argo.waitForWorkflow(name, { timeoutMs: 240_000 });
+  return { pathspec: r.stdout.trim(), runId: r.stdout.trim().split('/')[1], workflow, name };
+}
+
+beforeAll(async () => {
+  s3 = await startS3();
+  cluster = await startFakeCluster({
+    nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
+    images: { [IMAGE]: REPO },
+    secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
+  });
+  argo = await startArgoController(cluster);
+  env = { ...s3.env('argo'), KUBECONFIG: cluster.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+}, 120_000);
+
+afterAll(async () => {
+  await argo?.close();
+  await cluster?.close();
+  await s3?.close();
+});
+
+describe('Argo Workflows', () => {
+  it('create deploys a schema-valid WorkflowTemplate and CronWorkflow; a second create replaces them', async () => {
+    const r = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/WorkflowTemplate default\/argoshapesflow created \(11 steps, code package [0-9a-f]{12}/);
+    expect(r.stderr).toContain("CronWorkflow default/argoshapesflow created: runs on cron '30 6 * * 1-5' (Europe/Paris)");
+    const [template] = cluster.customObjects('workflowtemplates');
+    const [cron] = cluster.customObjects('cronworkflows');
+    new WorkflowTemplate(template).validate();
+    new CronWorkflow(cron).validate();
+    expect(cron.spec.workflowSpec.workflowTemplateRef.name).toBe('argoshapesflow');
+    expect(template.spec.arguments.parameters).toEqual([
+      { name: 'n', value: '2' },
+      { name: 'mode', value: 'even' },
+    ]);
+    const again = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/WorkflowTemplate default\/argoshapesflow replaced .* 0 bytes uploaded/);
+    expect(cluster.customObjects('workflowtemplates')).toHaveLength(1);
+  }, 120_000);
+
+  it("a triggered workflow runs every shape through Argo's DAG, and the client reads its run like any other", async () => {
+    const { pathspec, runId, workflow, name } = await triggerAndWait(SHAPES, '--n', '3', '--mode', 'odd');
+    expect(argo.errors).toEqual([]);
+    expect(workflow.status.phase, JSON.stringify(workflow.status.message)).toBe('Succeeded');
+    expect(pathspec).toMatch(/^ArgoShapesFlow\/\d{13}$/);
+    // Argo made the pods: the flaky start ran twice (retryStrategy), the case not taken was skipped
+    const nodes = Object.values(workflow.status.nodes) as any[];
+    expect(nodes.filter((n) => n.type === 'Pod' && n.templateName === 'step-start').map((n) => n.phase).sort()).toEqual(['Failed', 'Succeeded']);
+    expect(nodes.find((n) => n.displayName === 'hi')?.phase).toBe('Skipped');
+    const seen = client(`
+      import { Flow, namespace } from './dist/index.js';
+      namespace(null);
+      const run = await Flow('ArgoShapesFlow').latestSuccessfulRun;
+      const leaf = await run.step('leaf');
+      const start = await (await run.step('start')).task;
+      const out = { id: run.id, ok: run.successful, all: await run.data.all, chosen: await run.data.chosen,
+        attempts: await start.data.attempts, leaves: (await leaf.tasks()).length,
+        steps: (await run.steps()).map((s) => s.id).sort() };
+      console.log(JSON.stringify(out));
+    `);
+    expect(seen).toEqual({
+      id: runId,
+      ok: true,
+      all: [1000, 1001, 1010, 1011, 1020, 1021],
+      chosen: 'lo',
+      attempts: 2,
+      leaves: 6,
+      steps: ['cell', 'end', 'jinner', 'jouter', 'jpq', 'leaf', 'lo', 'p', 'q', 'start'],
+    });
+    const logs = await flowbook(['logs', `${pathspec}/jouter`], { env });
+    expect(logs.stdout).toContain('joined 6 values');
+    const list = await flowbook(['argo-workflows', 'list-runs', SHAPES], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${name}\\s+Succeeded\\s+\\S+\\s+\\S+\\s+${pathspec}$`, 'm'));
+  }, 300_000);
+
+  it('a failed task fails the run, with its error; nothing makes it look successful', async () => {
+    const failing = fixture('failing.ts');
+    const c = await flowbook(['argo-workflows', 'create', failing, '--with', 'kubernetes:cpu=1,memory=1024'], { env });
+    expect(c.code, c.stderr).toBe(0);
+    const { runId, workflow } = await triggerAndWait(failing);
+    expect(workflow.status.phase).toBe('Failed');
+    const seen = client(`
+      import { Flow, namespace } from './dist/index.js';
+      namespace(null);
+      const run = await Flow('FailingFlow').run('${runId}');
+      console.log(JSON.stringify({ status: run.status, ok: run.successful, failure: run.failure ?? null, latestOk: (await Flow('FailingFlow').latestSuccessfulRun)?.id ?? null }));
+    `);
+    expect(seen.status).toBe('failed');
+    expect(seen.ok).toBe(false);
+    expect(seen.latestOk).toBeNull();
+    expect(seen.failure).toEqual({ pathspec: `FailingFlow/${runId}/start/1`, message: 'boom in start' });
+    const dump = await flowbook(['logs', `FailingFlow/${runId}/start/1`], { env });
+    expect(dump.stdout + dump.stderr).toContain('start ran');
+  }, 300_000);
+
+  it('trigger refuses bad parameters before submitting; delete removes the deployment', async () => {
+    const before = cluster.customObjects('workflows').length;
+    const bad = await flowbook(['argo-workflows', 'trigger', SHAPES, '--n', 'many'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(errorLine(bad)).toMatch(/--n/);
+    const unknown = await flowbook(['argo-workflows', 'trigger', SHAPES, '--colour', 'red'], { env });
+    expect(errorLine(unknown)).toBe('error: ArgoShapesFlow has no parameter --colour (parameters: --n, --mode)');
+    expect(cluster.customObjects('workflows')).toHaveLength(before);
+    const del = await flowbook(['argo-workflows', 'delete', SHAPES], { env });
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stderr).toContain('deleted WorkflowTemplate default/argoshapesflow and CronWorkflow default/argoshapesflow');
+    expect(cluster.customObjects('workflowtemplates').filter((t) => t.metadata.name === 'argoshapesflow')).toEqual([]);
+    const again = await flowbook(['argo-workflows', 'delete', SHAPES], { env });
+    expect(errorLine(again)).toBe('error: ArgoShapesFlow is not deployed in namespace default (no WorkflowTemplate argoshapesflow)');
+    const trig = await flowbook(['argo-workflows', 'trigger', SHAPES], { env });
+    expect(errorLine(trig)).toMatch(/ArgoShapesFlow is not deployed in namespace default: run flowbook argo-workflows create/);
+  }, 120_000);
+});
