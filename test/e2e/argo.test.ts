@@ -4,9 +4,12 @@
 // when, retryStrategy, onExit — with pods run by the kubelet emulator; the run is read back from
 // S3 by the client in a fresh process, as any other run.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { WorkflowTemplate, CronWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
-import { flowbookAsyncResult as flowbook, fixture, errorLine, REPO } from './helpers.js';
+import { flowbookAsyncResult as flowbook, fixture, errorLine, tempDir, REPO } from './helpers.js';
+import { SHARED_DATA } from '../shared-data.js';
 import { startS3, type TestS3 } from '../s3/server.js';
 import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
 import { startArgoController, type ArgoController } from '../argo/controller.js';
@@ -17,6 +20,7 @@ let argo: ArgoController;
 let env: Record<string, string>;
 const IMAGE = 'registry.example.com/flowbook:argo';
 const SHAPES = fixture('argo_shapes.ts');
+const clips = tempDir('flowbook-argo-clips-');
 
 /** ES module code in a fresh Node process with the CLI's env; its stdout as JSON */
 function client(code: string) {
@@ -42,6 +46,8 @@ beforeAll(async () => {
     secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
   });
   argo = await startArgoController(cluster);
+  fs.copyFileSync(path.join(SHARED_DATA, 'audio/jfk.wav'), path.join(clips, 'jfk.wav'));
+  execFileSync('espeak-ng', ['-w', path.join(clips, 'fox.wav'), 'the quick brown fox jumps over the lazy dog']);
   env = { ...s3.env('argo'), KUBECONFIG: cluster.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
 }, 120_000);
 
@@ -106,6 +112,34 @@ describe('Argo Workflows', () => {
     const list = await flowbook(['argo-workflows', 'list-runs', SHAPES], { env });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${name}\\s+Succeeded\\s+\\S+\\s+\\S+\\s+${pathspec}$`, 'm'));
+  }, 300_000);
+
+  it('the seed transcription flow, deployed and triggered: Argo fans out the videos, the client reads the transcripts', async () => {
+    const seed = path.join(REPO, 'flows/youtube_transcription.ts');
+    const c = await flowbook(['argo-workflows', 'create', seed], { env });
+    expect(c.code, c.stderr).toBe(0);
+    const [template] = cluster.customObjects('workflowtemplates').filter((t) => t.metadata.name === 'youtubevideotranscription');
+    new WorkflowTemplate(template).validate();
+    const transcribe = template.spec.templates.find((t: any) => t.name === 'step-transcribe');
+    expect(transcribe.container.resources).toEqual({ requests: { cpu: '3', memory: '12288Mi' }, limits: { memory: '12288Mi' } });
+    expect(JSON.stringify(template)).not.toContain('S3RVER'); // credentials stay in the Secret
+    const { runId, workflow } = await triggerAndWait(seed, '--urls', clips, '--model', 'sphinx-en-us');
+    expect(workflow.status.phase, workflow.status.message).toBe('Succeeded');
+    const got = client(`
+      import { Flow, namespace } from './dist/index.js';
+      namespace(null);
+      const run = await Flow('YouTubeVideoTranscription').latestSuccessfulRun;
+      const rows = await run.data.rows;
+      const tasks = await (await run.step('transcribe')).tasks();
+      console.log(JSON.stringify({ id: run.id, titles: rows.map((x) => x.title).sort(), words: rows.map((x) => x.words),
+        pods: tasks.map((t) => [t.resources?.worker, t.resources?.host]) }));
+    `);
+    expect(got.id).toBe(runId);
+    expect(got.titles).toEqual(['fox', 'jfk']);
+    expect(got.words.every((w: number) => w > 0)).toBe(true);
+    // each transcription ran in a pod Argo made, and recorded which
+    expect(got.pods).toHaveLength(2);
+    for (const [worker, host] of got.pods) expect([worker, host]).toEqual([expect.stringMatching(/^pod youtubevideotranscription-/), 'node-a']);
   }, 300_000);
 
   it('a failed task fails the run, with its error; nothing makes it look successful', async () => {
