@@ -8,6 +8,7 @@ import { parseParam } from '../flow/params.js';
 import { FlowUsageError } from '../errors.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { parseWith } from '../runtime/run.js';
+import { tagKey } from '../datastore/names.js';
 import { parseParamFlags } from './run.js';
 import { uploadCodePackage } from '../runtime/code-package.js';
 import { LABEL, labelValue } from '../compute/kubernetes/job.js';
@@ -23,6 +24,7 @@ interface DeployFlags {
   with?: string[];
   maxNumSplits?: string;
   datastoreRoot?: string;
+  tag?: string[];
 }
 
 /** The namespace a flow's objects live in: --namespace, then the start step's @kubernetes, the environment, default. */
@@ -59,6 +61,7 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
     withKubernetes: parseWith(flags.with).kubernetes,
     user: currentUser(),
     maxNumSplits: flags.maxNumSplits ? Number(flags.maxNumSplits) : undefined,
+    tags: (flags.tag ?? []).map((t) => (tagKey(t), t)), // a bad tag is refused before anything is sent
   });
   const cron = schedule ? buildCronWorkflow(template, schedule) : undefined;
   if (flags.onlyJson) {

@@ -59,7 +59,7 @@ afterAll(async () => {
 
 describe('Argo Workflows', () => {
   it('create deploys a schema-valid WorkflowTemplate and CronWorkflow; a second create replaces them', async () => {
-    const r = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024'], { env });
+    const r = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024', '--tag', 'nightly'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/WorkflowTemplate default\/argoshapesflow created \(11 steps, code package [0-9a-f]{12}/);
     expect(r.stderr).toContain("CronWorkflow default/argoshapesflow created: runs on cron '30 6 * * 1-5' (Europe/Paris)");
@@ -72,7 +72,7 @@ describe('Argo Workflows', () => {
       { name: 'n', value: '2' },
       { name: 'mode', value: 'even' },
     ]);
-    const again = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024'], { env });
+    const again = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024', '--tag', 'nightly'], { env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/WorkflowTemplate default\/argoshapesflow replaced .* 0 bytes uploaded/);
     expect(cluster.customObjects('workflowtemplates')).toHaveLength(1);
@@ -94,7 +94,7 @@ describe('Argo Workflows', () => {
       const leaf = await run.step('leaf');
       const start = await (await run.step('start')).task;
       const out = { id: run.id, ok: run.successful, all: await run.data.all, chosen: await run.data.chosen,
-        attempts: await start.data.attempts, leaves: (await leaf.tasks()).length,
+        attempts: await start.data.attempts, leaves: (await leaf.tasks()).length, tags: run.userTags,
         steps: (await run.steps()).map((s) => s.id).sort() };
       console.log(JSON.stringify(out));
     `);
@@ -105,6 +105,7 @@ describe('Argo Workflows', () => {
       chosen: 'lo',
       attempts: 2,
       leaves: 6,
+      tags: ['nightly'],
       steps: ['cell', 'end', 'jinner', 'jouter', 'jpq', 'leaf', 'lo', 'p', 'q', 'start'],
     });
     const logs = await flowbook(['logs', `${pathspec}/jouter`], { env });

@@ -79,6 +79,8 @@ export interface ArgoTask {
 /** The frames of `step` given its foreach indices: each split's task id and count as the scheduler has them. */
 async function framesOf(graph: FlowGraph, path: Enclosing[], indices: number[], records: RecordLookup): Promise<Frame[]> {
   const frames: Frame[] = [];
+  const depth = foreachDepth(path);
+  if (indices.length !== depth) throw new FlowUsageError(`got ${indices.length} foreach indices, expected ${depth} (one per enclosing foreach)`);
   let next = 0;
   for (const e of path) {
     const taskId = argoTaskId(frames);
@@ -90,10 +92,9 @@ async function framesOf(graph: FlowGraph, path: Enclosing[], indices: number[], 
     const done = await records.done(e.split, taskId);
     if (!done) throw new FlowUsageError(`foreach step '${e.split}' task ${taskId} has no completed record: it must finish before its body runs`);
     const index = indices[next++];
-    if (index === undefined || index >= (done.foreachCount ?? 0)) throw new FlowUsageError(`foreach index ${index} is out of range for '${e.split}' (${done.foreachCount ?? 0} items)`);
+    if (index >= (done.foreachCount ?? 0)) throw new FlowUsageError(`foreach index ${index} is out of range for '${e.split}' (${done.foreachCount ?? 0} items)`);
     frames.push({ kind: 'foreach', step: e.split, taskId, index, count: done.foreachCount ?? 0, field: node.foreach });
   }
-  if (next !== indices.length) throw new FlowUsageError(`step '${path.length ? path.at(-1)!.split : 'start'}…': got ${indices.length} foreach indices, expected ${next}`);
   return frames;
 }
 

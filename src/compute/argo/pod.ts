@@ -89,6 +89,7 @@ export interface StepFlags extends WorkflowFlags {
   retries?: string;
   maxNumSplits?: string;
   param?: string[];
+  tag?: string[];
 }
 
 /** One task of the workflow (a DAG task's pod). Exit code 0 when it is done. */
@@ -107,7 +108,7 @@ export async function argoStep(flags: StepFlags): Promise<number> {
       status: 'running',
       createdAt: new Date(Date.parse(flags.created)).toISOString(),
       user,
-      tags: [],
+      tags: [...new Set(flags.tag ?? [])],
       systemTags: [...SYSTEM_TAGS(user), `argo-workflow:${flags.workflow}`],
       params: storableParams(flow.params, params),
       flowFile: flags.flowPath,

@@ -30,6 +30,8 @@ export interface TemplateInput {
   withKubernetes?: KubernetesSpec;
   user: string;
   maxNumSplits?: number;
+  /** tags every run of the deployment carries */
+  tags?: string[];
 }
 
 /** A DNS-1123 name: lowercase, '-', ≤ `max` chars (a hash keeps long names distinct). */
@@ -95,6 +97,7 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
       // Argo counts retries; a step without a retryStrategy has no {{retries}} to refer to
       ...(retry?.times ? ['--attempt', '{{retries}}', '--retries', String(retry.times)] : []),
       ...(step === 'start' ? params.flatMap((p) => ['--param', `${p.name}={{workflow.parameters.${p.name}}}`]) : []),
+      ...(step === 'start' ? (input.tags ?? []).flatMap((t) => ['--tag', t]) : []),
     ]);
     return {
       name: `step-${names[step]}`,
@@ -185,7 +188,9 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
             arguments: {
               parameters: params.map((p) => ({
                 name: p.name,
-                ...(p.options.default !== undefined && p.options.default !== null ? { value: paramText(p.options.default) } : {}),
+                // a required parameter has no value, so Argo asks for it at submission; an
+                // optional one without a default is '' (the pod reads '' as not given)
+                ...(p.options.default !== undefined && p.options.default !== null ? { value: paramText(p.options.default) } : p.options.required ? {} : { value: '' }),
                 ...(p.options.help ? { description: p.options.help } : {}),
               })),
             },
