@@ -13,8 +13,8 @@ import type { RunMeta } from '../datastore/metadata.js';
 import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
 import { RunConsole } from './console.js';
-import { Scheduler, foreachStack, type PlannedTask } from './scheduler.js';
-import { pathspecOf, transitionOf, type TaskResult } from './task-spec.js';
+import { Scheduler, graphPlace, type PlannedTask } from './scheduler.js';
+import { pathspecOf, type TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
 import type { KubernetesSpec } from '../flow/decorators.js';
@@ -212,17 +212,9 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           flowFile: path.resolve(opts.file),
           flowName: graph.flowName,
           runId: run.runId,
-          step: task.step,
-          taskId: task.taskId,
+          ...graphPlace(task, node),
           attempt: task.attempt,
           lastAttempt: task.attempt >= retry.times,
-          inputs: task.inputs,
-          isJoin: node.isJoin,
-          foreachStack: foreachStack(task.frames),
-          key: task.key,
-          nodeType: node.type,
-          transition: transitionOf(node),
-          graphOut: node.out,
           maxNumSplits: opts.maxNumSplits ?? 100,
           resources: remote.has(task.step)
             ? { cpu: remote.get(task.step)!.cpu, memory: remote.get(task.step)!.memory, gpu: remote.get(task.step)!.gpu }

@@ -4,7 +4,7 @@
 // earlier run instead of running it.
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import type { ForeachFrame } from '../datastore/metadata.js';
-import type { TaskResult, TaskSpec } from './task-spec.js';
+import { transitionOf, type TaskResult, type TaskSpec } from './task-spec.js';
 
 /** A split this task is nested in. Static branches and foreach both push one; a join pops it. */
 export interface Frame {
@@ -57,6 +57,21 @@ export function foreachStack(frames: Frame[]): ForeachFrame[] {
   return frames
     .filter((f) => f.kind === 'foreach')
     .map((f) => ({ step: f.step, taskId: f.taskId, field: f.field!, index: f.index, count: f.count }));
+}
+
+/** The part of a TaskSpec the graph gives: where the task sits and what its step does next. */
+export function graphPlace(task: Pick<PlannedTask, 'step' | 'taskId' | 'inputs' | 'frames' | 'key'>, node: GraphNode) {
+  return {
+    step: task.step,
+    taskId: task.taskId,
+    inputs: task.inputs,
+    isJoin: node.isJoin,
+    foreachStack: foreachStack(task.frames),
+    key: task.key,
+    nodeType: node.type,
+    transition: transitionOf(node),
+    graphOut: node.out,
+  } satisfies Partial<TaskSpec>;
 }
 
 interface JoinWait {

@@ -17,8 +17,8 @@ import { loadFlow } from '../../flow/load.js';
 import { resolveParams, storableParams } from '../../flow/params.js';
 import { fetchCodePackage } from '../../runtime/code-package.js';
 import { SYSTEM_TAGS, graphShape } from '../../runtime/run.js';
-import { foreachStack } from '../../runtime/scheduler.js';
-import { transitionOf, type TaskSpec } from '../../runtime/task-spec.js';
+import { graphPlace } from '../../runtime/scheduler.js';
+import type { TaskSpec } from '../../runtime/task-spec.js';
 import { runTask } from '../../runtime/task.js';
 import { parseIndices, planArgoTask } from './plan.js';
 import { OUTPUT, OUTPUT_DIR, templateName } from './template.js';
@@ -133,17 +133,9 @@ export async function argoStep(flags: StepFlags): Promise<number> {
     flowFile: code.flowFile,
     flowName: flags.flow,
     runId,
-    step: flags.step,
-    taskId: task.taskId,
+    ...graphPlace(task, node),
     attempt,
     lastAttempt: attempt >= Number(flags.retries ?? 0),
-    inputs: task.inputs,
-    isJoin: node.isJoin,
-    foreachStack: foreachStack(task.frames),
-    key: task.key,
-    nodeType: node.type,
-    transition: transitionOf(node),
-    graphOut: node.out,
     maxNumSplits: Number(flags.maxNumSplits ?? 100),
     resources: { cpu: amount('cpu', 1), memory: amount('memory', 4096), gpu: amount('gpu', 0) },
     tags: [...run.systemTags, ...run.tags],
