@@ -15,7 +15,9 @@ import { JobController } from './jobs.js';
 import { Kubelet } from './kubelet.js';
 import { type FakeNode, Scheduler, nodeObject } from './scheduler.js';
 import { createApiServer } from './server.js';
-import { Store, now } from './store.js';
+import { type CustomPlural, Store, now } from './store.js';
+
+export type { CustomPlural } from './store.js';
 
 export type { FakeNode, Taint } from './scheduler.js';
 
@@ -42,12 +44,14 @@ export interface FakeClusterOptions {
 export interface FakeCluster {
   url: string;
   kubeconfigPath: string;
-  /** every API request, in order (to count API calls per task) */
-  requests: { method: string; path: string; query: string }[];
+  /** every API request, in order; userAgent lets a test tell the Argo controller emulator's calls from the product's */
+  requests: { method: string; path: string; query: string; userAgent?: string }[];
   /** objects refused by validation (422) */
   rejected: { path: string; error: string }[];
   jobs(namespace?: string): any[];
   pods(namespace?: string): any[];
+  /** argoproj.io custom objects as stored (workflowtemplates, cronworkflows, workflows) */
+  customObjects(plural: CustomPlural, namespace?: string): any[];
   /** pids of running container processes (for tests that check cleanup) */
   runningProcesses(): number[];
   /** Node-pressure eviction: kill the pod's processes at once; phase Failed, reason Evicted. */
@@ -120,6 +124,7 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
     rejected,
     jobs: (ns) => store.list('jobs', ns),
     pods: (ns) => store.list('pods', ns),
+    customObjects: (plural, ns) => store.list(plural, ns),
     runningProcesses: () => kubelet.runningPids(),
     evict: (podName, message = 'The node was low on resource: memory.', ns = 'default') =>
       kubelet.kill(ns, podName, { graceSeconds: 0, override: { reason: 'Evicted', message, disruption: 'TerminationByKubelet' } }),

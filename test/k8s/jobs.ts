@@ -10,7 +10,7 @@ export type Propagation = 'Orphan' | 'Background' | 'Foreground';
 const terminal = (p: any) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const has = (conds: any[] | undefined, type: string) => (conds ?? []).some((c: any) => c.type === type && c.status === 'True');
 
-function qosClass(spec: any): string {
+export function qosClass(spec: any): string {
   const cs: any[] = spec.containers ?? [];
   const any = cs.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
   if (!any) return 'BestEffort';

@@ -8,6 +8,8 @@ import type { Kubelet } from './kubelet.js';
 import type { LogOptions } from './logs.js';
 import { type Kind, type Store, type StoreEvent, parseFieldSelector, parseLabelSelector } from './store.js';
 import { type FieldError, defaultJob, errorText, schemaError, validateJob } from './validate.js';
+import { ARGO_API_VERSION, customRoutes, kindOf } from './custom.js';
+import { preparePod } from './pods.js';
 
 export interface ServerDeps {
   store: Store;
@@ -16,7 +18,7 @@ export interface ServerDeps {
   token: string;
   namespaces: Set<string>;
   nodeObjects: () => any[];
-  requests: { method: string; path: string; query: string }[];
+  requests: { method: string; path: string; query: string; userAgent?: string }[];
   rejected: { path: string; error: string }[];
 }
 
@@ -47,6 +49,9 @@ const success = (details: object) => ({ kind: 'Status', apiVersion: 'v1', metada
 const TYPES: Record<Kind, { apiVersion: string; kind: string; group: string }> = {
   pods: { apiVersion: 'v1', kind: 'Pod', group: '' },
   jobs: { apiVersion: 'batch/v1', kind: 'Job', group: 'batch' },
+  workflowtemplates: { apiVersion: ARGO_API_VERSION, kind: kindOf('workflowtemplates'), group: 'argoproj.io' },
+  cronworkflows: { apiVersion: ARGO_API_VERSION, kind: kindOf('cronworkflows'), group: 'argoproj.io' },
+  workflows: { apiVersion: ARGO_API_VERSION, kind: kindOf('workflows'), group: 'argoproj.io' },
 };
 const CAUSE: Record<FieldError['type'], string> = { Required: 'FieldValueRequired', Invalid: 'FieldValueInvalid', NotSupported: 'FieldValueNotSupported', Duplicate: 'FieldValueDuplicate', NotFound: 'FieldValueNotFound' };
 const PUBLIC = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -73,8 +78,9 @@ export function createApiServer(d: ServerDeps) {
   function list(kind: Kind, ns: string | undefined, q: URLSearchParams) {
     const lsel = parseLabelSelector(q.get('labelSelector'));
     const fsel = parseFieldSelector(kind, q.get('fieldSelector'));
-    // list items carry no apiVersion/kind in real responses; only the list does
-    let items = d.store.list(kind, ns).filter((o) => lsel(o) && fsel(o)).map(({ apiVersion: _a, kind: _k, ...o }) => o);
+    // built-in list items carry no apiVersion/kind in real responses (only the list does); custom resources keep theirs
+    const builtin = kind === 'pods' || kind === 'jobs';
+    let items = d.store.list(kind, ns).filter((o) => lsel(o) && fsel(o)).map(({ apiVersion: _a, kind: _k, ...o }) => (builtin ? o : { apiVersion: _a, kind: _k, ...o }));
     const limit = Number(q.get('limit') ?? 0);
     const offset = q.get('continue') ? Number(JSON.parse(Buffer.from(q.get('continue')!, 'base64').toString()).offset) : 0;
     const metadata: any = { resourceVersion: String(d.store.rv) };
@@ -198,6 +204,26 @@ export function createApiServer(d: ServerDeps) {
     json(res, 201, d.store.create('jobs', body));
   }
 
+  async function createPod(req: http.IncomingMessage, res: http.ServerResponse, ns: string, path: string, q: URLSearchParams) {
+    const body = await readBody(req);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Object \'Kind\' is missing in request body');
+    if (body.apiVersion !== undefined && body.apiVersion !== 'v1') throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (v1)`);
+    if (body.kind !== undefined && body.kind !== 'Pod') throw badRequest(`Pod in version "v1" cannot be handled as a Pod: kind ${body.kind} does not match`);
+    if (body.metadata?.namespace && body.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (!d.namespaces.has(ns)) throw new HttpError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
+    const errors = preparePod(body, ns);
+    if (errors.length) {
+      const message = `Pod "${body.metadata?.name ?? ''}" is invalid: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`;
+      d.rejected.push({ path, error: message });
+      throw new HttpError(422, 'Invalid', message, { name: body.metadata?.name ?? '', kind: 'Pod', causes: errors.map((message) => ({ reason: 'FieldValueInvalid', message })) });
+    }
+    if (d.store.has('pods', ns, body.metadata.name)) throw new HttpError(409, 'AlreadyExists', `pods "${body.metadata.name}" already exists`, { name: body.metadata.name, kind: 'pods' });
+    if (q.get('dryRun') === 'All') return json(res, 201, body);
+    json(res, 201, d.store.create('pods', body));
+  }
+
+  const custom = customRoutes({ store: d.store, jobs: d.jobs, namespaces: d.namespaces, rejected: d.rejected, fail: (code, reason, message, details) => new HttpError(code, reason, message, details) });
+
   async function del(req: http.IncomingMessage, res: http.ServerResponse, kind: Kind, ns: string, name: string, q: URLSearchParams) {
     const opts = (await readBody(req)) ?? {};
     const graceRaw = q.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
@@ -223,7 +249,8 @@ export function createApiServer(d: ServerDeps) {
     const p = url.pathname.replace(/\/+$/, '') || '/';
     const q = url.searchParams;
     const method = req.method ?? 'GET';
-    d.requests.push({ method, path: p, query: url.search.replace(/^\?/, '') });
+    const ua = req.headers['user-agent'];
+    d.requests.push({ method, path: p, query: url.search.replace(/^\?/, ''), ...(ua ? { userAgent: ua } : {}) });
     const auth = req.headers.authorization;
     if (auth !== undefined && auth !== `Bearer ${d.token}`) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
     if (auth === undefined && !PUBLIC.has(p)) throw new HttpError(403, 'Forbidden', `forbidden: User "system:anonymous" cannot ${method.toLowerCase()} path "${p}"`);
@@ -235,13 +262,23 @@ export function createApiServer(d: ServerDeps) {
     }
     if (p === '/api') return json(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.headers.host ?? '' }] });
     if (p === '/apis')
-      return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'batch', versions: [{ groupVersion: 'batch/v1', version: 'v1' }], preferredVersion: { groupVersion: 'batch/v1', version: 'v1' } }] });
+      return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [
+          { name: 'batch', versions: [{ groupVersion: 'batch/v1', version: 'v1' }], preferredVersion: { groupVersion: 'batch/v1', version: 'v1' } },
+          { name: 'argoproj.io', versions: [{ groupVersion: ARGO_API_VERSION, version: 'v1alpha1' }], preferredVersion: { groupVersion: ARGO_API_VERSION, version: 'v1alpha1' } },
+        ],
+      });
     if (p === '/api/v1/nodes' && method === 'GET') return json(res, 200, { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(d.store.rv) }, items: d.nodeObjects() });
     let m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
     if (m && method === 'GET') {
       const n = d.nodeObjects().find((x) => x.metadata.name === m![1]);
       if (!n) throw notFound('nodes', m[1]);
       return json(res, 200, n);
+    }
+    if (p.startsWith('/apis/argoproj.io/')) {
+      const r = await custom(req, p, q, () => readBody(req), (plural, ns) => (isWatch ? watch(req, res, plural, ns, q) : list(plural, ns, q)));
+      if (!r) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource', {});
+      if (res.headersSent) return; // a watch answered on its own
+      return json(res, r.code, r.body);
     }
     m = /^\/(?:api\/v1|apis\/batch\/v1)(?:\/namespaces\/([^/]+))?\/(pods|jobs)(?:\/([^/]+)(?:\/(log|status))?)?$/.exec(p);
     if (!m || (m[2] === 'pods') !== p.startsWith('/api/v1/')) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource', {});
@@ -251,6 +288,7 @@ export function createApiServer(d: ServerDeps) {
     if (!name) {
       if (method === 'GET') return isWatch ? watch(req, res, kind, ns, q) : json(res, 200, list(kind, ns, q));
       if (method === 'POST' && kind === 'jobs' && ns) return createJob(req, res, ns, p, q);
+      if (method === 'POST' && kind === 'pods' && ns) return createPod(req, res, ns, p, q);
       throw notAllowed();
     }
     if (!ns) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource', {});

@@ -3,7 +3,10 @@
 // and field selectors lists and watches filter with.
 import { randomUUID } from 'node:crypto';
 
-export type Kind = 'pods' | 'jobs';
+/** Argo's custom resources (argoproj.io/v1alpha1), stored like the built-in kinds. */
+export type CustomPlural = 'workflowtemplates' | 'cronworkflows' | 'workflows';
+export const CUSTOM_PLURALS: CustomPlural[] = ['workflowtemplates', 'cronworkflows', 'workflows'];
+export type Kind = 'pods' | 'jobs' | CustomPlural;
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface StoreEvent {
   type: EventType;
@@ -22,7 +25,7 @@ const HISTORY = 5000;
 
 export class Store {
   rv = 1;
-  private objs: Record<Kind, Map<string, any>> = { pods: new Map(), jobs: new Map() };
+  private objs: Record<Kind, Map<string, any>> = { pods: new Map(), jobs: new Map(), workflowtemplates: new Map(), cronworkflows: new Map(), workflows: new Map() };
   readonly history: StoreEvent[] = [];
   private listeners = new Set<(e: StoreEvent) => void>();
   private queue: StoreEvent[] = [];
@@ -143,7 +146,7 @@ export function parseLabelSelector(sel: string | null | undefined): Selector {
 }
 
 // the field selectors the apiserver registers for each resource (anything else is a 400)
-const FIELDS: Record<Kind, Record<string, (o: any) => string>> = {
+const FIELDS = {
   pods: {
     'metadata.name': (o) => o.metadata.name,
     'metadata.namespace': (o) => o.metadata.namespace,
@@ -160,7 +163,9 @@ const FIELDS: Record<Kind, Record<string, (o: any) => string>> = {
     'metadata.namespace': (o) => o.metadata.namespace,
     'status.successful': (o) => String(o.status?.succeeded ?? 0),
   },
-};
+  // custom resources get only the two metadata field selectors
+  ...Object.fromEntries(CUSTOM_PLURALS.map((k) => [k, { 'metadata.name': (o: any) => o.metadata.name, 'metadata.namespace': (o: any) => o.metadata.namespace }])),
+} as unknown as Record<Kind, Record<string, (o: any) => string>>;
 
 export function parseFieldSelector(kind: Kind, sel: string | null | undefined): Selector {
   if (!sel) return () => true;
