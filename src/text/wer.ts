@@ -1,6 +1,17 @@
 // Word error rate and the word alignment behind it (Levenshtein over normalized words), for
 // judging a model against a reference — or a small model against the largest, as agreement.
 import { tokenize } from './tokenize.js';
+import { normalizeEnglish } from './english.js';
+
+export interface WerOptions {
+  /**
+   * 'basic' (default): case and punctuation ignored. 'english': Whisper's English normalization
+   * first (english.ts: numbers, contractions, fillers, spellings), which is fair to Whisper.
+   */
+  normalize?: 'basic' | 'english';
+}
+
+const wordsOf = (text: string, o?: WerOptions): string[] => (o?.normalize === 'english' ? normalizeEnglish(text).split(' ').filter(Boolean) : tokenize(text));
 
 export type AlignOp =
   | { op: 'equal'; ref: string; hyp: string }
@@ -22,9 +33,9 @@ export interface WerResult {
 const EQ = 0, SUB = 1, DEL = 2, INS = 3;
 
 /** Word-level alignment of two texts (case and punctuation ignored). */
-export function alignWords(reference: string, hypothesis: string): AlignOp[] {
-  const r = tokenize(reference);
-  const h = tokenize(hypothesis);
+export function alignWords(reference: string, hypothesis: string, options?: WerOptions): AlignOp[] {
+  const r = wordsOf(reference, options);
+  const h = wordsOf(hypothesis, options);
   const n = r.length, m = h.length;
   // distances row by row; a byte per cell for the backtrace (n*m bytes, fine for hour-long texts split by segment)
   const back = new Uint8Array((n + 1) * (m + 1));
@@ -59,8 +70,8 @@ export function alignWords(reference: string, hypothesis: string): AlignOp[] {
   return ops.reverse();
 }
 
-export function wordErrorRate(reference: string, hypothesis: string): WerResult {
-  const ops = alignWords(reference, hypothesis);
+export function wordErrorRate(reference: string, hypothesis: string, options?: WerOptions): WerResult {
+  const ops = alignWords(reference, hypothesis, options);
   const c = { substitute: 0, delete: 0, insert: 0, equal: 0 };
   for (const o of ops) c[o.op]++;
   const referenceWords = c.equal + c.substitute + c.delete;

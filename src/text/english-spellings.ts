@@ -1,0 +1,32 @@
+// British spellings and their American forms, as Whisper's normalizer maps them (its
+// english.json has ~1,700 pairs; these are the common ones in speech). A dictionary, not
+// rules: "-our" → "-or" would also turn "hour" and "four" into words that do not exist.
+export const BRITISH_TO_AMERICAN: Record<string, string> = {
+  colour: 'color', colours: 'colors', coloured: 'colored', favourite: 'favorite', favourites: 'favorites', favour: 'favor',
+  favours: 'favors', honour: 'honor', honours: 'honors', honoured: 'honored', humour: 'humor', labour: 'labor',
+  neighbour: 'neighbor', neighbours: 'neighbors', neighbourhood: 'neighborhood', behaviour: 'behavior', behaviours: 'behaviors', harbour: 'harbor',
+  flavour: 'flavor', flavours: 'flavors', rumour: 'rumor', vapour: 'vapor', vigour: 'vigor', valour: 'valor',
+  armour: 'armor', endeavour: 'endeavor', glamour: 'glamor', odour: 'odor', parlour: 'parlor', saviour: 'savior',
+  splendour: 'splendor', tumour: 'tumor', centre: 'center', centres: 'centers', centred: 'centered', theatre: 'theater',
+  theatres: 'theaters', metre: 'meter', metres: 'meters', litre: 'liter', litres: 'liters', fibre: 'fiber',
+  calibre: 'caliber', spectre: 'specter', sombre: 'somber', lustre: 'luster', realise: 'realize', realised: 'realized',
+  realises: 'realizes', realising: 'realizing', recognise: 'recognize', recognised: 'recognized', organise: 'organize', organised: 'organized',
+  organisation: 'organization', organisations: 'organizations', apologise: 'apologize', apologised: 'apologized', criticise: 'criticize', criticised: 'criticized',
+  emphasise: 'emphasize', emphasised: 'emphasized', prioritise: 'prioritize', summarise: 'summarize', summarised: 'summarized', memorise: 'memorize',
+  minimise: 'minimize', maximise: 'maximize', optimise: 'optimize', optimised: 'optimized', optimisation: 'optimization', analyse: 'analyze',
+  analysed: 'analyzed', analysing: 'analyzing', paralyse: 'paralyze', catalyse: 'catalyze', civilisation: 'civilization', globalisation: 'globalization',
+  characterise: 'characterize', characterised: 'characterized', specialise: 'specialize', specialised: 'specialized', standardise: 'standardize', modernise: 'modernize',
+  utilise: 'utilize', utilised: 'utilized', authorise: 'authorize', authorised: 'authorized', travelled: 'traveled', travelling: 'traveling',
+  traveller: 'traveler', travellers: 'travelers', cancelled: 'canceled', cancelling: 'canceling', labelled: 'labeled', labelling: 'labeling',
+  modelled: 'modeled', modelling: 'modeling', fuelled: 'fueled', levelled: 'leveled', signalled: 'signaled', counsellor: 'counselor',
+  jewellery: 'jewelry', defence: 'defense', offence: 'offense', licence: 'license', pretence: 'pretense', practise: 'practice',
+  practised: 'practiced', grey: 'gray', greys: 'grays', programme: 'program', programmes: 'programs', catalogue: 'catalog',
+  dialogue: 'dialog', analogue: 'analog', tonne: 'ton', tyre: 'tire', tyres: 'tires', kerb: 'curb',
+  cheque: 'check', cheques: 'checks', aluminium: 'aluminum', plough: 'plow', sceptical: 'skeptical', mould: 'mold',
+  moult: 'molt', smoulder: 'smolder', manoeuvre: 'maneuver', oestrogen: 'estrogen', foetus: 'fetus', paediatric: 'pediatric',
+  encyclopaedia: 'encyclopedia', anaemia: 'anemia', anaesthetic: 'anesthetic', haemorrhage: 'hemorrhage', leukaemia: 'leukemia', orthopaedic: 'orthopedic',
+  archaeology: 'archeology', ageing: 'aging', judgement: 'judgment', acknowledgement: 'acknowledgment', fulfil: 'fulfill', fulfilment: 'fulfillment',
+  enrol: 'enroll', enrolment: 'enrollment', instalment: 'installment', skilful: 'skillful', wilful: 'willful', pyjamas: 'pajamas',
+  draught: 'draft', gaol: 'jail', storey: 'story', storeys: 'stories', whisky: 'whiskey', mum: 'mom',
+  mums: 'moms',
+};
