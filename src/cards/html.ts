@@ -34,7 +34,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8p
 .meta { color: var(--muted); font-size: 12px; margin-bottom: 16px; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
-th { background: #f6f7f9; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f6f7f9; font-weight: 600; white-space: nowrap; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f7f9; padding: 8px 12px; overflow: auto; max-height: 360px; font-size: 12px; }
 .progress { background: var(--line); border-radius: 4px; height: 10px; width: 320px; overflow: hidden; }
 .progress > div { background: var(--accent); height: 100%; }

@@ -81,7 +81,7 @@ async function hostileCard(m: Mods, h: string, store: Store.FlowDatastore): Prom
     ...(await m.defaultCard.defaultCardBody(store, done, { [h]: h })),
     { render: () => m.graph.graphSvg(graph, h) },
   ];
-  return { html: m.render.cardHtml(parts, { title: h, subtitle: h }), charts: 5 };
+  return { html: m.render.cardHtml(parts, { title: h, subtitle: h }), charts: 6 };
 }
 
 /** Options that reach markup as numbers or attributes, given strings: rejected, never written raw. */
@@ -257,7 +257,7 @@ describe('hardened cards in Chromium', () => {
     page.on('console', (msg) => void (msg.type() === 'error' && problems.push(msg.text())));
     await page.goto(`${url}view/${FLOW}/1/start/1/all-0`);
     await expect.poll(() => page.locator('#stamp').innerText(), { timeout: 10_000 }).toMatch(/updated/);
-    await expect.poll(() => page.frameLocator('iframe#card').locator('.fb-vega[data-rendered]').count(), { timeout: 20_000 }).toBe(5);
+    await expect.poll(() => page.frameLocator('iframe#card').locator('.fb-vega[data-rendered]').count(), { timeout: 20_000 }).toBe(6);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);

@@ -1,6 +1,8 @@
-// Model-size comparison: per video × model the quality (WER against the reference, or
-// disagreement with the largest model), latency, real-time factor, audio length and an estimated
-// cost from the cpu-seconds the task requested, and a quality-vs-latency chart.
+// Model-size comparison: a per-model summary (WER mean and median over n clips, audio, cost,
+// RTF) and its chart, then per video × model the quality (WER against the reference, or
+// disagreement with the largest model), latency, real-time factor and an estimated cost from the
+// cpu-seconds the task requested, and a quality-vs-latency chart. Rows whose engine produced no
+// text (a test model without weights) are listed but never plotted as "100% WER".
 import type { CardComponent } from '../components.js';
 import { Table } from '../components.js';
 import { escapeHtml } from '../html.js';
@@ -14,8 +16,13 @@ export interface ComparisonInput {
   rtf: number;
   /** cpus the task requested (the cost is what was reserved, not what was used) */
   cpus: number;
+  /** WER after normalization (numbers, contractions, spellings: `wordErrorRate(…, { normalize: 'english' })`) */
   wer: number | null;
+  /** WER of the texts as written, shown beside the normalized one */
+  rawWer?: number | null;
   disagreement?: number | null;
+  /** words the engine produced: 0 means no text, so its WER says nothing about the model */
+  words?: number;
   note?: string;
 }
 
@@ -27,6 +34,30 @@ export interface ComparisonOptions {
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+/** 0.0612 → "$0.06", 1234.5 → "$1,234.50", 0.00000056 → "$0.00000056" (two significant digits below a cent, never 5.6e-7) */
+function money(x: number, cur: string): string {
+  if (x >= 0.01 || x === 0) return `${cur}${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `${cur}${x.toLocaleString('en-US', { maximumSignificantDigits: 2, maximumFractionDigits: 20 })}`;
+}
+/** 75 → "1:15", 3725 → "1:02:05" */
+function duration(s: number): string {
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+interface Row extends ComparisonInput {
+  quality: number | null;
+  measured: boolean;
+  measure: string;
+  cost: number;
+}
 
 export class ModelComparison implements CardComponent {
   readonly needs = 'vega' as const;
@@ -34,28 +65,45 @@ export class ModelComparison implements CardComponent {
     readonly rows: ComparisonInput[],
     readonly opts: ComparisonOptions = {},
   ) {}
+
   render(): string {
     const price = this.opts.pricePerCpuHour ?? 0.04;
     const cur = this.opts.currency ?? '$';
-    const data = this.rows.map((r) => {
+    const data: Row[] = this.rows.map((r) => {
       const quality = r.wer ?? r.disagreement ?? null;
-      const cost = (r.cpus * r.wallSeconds * price) / 3600;
-      return { ...r, quality, measure: r.wer !== null && r.wer !== undefined ? 'WER vs reference' : 'disagreement with largest', cost, costPerAudioHour: r.audioSeconds ? (cost * 3600) / r.audioSeconds : 0 };
+      const noText = r.words === 0;
+      return {
+        ...r,
+        quality,
+        measured: quality !== null && !noText,
+        measure: r.wer !== null && r.wer !== undefined ? 'WER vs reference' : 'disagreement with largest',
+        cost: (r.cpus * r.wallSeconds * price) / 3600,
+      };
     });
+    const per1000min = (cost: number, audio: number) => (audio ? money((cost * 60_000) / audio, cur) : '—');
     const table = new Table(
       data.map((r) => ({
         video: r.title,
         model: r.model,
-        'WER / disagreement': `${pct(r.quality)}${r.quality === null ? '' : r.wer !== null && r.wer !== undefined ? '' : ' (vs largest)'}`,
-        'audio s': r.audioSeconds,
+        [r.wer !== null && r.wer !== undefined ? 'WER' : 'WER / disagreement']: r.measured ? `${pct(r.quality)}${r.wer !== null && r.wer !== undefined ? '' : ' (vs largest)'}` : r.quality === null ? '—' : 'no text',
+        'raw WER': pct(r.rawWer),
+        audio: duration(r.audioSeconds),
         'wall s': r.wallSeconds,
         RTF: r.rtf,
         cpus: r.cpus,
-        [`cost ${cur}`]: r.cost,
-        [`${cur} per audio hour`]: r.costPerAudioHour,
+        cost: money(r.cost, cur),
+        'per 1,000 audio-min': per1000min(r.cost, r.audioSeconds),
         note: r.note ?? '',
       })),
     );
+    const left = data.filter((r) => !r.measured);
+    const leftText = left.length
+      ? ` Not plotted: ${left.map((r) => `${r.model} on ${r.title} (${r.words === 0 ? 'no text' : 'nothing to compare with'})`).join('; ')}.`
+      : '';
+    const plotted = data.filter((r) => r.measured);
+    const walls = plotted.map((r) => r.wallSeconds).filter((w) => w > 0);
+    // a 10x spread of latencies crushes the fast models into one corner on a linear axis
+    const logX = walls.length > 1 && Math.max(...walls) / Math.min(...walls) > 10;
     const chart = new VegaLite(
       {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -63,7 +111,7 @@ export class ModelComparison implements CardComponent {
         height: 320,
         mark: { type: 'point', filled: true, size: 120 },
         encoding: {
-          x: { field: 'wallSeconds', type: 'quantitative', title: 'latency (wall seconds)' },
+          x: { field: 'wallSeconds', type: 'quantitative', title: `latency (wall seconds${logX ? ', log scale' : ''})`, scale: logX ? { type: 'log' } : {} },
           y: { field: 'quality', type: 'quantitative', title: 'WER or disagreement (lower is better)', axis: { format: '.0%' } },
           color: { field: 'model', type: 'nominal' },
           shape: { field: 'title', type: 'nominal', title: 'video' },
@@ -74,12 +122,57 @@ export class ModelComparison implements CardComponent {
             { field: 'measure' },
             { field: 'wallSeconds', format: '.2f', title: 'wall s' },
             { field: 'rtf', format: '.3f', title: 'RTF' },
-            { field: 'cost', format: '.5f', title: `cost ${cur}` },
           ],
         },
       },
-      { data: data.filter((r) => r.quality !== null), caption: 'Each point is one video × model; rows without a reference or a larger model to compare with have no quality and are not plotted.' },
+      { data: plotted, caption: `Each point is one video × model.${leftText}` },
     );
-    return `<h2>${escapeHtml(this.opts.title ?? 'Model sizes compared')}</h2>${table.render()}<div class="meta">${escapeHtml(`cost = requested cpus × wall seconds × ${cur}${price} per cpu-hour`)}</div><h3>Quality vs latency</h3>${chart.render()}`;
+    return (
+      `<h2>${escapeHtml(this.opts.title ?? 'Model sizes compared')}</h2>` +
+      this.summary(data, cur, per1000min) +
+      `<h3>Per video</h3>${table.render()}` +
+      `<div class="meta">${escapeHtml(`WER after normalization (numbers, contractions, spellings, as Whisper's English normalizer), raw WER beside it. Cost = requested cpus × wall seconds × ${cur}${price} per cpu-hour.`)}</div>` +
+      `<h3>Quality vs latency</h3>${chart.render()}`
+    );
+  }
+
+  /** One row per model: what a reader compares first. */
+  private summary(data: Row[], cur: string, per1000min: (c: number, a: number) => string): string {
+    const models = [...new Set(data.map((r) => r.model))];
+    const rows = models.map((model) => {
+      const mine = data.filter((r) => r.model === model);
+      const q = mine.filter((r) => r.measured).map((r) => r.quality!);
+      const audio = mine.reduce((a, r) => a + r.audioSeconds, 0);
+      const cost = mine.reduce((a, r) => a + r.cost, 0);
+      return { model, clips: mine.length, scored: q.length, mean: mean(q), median: median(q), audio, cost, rtf: mean(mine.map((r) => r.rtf)) };
+    });
+    const table = new Table(
+      rows.map((r) => ({
+        model: r.model,
+        clips: r.clips,
+        'mean WER': r.scored ? `${pct(r.mean)} (n=${r.scored})` : '— (no text)',
+        'median WER': pct(r.median),
+        audio: duration(r.audio),
+        cost: money(r.cost, cur),
+        'per 1,000 audio-min': per1000min(r.cost, r.audio),
+        'mean RTF': r.rtf === null ? '—' : r.rtf.toFixed(3),
+      })),
+    );
+    const scored = rows.filter((r) => r.scored);
+    const chart = new VegaLite(
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        width: 420,
+        height: Math.max(60, 28 * scored.length),
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'model', type: 'nominal', sort: '-x', title: null },
+          x: { field: 'mean', type: 'quantitative', title: 'mean WER / disagreement (lower is better)', axis: { format: '.0%' } },
+          tooltip: [{ field: 'model' }, { field: 'mean', format: '.1%', title: 'mean' }, { field: 'median', format: '.1%' }, { field: 'scored', title: 'clips' }],
+        },
+      },
+      { data: scored, caption: scored.length < rows.length ? `Models with no text are left out: ${rows.filter((r) => !r.scored).map((r) => r.model).join(', ')}.` : '' },
+    );
+    return `<h3>Per model</h3>${table.render()}${scored.length ? chart.render() : ''}`;
   }
 }
