@@ -49,14 +49,16 @@ describe('built-in cards in Chromium', () => {
     expect(await r.page.locator('img[src="x"]').count()).toBe(0);
   });
 
-  it('comparison: the table, a point per model, and the marked word diff', async () => {
+  it('comparison: the per-model summary and its bars, the table, a point per model, and the marked word diff', async () => {
     const r = await open('compare', 'comparison');
     expect(r.problems).toEqual([]);
     expect(r.requests).toEqual([]);
     expect(r.dialogs).toEqual([]);
-    expect(r.charts).toBe(1);
+    expect(r.charts).toBe(2);
+    expect(await r.page.locator('.fb-vega g.mark-rect.role-mark path').count()).toBeGreaterThanOrEqual(1);
     expect(await r.page.locator('.fb-vega g.mark-symbol.role-mark path').count()).toBeGreaterThanOrEqual(2);
-    expect(await r.page.locator('table tbody tr').count()).toBe(2);
+    // one row per model in the summary, one per video × model below it
+    expect(await r.page.locator('table tbody tr').count()).toBe(4);
     // "ask not what" vs "ask what": a deletion; "your" → "the": a substitution
     expect(await r.page.locator('.side-by-side .del').count()).toBeGreaterThan(0);
     expect(await r.page.locator('.side-by-side .sub').count()).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import type { CardComponent } from '../components.js';
 import { Table } from '../components.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from '../vega.js';
+import { chartSpec } from '../templates.js';
 
 export interface ComparisonInput {
   title: string;
@@ -104,27 +105,13 @@ export class ModelComparison implements CardComponent {
     const walls = plotted.map((r) => r.wallSeconds).filter((w) => w > 0);
     // a 10x spread of latencies crushes the fast models into one corner on a linear axis
     const logX = walls.length > 1 && Math.max(...walls) / Math.min(...walls) > 10;
+    const spec = chartSpec('quality-latency.vl.json');
+    if (logX) {
+      spec.encoding.x.scale = { type: 'log' };
+      spec.encoding.x.title += ' (log scale)';
+    }
     const chart = new VegaLite(
-      {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        width: 560,
-        height: 320,
-        mark: { type: 'point', filled: true, size: 120 },
-        encoding: {
-          x: { field: 'wallSeconds', type: 'quantitative', title: `latency (wall seconds${logX ? ', log scale' : ''})`, scale: logX ? { type: 'log' } : {} },
-          y: { field: 'quality', type: 'quantitative', title: 'WER or disagreement (lower is better)', axis: { format: '.0%' } },
-          color: { field: 'model', type: 'nominal' },
-          shape: { field: 'title', type: 'nominal', title: 'video' },
-          tooltip: [
-            { field: 'title', title: 'video' },
-            { field: 'model' },
-            { field: 'quality', format: '.1%', title: 'WER / disagreement' },
-            { field: 'measure' },
-            { field: 'wallSeconds', format: '.2f', title: 'wall s' },
-            { field: 'rtf', format: '.3f', title: 'RTF' },
-          ],
-        },
-      },
+      spec,
       { data: plotted, caption: `Each point is one video × model.${leftText}` },
     );
     return (
@@ -159,18 +146,10 @@ export class ModelComparison implements CardComponent {
       })),
     );
     const scored = rows.filter((r) => r.scored);
+    const spec = chartSpec('wer-by-model.vl.json');
+    spec.height = Math.max(60, 28 * scored.length);
     const chart = new VegaLite(
-      {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        width: 420,
-        height: Math.max(60, 28 * scored.length),
-        mark: { type: 'bar' },
-        encoding: {
-          y: { field: 'model', type: 'nominal', sort: '-x', title: null },
-          x: { field: 'mean', type: 'quantitative', title: 'mean WER / disagreement (lower is better)', axis: { format: '.0%' } },
-          tooltip: [{ field: 'model' }, { field: 'mean', format: '.1%', title: 'mean' }, { field: 'median', format: '.1%' }, { field: 'scored', title: 'clips' }],
-        },
-      },
+      spec,
       { data: scored, caption: scored.length < rows.length ? `Models with no text are left out: ${rows.filter((r) => !r.scored).map((r) => r.model).join(', ')}.` : '' },
     );
     return `<h3>Per model</h3>${table.render()}${scored.length ? chart.render() : ''}`;

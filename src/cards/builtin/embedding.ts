@@ -3,6 +3,7 @@
 import type { CardComponent } from '../components.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from '../vega.js';
+import { chartSpec } from '../templates.js';
 
 export interface EmbeddingPoint {
   word: string;
@@ -33,34 +34,7 @@ export class EmbeddingPlot implements CardComponent {
   render(): string {
     const title = `<h2>${escapeHtml(this.opts.title ?? 'Word embedding (word2vec, PCA to 2-D)')}</h2>`;
     if (!this.points.length) return `${title}<p class="meta">No words to embed.</p>`;
-    const spec = {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      width: 720,
-      height: 440,
-      layer: [
-        {
-          mark: { type: 'circle', opacity: 0.6 },
-          encoding: {
-            x: { field: 'x', type: 'quantitative', title: 'PC 1', scale: { zero: false } },
-            y: { field: 'y', type: 'quantitative', title: 'PC 2', scale: { zero: false } },
-            size: { field: 'count', type: 'quantitative', legend: null, scale: { range: [20, 400] } },
-            color: { value: '#3b6fd8' },
-            tooltip: [
-              { field: 'word', type: 'nominal' },
-              { field: 'count', type: 'quantitative' },
-            ],
-          },
-        },
-        {
-          mark: { type: 'text', dy: -9, fontSize: 11 },
-          encoding: {
-            x: { field: 'x', type: 'quantitative' },
-            y: { field: 'y', type: 'quantitative' },
-            text: { field: 'label' },
-          },
-        },
-      ],
-    };
+    const spec = chartSpec('embedding.vl.json');
     const caption = `${this.points.length} words; the ${Math.min(this.opts.labels ?? 40, this.points.length)} most frequent are labelled`;
     return title + new VegaLite(spec, { data: this.points, caption }).render();
   }

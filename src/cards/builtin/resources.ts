@@ -6,6 +6,7 @@ import type { CardComponent } from '../components.js';
 import { Table } from '../components.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from '../vega.js';
+import { chartSpec } from '../templates.js';
 import type { TaskRecord } from '../run-records.js';
 
 export const OVER_USE = 1.5;
@@ -187,21 +188,7 @@ export class ResourceReport implements CardComponent {
       ...(u.memoryRequestedMiB ? [{ task: u.task, measure: 'memory (MiB)', kind: 'requested', value: u.memoryRequestedMiB }] : []),
       { task: u.task, measure: 'memory (MiB)', kind: 'used', value: +u.memoryUsedMiB.toFixed(1) },
     ]);
-    const panel = (measure: string) => ({
-      transform: [{ filter: { field: 'measure', equal: measure } }],
-      width: 340,
-      height: { step: 12 },
-      title: measure,
-      mark: 'bar',
-      encoding: {
-        y: { field: 'task', type: 'nominal', sort: null, title: null },
-        yOffset: { field: 'kind' },
-        x: { field: 'value', type: 'quantitative', title: null },
-        color: { field: 'kind', type: 'nominal', scale: { domain: ['requested', 'used'], range: ['#b8c4d9', '#3b6fd8'] }, title: null },
-        tooltip: [{ field: 'task' }, { field: 'kind' }, { field: 'value' }],
-      },
-    });
-    const chart = new VegaLite({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', hconcat: [panel('CPU (cores)'), panel('memory (MiB)')] }, { data: bars });
+    const chart = new VegaLite(chartSpec('resources.vl.json'), { data: bars });
     return `${title}${adviceHtml}${chart.render()}${table.render()}`;
   }
 }

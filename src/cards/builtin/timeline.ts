@@ -3,6 +3,7 @@
 import type { CardComponent } from '../components.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from '../vega.js';
+import { chartSpec } from '../templates.js';
 import type { TaskRecord } from '../run-records.js';
 
 export class RunTimeline implements CardComponent {
@@ -23,21 +24,10 @@ export class RunTimeline implements CardComponent {
     });
     const span = Math.max(...data.map((d) => d.end));
     const rows = new Set(data.map((d) => d.where)).size;
+    const spec = chartSpec('timeline.vl.json');
+    spec.height = Math.max(60, rows * 28);
     const chart = new VegaLite(
-      {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        width: 760,
-        height: Math.max(60, rows * 28),
-        mark: { type: 'bar', cornerRadius: 2, stroke: 'white', strokeWidth: 0.5 },
-        encoding: {
-          y: { field: 'where', type: 'nominal', title: 'worker @ host' },
-          x: { field: 'start', type: 'quantitative', title: 'seconds since the first task started' },
-          x2: { field: 'end' },
-          color: { field: 'step', type: 'nominal', sort: null },
-          opacity: { condition: { test: "datum.status === 'running'", value: 0.5 }, value: 1 },
-          tooltip: [{ field: 'task' }, { field: 'step' }, { field: 'status' }, { field: 'where' }, { field: 'start', format: '.2f' }, { field: 'end', format: '.2f' }, { field: 'seconds', format: '.2f' }],
-        },
-      },
+      spec,
       { data, caption: `${data.length} tasks over ${span.toFixed(1)} s on ${rows} worker(s)` },
     );
     return title + chart.render();
