@@ -18,7 +18,12 @@ export interface EmbeddingOptions {
   /** at most this many points (most frequent first, default 2000) */
   maxPoints?: number;
   title?: string;
+  /** the share of the variance PC 1 and PC 2 explain (pca2d's explainedVariance), shown on the axes */
+  explainedVariance?: [number, number];
 }
+
+/** Below this many distinct words a word2vec embedding is noise: the card says so. */
+export const MIN_VOCABULARY = 50;
 
 export class EmbeddingPlot implements CardComponent {
   readonly needs = 'vega' as const;
@@ -35,7 +40,17 @@ export class EmbeddingPlot implements CardComponent {
     const title = `<h2>${escapeHtml(this.opts.title ?? 'Word embedding (word2vec, PCA to 2-D)')}</h2>`;
     if (!this.points.length) return `${title}<p class="meta">No words to embed.</p>`;
     const spec = chartSpec('embedding.vl.json');
-    const caption = `${this.points.length} words; the ${Math.min(this.opts.labels ?? 40, this.points.length)} most frequent are labelled`;
-    return title + new VegaLite(spec, { data: this.points, caption }).render();
+    const ev = this.opts.explainedVariance;
+    const enc = spec.layer?.[0]?.encoding;
+    if (ev && enc) {
+      enc.x.title = `${enc.x.title} (${(ev[0] * 100).toFixed(0)}% of variance)`;
+      enc.y.title = `${enc.y.title} (${(ev[1] * 100).toFixed(0)}% of variance)`;
+    }
+    const small = this.points.length < MIN_VOCABULARY
+      ? `<p class="warn">Only ${this.points.length} distinct words: too few for word2vec to learn anything (under ${MIN_VOCABULARY}). Positions here are noise, not meaning.</p>`
+      : '';
+    const explained = ev ? `; PC 1 and PC 2 explain ${((ev[0] + ev[1]) * 100).toFixed(0)}% of the variance` : '';
+    const caption = `${this.points.length} words; the ${Math.min(this.opts.labels ?? 40, this.points.length)} most frequent are labelled${explained}`;
+    return title + small + new VegaLite(spec, { data: this.points, caption }).render();
   }
 }
