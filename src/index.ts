@@ -10,6 +10,7 @@ export { VegaLite } from './cards/vega.js';
 export { WordCloud } from './cards/builtin/wordcloud.js';
 export { EmbeddingPlot, type EmbeddingPoint } from './cards/builtin/embedding.js';
 export { ModelComparison, type ComparisonInput, type ComparisonOptions } from './cards/builtin/comparison.js';
+export { defineCardType, type CardTypeDefinition, type CardTask, type CardComponents } from './cards/card-types.js';
 export { TranscriptSideBySide, type SideBySideInput } from './cards/builtin/side-by-side.js';
 export { RunTimeline } from './cards/builtin/timeline.js';
 export { ResourceReport, resourceAdvice, taskUse, stepUsage, type StepAdvice, type StepUsage, type TaskUse, type Verdict } from './cards/builtin/resources.js';

@@ -6,13 +6,10 @@ import type { FlowDatastore } from '../datastore/store.js';
 import type { TaskDone } from '../datastore/metadata.js';
 import type { CardSpec } from '../flow/decorators.js';
 import type { CardCollector, CardHandle } from './collector.js';
-import { defaultCardBody } from './default-card.js';
 import { page } from './html.js';
 import { Error as ErrorComponent, type CardComponent } from './components.js';
 import { vegaScripts } from './vega.js';
-import { loadRunTasks } from './run-records.js';
-import { RunTimeline } from './builtin/timeline.js';
-import { ResourceReport } from './builtin/resources.js';
+import { BUILTIN_CARD_TYPES, cardComponents, cardTask, cardTypeCatalog } from './card-types.js';
 
 /** Metaflow's default card timeout */
 export const DEFAULT_TIMEOUT_S = 45;
@@ -48,17 +45,22 @@ export function cardHtml(components: CardComponent[], o: { title: string; subtit
 }
 
 /** What the card's type contributes before the components the step appended. */
-async function typeBody(store: FlowDatastore, done: TaskDone, spec: CardSpec, params: Record<string, unknown>): Promise<CardComponent[]> {
-  const runId = done.pathspec.split('/')[1];
-  switch (spec.type ?? 'default') {
-    case 'default':
-      return defaultCardBody(store, done, params);
-    case 'timeline':
-      return [new RunTimeline(await loadRunTasks(store, runId, done))];
-    case 'resources':
-      return [new ResourceReport(await loadRunTasks(store, runId, done))];
-    default:
-      return [];
+async function typeBody(store: FlowDatastore, done: TaskDone, spec: CardSpec, params: Record<string, unknown>, flowFile: string | undefined): Promise<CardComponent[]> {
+  const type = spec.type ?? 'default';
+  const builtin = BUILTIN_CARD_TYPES.find((t) => t.type === type);
+  const catalog = builtin ? undefined : await cardTypeCatalog(flowFile ?? process.cwd());
+  const found = builtin ? { def: builtin, file: undefined } : catalog!.types.get(type);
+  if (!found) {
+    const yours = [...catalog!.types.values()].filter((t) => t.file).map((t) => t.def.type);
+    const looked = catalog!.searched.length ? catalog!.searched.join(', ') : 'no cards/ folder above the flow, FLOWBOOK_CARDS unset';
+    throw new Error(`unknown card type '${type}' (built-in: ${BUILTIN_CARD_TYPES.map((t) => t.type).join(', ')}; yours: ${yours.join(', ') || 'none'}, from ${looked})${catalog!.errors.length ? `; could not load: ${catalog!.errors.join('; ')}` : ''}`);
+  }
+  try {
+    const parts = await found.def.render(cardTask(store, done, params), cardComponents, { store, done });
+    if (!Array.isArray(parts)) throw new Error('render must return an array of components');
+    return parts;
+  } catch (err: any) {
+    throw found.file ? new Error(`card type '${type}' (${found.file}) failed: ${err?.message ?? err}`, { cause: err }) : err;
   }
 }
 
@@ -67,7 +69,8 @@ function withTimeout<T>(p: Promise<T>, seconds: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`card timed out after ${seconds} s`)), seconds * 1000)))]).finally(() => clearTimeout(timer));
 }
 
-export async function renderTaskCards(store: FlowDatastore, done: TaskDone, collector: CardCollector, params: Record<string, unknown>): Promise<string[]> {
+/** Render every card of a finished task; `flowFile` tells where the project's own card types are. */
+export async function renderTaskCards(store: FlowDatastore, done: TaskDone, collector: CardCollector, params: Record<string, unknown>, flowFile?: string): Promise<string[]> {
   const runId = done.pathspec.split('/')[1];
   const written: string[] = [];
   for (const [i, { spec, handle }] of collector.cards.entries()) {
@@ -76,7 +79,7 @@ export async function renderTaskCards(store: FlowDatastore, done: TaskDone, coll
     const deadline = performance.now() + timeout * 1000;
     let body: CardComponent[];
     try {
-      body = [...(await withTimeout(typeBody(store, done, spec, params), timeout)), ...handle.components];
+      body = [...(await withTimeout(typeBody(store, done, spec, params, flowFile), timeout)), ...handle.components];
     } catch (err) {
       body = [new ErrorComponent(err, 'This card failed to render'), ...handle.components];
     }

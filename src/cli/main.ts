@@ -145,6 +145,11 @@ card
   .addOption(rootOption())
     .addOption(datastoreOption())
   .action(action(async () => (await import('./cards.js')).serverCommand));
+card
+  .command('types')
+  .description("the card types @card({ type }) can use: built-in, and your project's own (its cards/ folder, FLOWBOOK_CARDS)")
+  .argument('[path]', 'a flow file or project folder (default: the current folder)')
+  .action(action(async () => (await import('./card-types.js')).typesCommand));
 
 const notebook = program.command('notebook').description('Jupyter notebooks on the flowbook (TypeScript) kernel');
 notebook

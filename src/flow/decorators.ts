@@ -124,14 +124,16 @@ export function catchErrors(spec: CatchSpec = {}) {
   return methodDecorator('catchErrors', (m) => (m.catch = { printException: true, ...spec }));
 }
 
-/** the card types flowbook renders (see src/cards/render.ts) */
+/** the card types flowbook has (src/cards/card-types.ts); other names are a project's own types */
 export const CARD_TYPES = ['default', 'blank', 'timeline', 'resources'];
+/** a project's own card type (found in its cards/ folder when the card renders) */
+const CARD_TYPE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 /** a card id is its file name beside the task, so only these characters */
 export const CARD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function card(spec: CardSpec = {}) {
-  if (spec.type !== undefined && !CARD_TYPES.includes(spec.type)) {
-    throw new TypeError(`@card: unknown type '${spec.type}' (types: ${CARD_TYPES.join(', ')}; add components with current.card.append)`);
+  if (spec.type !== undefined && !CARD_TYPES.includes(spec.type) && !CARD_TYPE_NAME.test(spec.type)) {
+    throw new TypeError(`@card: type '${spec.type}' is not a card type name (built-in: ${CARD_TYPES.join(', ')}; your own: lowercase letters, digits, '-' or '_', defined in your project's cards/ folder)`);
   }
   if (spec.id !== undefined && !CARD_ID.test(spec.id)) throw new TypeError(`@card: id '${spec.id}' must be letters, digits, '_' or '-'`);
   // decorators apply bottom-up: unshift keeps the cards in source order

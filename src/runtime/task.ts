@@ -176,7 +176,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     if (collector) {
       await live!.close();
       const { renderTaskCards } = await import('../cards/render.js');
-      await renderTaskCards(store, done, collector, storableParams(flowModule?.params ?? [], spec.params)).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
+      await renderTaskCards(store, done, collector, storableParams(flowModule?.params ?? [], spec.params), spec.flowFile).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
     }
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
     if (body.caught) result = { ...result, caught: true, error: body.caught };

@@ -1,0 +1,162 @@
+// Card types: what `@card({ type })` puts on a card before the components a step appends. The
+// built-in types (default, blank, timeline, resources) are defined with the same
+// `defineCardType()` a team uses for its own: modules in a `cards/` folder of its project (the
+// nearest one above the flow file, up to the project root), or in the folders and files listed
+// in FLOWBOOK_CARDS. A module exports card types (default or named exports); a module that fails
+// to load, or a type that fails to render, becomes an error card naming the file — never a
+// failed task.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FlowDatastore } from '../datastore/store.js';
+import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
+import * as components from './components.js';
+import { VegaLite } from './vega.js';
+import { WordCloud } from './builtin/wordcloud.js';
+import { EmbeddingPlot } from './builtin/embedding.js';
+import { ModelComparison } from './builtin/comparison.js';
+import { TranscriptSideBySide } from './builtin/side-by-side.js';
+import { RunTimeline } from './builtin/timeline.js';
+import { ResourceReport } from './builtin/resources.js';
+import { defaultCardBody } from './default-card.js';
+import { loadRunTasks } from './run-records.js';
+
+/** Every component class, handed to a card type's render (no import of flowbook needed). */
+export const cardComponents = { ...components, VegaLite, WordCloud, EmbeddingPlot, ModelComparison, TranscriptSideBySide, RunTimeline, ResourceReport };
+export type CardComponents = typeof cardComponents;
+
+/** The task a card is rendered for. */
+export interface CardTask {
+  pathspec: string;
+  flowName: string;
+  runId: string;
+  step: string;
+  id: string;
+  /** the run's parameters (secrets replaced) */
+  params: Record<string, unknown>;
+  /** the task's artifacts, read when awaited: `await task.data.transcript` */
+  data: Record<string, Promise<unknown>>;
+  /** the names of its artifacts */
+  artifacts: string[];
+  resources?: ResourceUse;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** What flowbook's own types need besides the task (not part of the public contract). */
+export interface CardInternals {
+  store: FlowDatastore;
+  done: TaskDone;
+}
+
+export interface CardTypeDefinition {
+  /** the name @card({ type }) uses: lowercase letters, digits, '-' or '_' */
+  type: string;
+  /** one line for `flowbook card types` */
+  description?: string;
+  render(task: CardTask, c: CardComponents, internals: CardInternals): components.CardComponent[] | Promise<components.CardComponent[]>;
+}
+
+const MARK = Symbol.for('flowbook.cardType');
+export const CARD_TYPE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** Declare a card type (in a module of your project's `cards/` folder). */
+export function defineCardType(def: CardTypeDefinition): CardTypeDefinition {
+  if (!def || typeof def.type !== 'string' || !CARD_TYPE_NAME.test(def.type)) {
+    throw new TypeError(`defineCardType: type ${JSON.stringify(def?.type)} must be lowercase letters, digits, '-' or '_', starting with a letter`);
+  }
+  if (typeof def.render !== 'function') throw new TypeError(`defineCardType('${def.type}'): render must be a function (task, components) => components[]`);
+  return Object.defineProperty({ ...def }, MARK, { value: true });
+}
+
+const isCardType = (v: unknown): v is CardTypeDefinition => !!v && typeof v === 'object' && (v as any)[MARK] === true;
+
+export const BUILTIN_CARD_TYPES: CardTypeDefinition[] = [
+  defineCardType({ type: 'default', description: 'the task: metadata, parameters, artifacts, resources', render: (_t, _c, i) => defaultCardBody(i.store, i.done, _t.params) }),
+  defineCardType({ type: 'blank', description: 'only what the step appends', render: () => [] }),
+  defineCardType({ type: 'timeline', description: "a Gantt of the run's tasks per worker or pod", render: async (t, c, i) => [new c.RunTimeline(await loadRunTasks(i.store, t.runId, i.done))] }),
+  defineCardType({ type: 'resources', description: 'requested vs used cpu and memory per task, with advice', render: async (t, c, i) => [new c.ResourceReport(await loadRunTasks(i.store, t.runId, i.done))] }),
+];
+
+export interface FoundCardType {
+  def: CardTypeDefinition;
+  /** the module it came from (undefined: built in) */
+  file?: string;
+}
+
+export interface CardTypeCatalog {
+  types: Map<string, FoundCardType>;
+  /** `file: why` for modules that could not be loaded or types that clash */
+  errors: string[];
+  /** where user types were looked for */
+  searched: string[];
+}
+
+/** The folders with user card types for a flow file (or a directory): FLOWBOOK_CARDS, then the nearest `cards/`. */
+export function cardFolders(from: string): string[] {
+  const out = (process.env.FLOWBOOK_CARDS ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(p));
+  let dir = fs.existsSync(from) && fs.statSync(from).isDirectory() ? path.resolve(from) : path.dirname(path.resolve(from));
+  for (;;) {
+    const cards = path.join(dir, 'cards');
+    if (fs.existsSync(cards) && fs.statSync(cards).isDirectory()) {
+      out.push(cards);
+      break;
+    }
+    // the project root (or a pod's code package root) ends the search
+    if (fs.existsSync(path.join(dir, 'package.json')) || path.dirname(dir) === dir) break;
+    dir = path.dirname(dir);
+  }
+  return [...new Set(out)];
+}
+
+const MODULE = /^[^.].*(?<!\.d)\.(ts|mts|js|mjs)$/;
+const catalogs = new Map<string, Promise<CardTypeCatalog>>();
+
+/** Built-in and user card types for a flow file or project directory (loaded once per process). */
+export function cardTypeCatalog(from: string): Promise<CardTypeCatalog> {
+  const folders = cardFolders(from);
+  const key = folders.join('\0');
+  let c = catalogs.get(key);
+  if (!c) catalogs.set(key, (c = loadCatalog(folders)));
+  return c;
+}
+
+async function loadCatalog(folders: string[]): Promise<CardTypeCatalog> {
+  const types = new Map<string, FoundCardType>(BUILTIN_CARD_TYPES.map((def) => [def.type, { def }]));
+  const errors: string[] = [];
+  const files = folders.flatMap((f) => (fs.statSync(f, { throwIfNoEntry: false })?.isFile() ? [f] : fs.existsSync(f) ? fs.readdirSync(f).filter((n) => MODULE.test(n)).sort().map((n) => path.join(f, n)) : []));
+  if (files.length) (await import('../flow/load.js')).registerTsHooks();
+  for (const file of files) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(pathToFileURL(file).href);
+    } catch (err: any) {
+      errors.push(`${file}: ${String(err?.message ?? err).split('\n')[0]}`);
+      continue;
+    }
+    const defs = Object.values(mod).filter(isCardType);
+    if (!defs.length) errors.push(`${file}: exports no card type (export default defineCardType({ type, render }))`);
+    for (const def of defs) {
+      const seen = types.get(def.type);
+      if (seen) errors.push(`${file}: card type '${def.type}' is already defined ${seen.file ? `in ${seen.file}` : 'by flowbook'}`);
+      else types.set(def.type, { def, file });
+    }
+  }
+  return { types, errors, searched: folders };
+}
+
+/** The CardTask view of a DONE record: artifacts read lazily from the store. */
+export function cardTask(store: FlowDatastore, done: TaskDone, params: Record<string, unknown>): CardTask {
+  const [flowName, runId, step, id] = done.pathspec.split('/');
+  const data = new Proxy({} as Record<string, Promise<unknown>>, {
+    get: (_, name) => {
+      if (typeof name !== 'string') return undefined;
+      const ref = done.artifacts[name];
+      return ref ? store.getArtifact(name, ref) : Promise.reject(new Error(`${done.pathspec} has no artifact '${name}' (it has: ${Object.keys(done.artifacts).join(', ') || 'none'})`));
+    },
+    has: (_, name) => typeof name === 'string' && name in done.artifacts,
+    ownKeys: () => Object.keys(done.artifacts),
+    getOwnPropertyDescriptor: (_, name) => (typeof name === 'string' && name in done.artifacts ? { enumerable: true, configurable: true } : undefined),
+  });
+  return { pathspec: done.pathspec, flowName, runId, step, id, params, data, artifacts: Object.keys(done.artifacts), resources: done.resources, startedAt: done.startedAt, finishedAt: done.finishedAt };
+}
