@@ -20,6 +20,7 @@ import { RunTimeline } from './builtin/timeline.js';
 import { ResourceReport } from './builtin/resources.js';
 import { defaultCardBody } from './default-card.js';
 import { loadRunTasks } from './run-records.js';
+import { CARD_MODULE, cardFolders } from './card-folders.js';
 
 /** Every component class, handed to a card type's render (no import of flowbook needed). */
 export const cardComponents = { ...components, VegaLite, WordCloud, EmbeddingPlot, ModelComparison, TranscriptSideBySide, RunTimeline, ResourceReport };
@@ -92,24 +93,6 @@ export interface CardTypeCatalog {
   searched: string[];
 }
 
-/** The folders with user card types for a flow file (or a directory): FLOWBOOK_CARDS, then the nearest `cards/`. */
-export function cardFolders(from: string): string[] {
-  const out = (process.env.FLOWBOOK_CARDS ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(p));
-  let dir = fs.existsSync(from) && fs.statSync(from).isDirectory() ? path.resolve(from) : path.dirname(path.resolve(from));
-  for (;;) {
-    const cards = path.join(dir, 'cards');
-    if (fs.existsSync(cards) && fs.statSync(cards).isDirectory()) {
-      out.push(cards);
-      break;
-    }
-    // the project root (or a pod's code package root) ends the search
-    if (fs.existsSync(path.join(dir, 'package.json')) || path.dirname(dir) === dir) break;
-    dir = path.dirname(dir);
-  }
-  return [...new Set(out)];
-}
-
-const MODULE = /^[^.].*(?<!\.d)\.(ts|mts|js|mjs)$/;
 const catalogs = new Map<string, Promise<CardTypeCatalog>>();
 
 /** Built-in and user card types for a flow file or project directory (loaded once per process). */
@@ -124,7 +107,7 @@ export function cardTypeCatalog(from: string): Promise<CardTypeCatalog> {
 async function loadCatalog(folders: string[]): Promise<CardTypeCatalog> {
   const types = new Map<string, FoundCardType>(BUILTIN_CARD_TYPES.map((def) => [def.type, { def }]));
   const errors: string[] = [];
-  const files = folders.flatMap((f) => (fs.statSync(f, { throwIfNoEntry: false })?.isFile() ? [f] : fs.existsSync(f) ? fs.readdirSync(f).filter((n) => MODULE.test(n)).sort().map((n) => path.join(f, n)) : []));
+  const files = folders.flatMap((f) => (fs.statSync(f, { throwIfNoEntry: false })?.isFile() ? [f] : fs.existsSync(f) ? fs.readdirSync(f).filter((n) => CARD_MODULE.test(n)).sort().map((n) => path.join(f, n)) : []));
   if (files.length) (await import('../flow/load.js')).registerTsHooks();
   for (const file of files) {
     let mod: Record<string, unknown>;

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FlowFileError, IntegrityError } from '../errors.js';
 import type { FlowDatastore } from '../datastore/store.js';
+import { CARD_MODULE, cardFolders } from '../cards/card-folders.js';
 
 export interface CodeManifest {
   version: 1;
@@ -40,14 +41,19 @@ function projectRoot(from: string): string {
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
-/** The project files a flow needs: itself and every local module it imports. */
+/** The project files a flow needs: itself, its project's own card types, and every local module they import. */
 export async function codeFiles(flowFile: string): Promise<{ root: string; files: string[] }> {
   const abs = path.resolve(flowFile);
   const root = projectRoot(path.dirname(abs));
   const esbuild = await import('esbuild');
+  // a pod renders @card({ type }) of the project's cards/ folder: those modules travel too
+  const cardModules = cardFolders(abs)
+    .filter((d) => !path.relative(root, d).startsWith('..') && fs.statSync(d).isDirectory())
+    .flatMap((d) => fs.readdirSync(d).filter((n) => CARD_MODULE.test(n)).map((n) => path.join(d, n)));
   let inputs: string[];
   try {
-    const r = await esbuild.build({ entryPoints: [abs], bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: root });
+    // (outdir: esbuild wants one for several entry points; write: false writes nothing)
+    const r = await esbuild.build({ entryPoints: [abs, ...cardModules], outdir: 'out', bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: root });
     inputs = Object.keys(r.metafile.inputs).map((f) => path.resolve(root, f));
   } catch (err: any) {
     throw new FlowFileError(`cannot package ${flowFile}: ${err?.errors?.[0]?.text ?? err?.message ?? err}`, { cause: err });

@@ -68,6 +68,12 @@ describe('user card types', () => {
     }
   });
 
+  it("a pod gets the project's card types: they travel in the code package", async () => {
+    const { codeFiles } = await import('../../src/runtime/code-package.js');
+    const { files } = await codeFiles(path.join(project, 'flows/words.ts'));
+    expect(files.map((f) => path.relative(project, f))).toEqual(['cards/word-stats.ts', 'flows/words.ts', 'package.json']);
+  });
+
   it('a type name that cannot be a card type is refused when the flow is defined', async () => {
     const { card } = await import('../../src/flow/decorators.js');
     expect(() => card({ type: 'Word Stats!' })).toThrow("@card: type 'Word Stats!' is not a card type name");
