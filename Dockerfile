@@ -20,7 +20,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bin bin
 COPY src src
 COPY kernels kernels
-RUN npm run build && npm prune --omit=dev
+COPY cards cards
+# danfojs-node is an optional peer (a dev dependency here): the seed flows' DataFrames need it in pods
+RUN npm run build && npm prune --omit=dev && npm install --no-save --omit=dev --no-audit --no-fund danfojs-node@^1.2.0
 
 # `flowbook` on PATH: the Job's command is ["flowbook", "step", "--task-spec", "<json>"]
 ENV PATH=/app/bin:/app/node_modules/.bin:$PATH \

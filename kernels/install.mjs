@@ -14,13 +14,15 @@ export const KERNEL_NAME = 'flowbook';
 export const jupyterPath = (root = repo) => path.join(root, '.jupyter');
 
 export function kernelSpec(root = repo) {
-  const tslab = path.join(path.dirname(req.resolve('tslab/package.json')), 'bin', 'tslab');
+  // tslab, started by our wrapper (it reports a failing cell's error to Jupyter: see tslab-kernel.cjs)
+  req.resolve('tslab/package.json');
+  const kernel = path.join(repo, 'kernels', 'tslab-kernel.cjs');
   // the template's placeholders are JSON strings: substitute escaped values
   const fill = (s) => JSON.stringify(s).slice(1, -1);
   const text = fs
     .readFileSync(path.join(repo, 'kernels/flowbook/kernel.json.template'), 'utf8')
     .replaceAll('{node}', fill(process.execPath))
-    .replaceAll('{tslab}', fill(tslab))
+    .replaceAll('{kernel}', fill(kernel))
     .replaceAll('{repo}', fill(root));
   return JSON.parse(text);
 }
@@ -31,6 +33,8 @@ export function kernelSpec(root = repo) {
  * (a project that installs flowbook from npm has it there already).
  */
 function linkSelf() {
+  // installed as a dependency: the project's node_modules resolves 'flowbook' already
+  if (path.basename(path.dirname(repo)) === 'node_modules') return;
   const link = path.join(repo, 'node_modules', 'flowbook');
   try {
     if (fs.readlinkSync(link) === '..') return;

@@ -2,7 +2,8 @@
 # Everything flowbook needs on Debian 12 with Node 20: system packages (ffmpeg to decode audio,
 # pocketsphinx for offline speech recognition, espeak-ng to make test speech, yt-dlp for YouTube,
 # DejaVu fonts for cards) and the npm packages (which also builds dist/).
-#   --notebooks  also Jupyter (Debian's packages) and the "flowbook (TypeScript)" tslab kernel
+#   --notebooks  also Jupyter (Debian's packages), the "flowbook (TypeScript)" tslab kernel and
+#                the sample clips the notebooks transcribe (scripts/make-samples.sh → samples/)
 #   --test       all of that, and Debian's Chromium for the browser tests of the cards
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,4 +35,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 else
   npm run build
 fi
-if [ -n "$notebooks" ]; then npm run --silent kernel:install; fi
+if [ -n "$notebooks" ]; then
+  npm run --silent kernel:install
+  # the clips notebook 01 transcribes (samples/), so it runs the first time
+  bash scripts/make-samples.sh >/dev/null && echo "samples: $(ls samples | tr '\n' ' ')"
+fi

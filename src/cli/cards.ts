@@ -3,18 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { Flow, Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
+import { Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
+import { resolvePathspec } from './inspect.js';
 import { NameError, NotFoundError } from '../errors.js';
 
-/** `Flow` and `Flow/latest/…` stand for the flow's latest run (in any namespace). */
+/** `Flow`, `Flow/latest/…` and `Flow/latest-successful/…`: the resolver dump and logs use too. */
 async function resolveLatest(pathspec: string): Promise<string[]> {
-  const parts = pathspec.split('/');
-  if (parts.length === 1 || parts[1] === 'latest') {
-    const run = await Flow(parts[0]).latestRun;
-    if (!run) throw new NotFoundError(`flow ${parts[0]} has no runs`);
-    parts[1] = run.id;
-  }
-  return parts;
+  return (await resolvePathspec(pathspec)).split('/');
 }
 
 async function tasksOf(pathspec: string, root?: string): Promise<TaskT[]> {
@@ -25,7 +20,7 @@ async function tasksOf(pathspec: string, root?: string): Promise<TaskT[]> {
   if (parts.length === 4) return [Task(p)];
   if (parts.length === 3) return Step(p).tasks();
   if (parts.length === 2) return (await Promise.all((await Run(p).steps()).map((s) => s.tasks()))).flat();
-  throw new NameError(`card commands take Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest'), got ${JSON.stringify(pathspec)}`);
+  throw new NameError(`card commands take Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest' or 'latest-successful'), got ${JSON.stringify(pathspec)}`);
 }
 
 /** One task's card: a task pathspec, or a step with a single task. */

@@ -1,6 +1,13 @@
-// `flowbook logs` and `flowbook dump`: read a run back through the client.
+// `flowbook logs` and `flowbook dump`: read a run back through the client. Tables (DataFrames,
+// Arrow tables, arrays of records) print as tables, long arrays as their length and first items;
+// `dump … --out file` exports a table for other tools.
+import fs from 'node:fs';
+import path from 'node:path';
 import { inspect } from 'node:util';
-import { Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
+import { Flow, Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
+import { arrowFileBytes, columnsToArrow, columnsToRecords, isArrowTable, isDanfoFrame, isRecords, tableColumns } from '../client/dataframe.js';
+import { tableText } from '../client/table-text.js';
+import type { Columns } from '../client/table.js';
 import { NameError, NotFoundError } from '../errors.js';
 
 function setup(flags: { datastoreRoot?: string }): void {
@@ -9,12 +16,29 @@ function setup(flags: { datastoreRoot?: string }): void {
   namespace(null);
 }
 
+/**
+ * A pathspec with its run part resolved: `Flow/latest/…` is the flow's newest run,
+ * `Flow/latest-successful/…` its newest successful one, and a bare `Flow` its newest run.
+ * Shared by dump, logs and card (call after the namespace is set).
+ */
+export async function resolvePathspec(pathspec: string): Promise<string> {
+  const parts = pathspec.split('/');
+  if (parts.length === 1 && parts[0]) parts.push('latest');
+  if (parts[1] !== 'latest' && parts[1] !== 'latest-successful') return pathspec;
+  const flow = Flow(parts[0]);
+  const run = await (parts[1] === 'latest' ? flow.latestRun : flow.latestSuccessfulRun);
+  if (!run) throw new NotFoundError(`flow ${parts[0]} has no ${parts[1] === 'latest' ? '' : 'successful '}runs`);
+  parts[1] = run.id;
+  return parts.join('/');
+}
+
 const depth = (p: string) => p.split('/').filter(Boolean).length;
 
-export async function logsCommand(pathspec: string, flags: { stdout?: boolean; stderr?: boolean; datastoreRoot?: string }): Promise<number> {
+export async function logsCommand(given: string, flags: { stdout?: boolean; stderr?: boolean; datastoreRoot?: string }): Promise<number> {
   setup(flags);
+  const pathspec = await resolvePathspec(given);
   const n = depth(pathspec);
-  if (n !== 3 && n !== 4) throw new NameError(`logs takes Flow/run/step or Flow/run/step/task, got ${JSON.stringify(pathspec)}`);
+  if (n !== 3 && n !== 4) throw new NameError(`logs takes Flow/run/step or Flow/run/step/task (run may be 'latest' or 'latest-successful'), got ${JSON.stringify(given)}`);
   const tasks = n === 4 ? [Task(pathspec)] : await Step(pathspec).tasks();
   const both = !flags.stdout && !flags.stderr;
   for (const task of tasks) {
@@ -25,19 +49,138 @@ export async function logsCommand(pathspec: string, flags: { stdout?: boolean; s
   return 0;
 }
 
-function preview(v: unknown): string {
-  return inspect(v, { depth: 3, maxArrayLength: 20, maxStringLength: 400, breakLength: 100, colors: false });
+// ---------- previews
+
+interface Look {
+  width: number;
+  head: number;
+  tail: number;
+  maxCell: number;
+}
+const LONG_ARRAY = 20;
+const tableKind = (v: unknown) => (isDanfoFrame(v) ? 'DataFrame' : isArrowTable(v) ? 'Arrow table' : isRecords(v) ? 'array of records' : undefined);
+
+/** What inspect() shows in place of a table or a long array inside another value. */
+function summary(v: unknown): unknown {
+  const kind = tableKind(v);
+  if (kind) {
+    const [rows, cols]: [number, string[]] = isDanfoFrame(v)
+      ? [(v as any).shape[0], (v as any).columns]
+      : isArrowTable(v)
+        ? [(v as any).numRows, (v as any).schema.fields.map((f: any) => f.name)]
+        : [(v as unknown[]).length, Object.keys((v as any[])[0])];
+    const text = `<${kind}: ${rows} rows × ${cols.length} columns: ${cols.slice(0, 6).join(', ')}${cols.length > 6 ? ', …' : ''}>`;
+    return { [inspect.custom]: () => text };
+  }
+  if (Array.isArray(v)) return v.map(summary);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, summary(x)]));
+  return v;
 }
 
-export async function dumpCommand(pathspec: string, flags: { json?: boolean; datastoreRoot?: string }): Promise<number> {
+async function preview(v: unknown, look: Look): Promise<string> {
+  const kind = tableKind(v);
+  if (kind) return tableText(await tableColumns(v, ''), { what: kind, ...look });
+  const opts = { depth: 3, maxArrayLength: 10, maxStringLength: 300, breakLength: look.width, colors: false };
+  const list = Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  if (list && (v as ArrayLike<unknown>).length > LONG_ARRAY) {
+    const a = v as ArrayLike<unknown>;
+    const name = Array.isArray(v) ? 'array' : v!.constructor.name;
+    const types = Array.isArray(v) ? [...new Set(v.slice(0, 1000).map((x) => (x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x)))].map((t) => `${t}s`).join('/') : 'numbers';
+    const first = Array.from({ length: 10 }, (_, i) => inspect(summary(a[i]), { ...opts, depth: 1, breakLength: Infinity }));
+    return `${name} of ${a.length.toLocaleString('en-US')} ${types}, first 10: [ ${first.join(', ')}, … ]`;
+  }
+  return inspect(summary(v), opts);
+}
+
+// ---------- JSON
+
+/** JSON for values JSON cannot hold as is (tables, Map, Set, BigInt, typed arrays). */
+async function jsonOf(v: unknown): Promise<unknown> {
+  if (isDanfoFrame(v) || isArrowTable(v)) return columnsToRecords(await tableColumns(v, ''));
+  return v;
+}
+function jsonSafe(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Map) return Object.fromEntries(v);
+  if (v instanceof Set) return [...v];
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+  return v;
+}
+const toJson = (v: unknown) => JSON.stringify(v, jsonSafe, 1) + '\n';
+
+// ---------- export
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+async function writeTable(file: string, cols: Columns, original: unknown): Promise<string> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') {
+    // an Arrow table artifact is written as it is; anything else with the types from table.ts
+    const table = isArrowTable(original) ? original : await columnsToArrow(cols);
+    fs.writeFileSync(file, await arrowFileBytes(table));
+    return 'Arrow IPC file';
+  }
+  const records = columnsToRecords(cols);
+  if (ext === '.csv') {
+    const names = cols.columns.map((c) => c.name);
+    fs.writeFileSync(file, [names.map(csvCell).join(','), ...records.map((r) => names.map((n) => csvCell(r[n])).join(','))].join('\n') + '\n');
+    return 'CSV';
+  }
+  if (ext === '.json') {
+    fs.writeFileSync(file, toJson(records));
+    return 'JSON records';
+  }
+  throw new NameError(`--out ${JSON.stringify(file)}: the file's extension says the format: .arrow (Arrow IPC file), .csv or .json`);
+}
+
+async function stepTable(pathspec: string, fields?: string[]): Promise<Columns> {
+  return tableColumns(await Step(pathspec).toArrow(fields), Step(pathspec).id);
+}
+
+// ---------- dump
+
+interface DumpFlags {
+  json?: boolean;
+  out?: string;
+  fields?: string;
+  datastoreRoot?: string;
+}
+
+export async function dumpCommand(given: string, flags: DumpFlags): Promise<number> {
   setup(flags);
+  const pathspec = await resolvePathspec(given);
   const n = depth(pathspec);
-  if (n === 5) {
-    const value = await DataArtifact(pathspec).data();
-    process.stdout.write((flags.json ? JSON.stringify(value, jsonSafe, 1) : preview(value)) + '\n');
+  const fields = flags.fields?.split(',').map((f) => f.trim()).filter(Boolean);
+  const width = process.stdout.isTTY ? process.stdout.columns : 100;
+  const one: Look = { width, head: 5, tail: 5, maxCell: 40 };
+
+  if (flags.out) {
+    let cols: Columns;
+    let original: unknown;
+    if (n === 5) cols = await tableColumns((original = await DataArtifact(pathspec).data()), DataArtifact(pathspec).name);
+    else if (n === 3) cols = await stepTable(pathspec, fields);
+    else throw new NameError(`--out exports a table artifact (Flow/run/step/task/artifact) or a step's tasks (Flow/run/step), got ${JSON.stringify(given)}`);
+    const format = await writeTable(flags.out, cols, original);
+    console.log(`wrote ${cols.numRows} rows × ${cols.columns.length} columns to ${flags.out} (${format})`);
     return 0;
   }
-  if (n !== 2 && n !== 4) throw new NameError(`dump takes Flow/run, Flow/run/step/task or Flow/run/step/task/artifact, got ${JSON.stringify(pathspec)}`);
+  if (n === 5) {
+    const value = await DataArtifact(pathspec).data();
+    process.stdout.write(flags.json ? toJson(await jsonOf(value)) : (await preview(value, one)) + '\n');
+    return 0;
+  }
+  if (n === 3) {
+    const cols = await stepTable(pathspec, fields);
+    process.stdout.write(flags.json ? toJson(columnsToRecords(cols)) : tableText(cols, { what: `${pathspec} tasks`, ...one }) + '\n');
+    return 0;
+  }
+  if (n !== 2 && n !== 4) {
+    throw new NameError(`dump takes Flow/run, Flow/run/step, Flow/run/step/task or Flow/run/step/task/artifact (run may be 'latest' or 'latest-successful'), got ${JSON.stringify(given)}`);
+  }
   // a run's data is its end task's artifacts
   const run = n === 2 ? Run(pathspec) : undefined;
   if (run) console.error(`${run.pathspec}: ${run.status}${run.status === 'killed' ? ` (its runner is gone; continue it with: flowbook resume FLOW_FILE --origin-run-id ${run.id})` : ''}`);
@@ -46,20 +189,19 @@ export async function dumpCommand(pathspec: string, flags: { json?: boolean; dat
   const arts = await task.artifacts;
   const values = await Promise.all(arts.map((a) => a.data()));
   if (flags.json) {
-    process.stdout.write(JSON.stringify(Object.fromEntries(arts.map((a, i) => [a.name, values[i]])), jsonSafe, 1) + '\n');
+    const plain = await Promise.all(values.map(jsonOf));
+    process.stdout.write(toJson(Object.fromEntries(arts.map((a, i) => [a.name, plain[i]]))));
     return 0;
   }
-  for (const [i, a] of arts.entries()) {
-    process.stdout.write(`${a.name} (${a.type}, ${a.size} bytes, sha256 ${a.sha.slice(0, 12)}):\n  ${preview(values[i]).replace(/\n/g, '\n  ')}\n`);
-  }
+  // many artifacts: shorter tables; one-line values first, then the multi-line ones
+  const many: Look = { width, head: 3, tail: 2, maxCell: 24 };
+  const shown = await Promise.all(
+    arts.map(async (a, i) => ({ head: `${a.name} (${a.type}, ${a.size} bytes, sha256 ${a.sha.slice(0, 12)}):`, text: await preview(values[i], many) })),
+  );
+  const short = shown.filter((s) => !s.text.includes('\n'));
+  const long = shown.filter((s) => s.text.includes('\n'));
+  for (const s of short) process.stdout.write(`${s.head} ${s.text}\n`);
+  for (const s of long) process.stdout.write(`${s.head}\n${s.text.replace(/^(?=.)/gm, '  ')}\n`);
+  if (run) console.error(`one artifact: flowbook dump ${task.pathspec}/NAME; a step's tasks as a table: flowbook dump ${run.pathspec}/STEP [--out tasks.arrow]`);
   return 0;
-}
-
-/** JSON for values JSON cannot hold as is (Map, Set, BigInt, typed arrays). */
-function jsonSafe(_k: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Map) return Object.fromEntries(v);
-  if (v instanceof Set) return [...v];
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
-  return v;
 }

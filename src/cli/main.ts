@@ -78,8 +78,16 @@ program
   .action(action(async () => (await import('./show.js')).showCommand));
 
 program
+  .command('init')
+  .description('set up this project: a starter flow, a tsconfig, a notebook, and the dataframes peer (danfojs-node) in package.json')
+  .argument('[dir]', 'the project directory (has package.json)', '.')
+  .option('--no-dataframes', 'do not add danfojs-node (toDataFrame()) and its npm overrides')
+  .option('--dataframes-only', 'only add danfojs-node and its overrides to package.json; write no files')
+  .action(action(async () => (await import('./init.js')).initCommand));
+
+program
   .command('logs')
-  .description("print a task's stdout and stderr (Flow/run/step/task, or Flow/run/step for all its tasks)")
+  .description("print a task's stdout and stderr (Flow/run/step/task, or Flow/run/step for all its tasks; run may be 'latest' or 'latest-successful')")
   .argument('<pathspec>')
   .option('--stdout', 'only stdout')
   .option('--stderr', 'only stderr')
@@ -89,9 +97,11 @@ program
 
 program
   .command('dump')
-  .description("print a run's data (Flow/run), a task's artifacts (Flow/run/step/task) or one artifact (…/task/name)")
+  .description("print a run's data (Flow/run), a step's tasks as a table (Flow/run/step), a task's artifacts (Flow/run/step/task) or one artifact (…/task/name); run may be 'latest' or 'latest-successful'")
   .argument('<pathspec>')
   .option('--json', 'print JSON')
+  .option('--out <file>', 'export a table artifact, or a step\'s tasks, to FILE: .arrow (Arrow IPC file), .csv or .json')
+  .option('--fields <names>', "a step's table: these artifacts (comma-separated) instead of its scalars and objects")
   .addOption(rootOption())
     .addOption(datastoreOption())
   .action(action(async () => (await import('./inspect.js')).dumpCommand));
@@ -251,5 +261,9 @@ program
   .description('run one task from a task spec (what workers and pods run)')
   .requiredOption('--task-spec <json>', 'the TaskSpec as JSON')
   .action(action(async () => (await import('./run.js')).stepCommand));
+
+// `run FILE --help` (resume, argo-workflows trigger) lists the flow's parameters: commander prints
+// help synchronously, so they are loaded before parsing
+if (process.argv.includes('--help') || process.argv.includes('-h')) await (await import('./run.js')).addFlowParamsHelp(program, process.argv.slice(2));
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,6 +1,6 @@
 // `flowbook run`, `resume` and the internal `step`.
 import path from 'node:path';
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { ParamError } from '../errors.js';
 import { runFlow, assertSucceeded, type RunOutcome } from '../runtime/run.js';
 import { resumeFlow } from '../runtime/resume.js';
@@ -35,6 +35,65 @@ export function parseParamFlags(tokens: string[]): Record<string, string> {
     else out[t.slice(2)] = 'true';
   }
   return out;
+}
+
+// ---- `run FILE --help`: the flow's parameters below the generic options, as Metaflow's `run --help`
+
+/** The commands whose help lists the parameters of their FILE argument. */
+const FLOW_HELP_COMMANDS = [['run'], ['resume'], ['argo-workflows', 'trigger']];
+
+/** The parameter lines of a flow's help, or one line saying why they cannot be listed. */
+export async function flowParamsHelp(file: string): Promise<string> {
+  try {
+    const [{ loadFlowGraph }, { loadFlow }] = await Promise.all([import('../flow/graph.js'), import('../flow/load.js')]);
+    const graph = await loadFlowGraph(file);
+    const flow = await loadFlow(file, graph.flowName);
+    if (!flow.params.length) return `\nFlow parameters (${flow.name}): none`;
+    const rows = flow.params.map((p) => {
+      const o = p.options;
+      const notes = [
+        o.required ? 'required' : '',
+        o.default !== undefined && !o.secret ? `default: ${JSON.stringify(o.default)}` : '',
+        o.env ? `env: $${o.env}` : '',
+        o.secret ? 'secret: never stored' : '',
+      ].filter(Boolean);
+      return [`--${p.name} <${p.type}>`, [o.help ?? '', notes.length ? `(${notes.join('; ')})` : ''].filter(Boolean).join(' ')];
+    });
+    const width = Math.max(...rows.map(([term]) => term.length)) + 2;
+    return [`\nFlow parameters (${flow.name}):`, ...rows.map(([term, text]) => `  ${term.padEnd(width)}${text}`.trimEnd())].join('\n');
+  } catch (err: any) {
+    const why = String(err?.message ?? err).split('\n')[0];
+    return `\nFlow parameters: cannot be listed: ${why}`;
+  }
+}
+
+/**
+ * Commander prints help synchronously, so before parsing: when argv asks for the help of one of
+ * FLOW_HELP_COMMANDS with a FILE, load the flow and append its parameters to that command's help.
+ */
+export async function addFlowParamsHelp(program: Command, argv: string[]): Promise<void> {
+  if (!argv.some((a) => a === '--help' || a === '-h')) return;
+  let cmd = program;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === '--') return;
+    if (token.startsWith('-')) {
+      // skip the value of a known option that takes one (`--tag x FILE --help`)
+      const opt = cmd.options.find((o: Option) => o.long === token || o.short === token);
+      if (opt && (opt.required || opt.optional) && !token.includes('=')) i++;
+      continue;
+    }
+    const sub = cmd.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    if (sub) {
+      cmd = sub;
+      names.push(sub.name());
+      continue;
+    }
+    // the first operand: the flow file, when this command takes one
+    if (FLOW_HELP_COMMANDS.some((path) => path.join(' ') === names.join(' '))) cmd.addHelpText('after', await flowParamsHelp(token));
+    return;
+  }
 }
 
 /**

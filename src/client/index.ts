@@ -3,6 +3,8 @@
 import { FlowObject, RunObject } from './run.js';
 import { StepObject, TaskObject, DataArtifactObject } from './task.js';
 
+import { flowNames } from './flows.js';
+
 export { namespace, getNamespace, defaultNamespace, setDatastoreRoot, datastoreRoot } from './context.js';
 export type { DataFields, RunData } from './run.js';
 
@@ -28,5 +30,13 @@ export const Step = callable(StepObject, (pathspec: string) => new StepObject(pa
 export const Task = callable(TaskObject, (pathspec: string) => new TaskObject(pathspec));
 /** `DataArtifact('HelloFlow/1732…/end/6/messages')` */
 export const DataArtifact = callable(DataArtifactObject, (pathspec: string) => new DataArtifactObject(pathspec));
+
+/**
+ * Every flow in the datastore (local or S3), by name — Metaflow's `Metaflow().flows`. Not filtered
+ * by namespace: a flow is listed once it has a run, whoever made it.
+ */
+export async function flows(): Promise<FlowObject[]> {
+  return (await flowNames()).map((n) => new FlowObject(n));
+}
 
 export { FlowObject, RunObject, StepObject, TaskObject, DataArtifactObject };

@@ -8,6 +8,7 @@ import { getNamespace, storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
 import { StepObject, TaskObject, dataProxy } from './task.js';
 import { rowsToDataFrame } from './dataframe.js';
+import { checkFlowExists } from './flows.js';
 
 /** The artifact fields of a flow class: everything but methods and FlowSpec's own members. */
 export type DataFields<C> = {
@@ -21,7 +22,7 @@ function readRunSync(flowName: string, runId: string): RunMeta {
     const key = `${store.runKey(runId)}/run.json`;
     return store.parseMetadata<RunMeta>(key, store.backend.getSync(key));
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId}`, { cause: err });
+    if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId} in datastore ${store.backend.location}`, { cause: err });
     throw err;
   }
 }
@@ -97,6 +98,23 @@ export class RunObject<C = never> {
     return this.meta.failure;
   }
 
+  /** The flow this run belongs to. */
+  get flow(): FlowObject<C> {
+    return new FlowObject<C>(this.flowName);
+  }
+
+  /** @internal the steps that follow `step` in this run's graph (as recorded when it ran) */
+  successorsOf(step: string): string[] | undefined {
+    return this.meta.graph?.nodes[step]?.out;
+  }
+
+  /** @internal the steps that lead to `step` in this run's graph */
+  predecessorsOf(step: string): string[] {
+    return Object.entries(this.meta.graph?.nodes ?? {})
+      .filter(([, n]) => n.out.includes(step))
+      .map(([name]) => name);
+  }
+
   /** Steps, in the order they first ran. */
   async steps(): Promise<StepObject[]> {
     const { store } = storeFor(this.flowName);
@@ -166,6 +184,8 @@ export class FlowObject<C = never> {
   }
 
   private async byId(id: string | undefined): Promise<RunObject<C> | undefined> {
+    // nothing found: a flow with no runs (in this namespace) gives undefined, a wrong name throws
+    if (id === undefined) await checkFlowExists(this.name);
     return id === undefined ? undefined : new RunObject<C>(`${this.name}/${id}`);
   }
 
@@ -180,13 +200,19 @@ export class FlowObject<C = never> {
   }
 
   async run(id: string): Promise<RunObject<C>> {
-    return new RunObject<C>(`${this.name}/${id}`);
+    try {
+      return new RunObject<C>(`${this.name}/${id}`);
+    } catch (err) {
+      if (err instanceof NotFoundError) await checkFlowExists(this.name, `run not found: ${this.name}/${id}: `);
+      throw err;
+    }
   }
 
   /** Runs in the namespace carrying every tag given (and with that status, if given), newest first. */
   async runs(opts: { tags?: string[]; status?: RunStatus } = {}): Promise<RunObject<C>[]> {
     const { index } = storeFor(this.name);
     let ids = await index.runs(getNamespace());
+    if (!ids.length) await checkFlowExists(this.name);
     for (const tag of opts.tags ?? []) {
       const tagged = new Set(await index.runs(tag));
       ids = ids.filter((id) => tagged.has(id));
@@ -198,6 +224,10 @@ export class FlowObject<C = never> {
       if ((opts.tags ?? []).every((t) => run.tags.includes(t)) && (!opts.status || run.status === opts.status)) runs.push(run);
     }
     return runs;
+  }
+
+  toString(): string {
+    return `Flow('${this.name}')`;
   }
 
   /** A danfo DataFrame, a row per run: id, status, timing, tags and one column per parameter. */

@@ -1,12 +1,14 @@
 // Step, Task and DataArtifact: a step's tasks, a task's artifacts, logs and metadata.
 import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, TaskDone } from '../datastore/metadata.js';
-import { IntegrityError, NotFoundError } from '../errors.js';
+import { FlowUsageError, IntegrityError, NotFoundError } from '../errors.js';
 import { sortedTasks, type TaskRecord } from '../datastore/task-records.js';
 import PQueue from 'p-queue';
 import { storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
-import { checkInNamespace } from './run.js';
+import { checkInNamespace, RunObject } from './run.js';
+import { suggestions } from './flows.js';
 import { rowsToArrow, rowsToDataFrame, valueToArrow, valueToDataFrame } from './dataframe.js';
+import { isPlainObject } from './table.js';
 
 const warned = new Set<string>();
 /** A damaged task record is said once per process, not at every listing. */
@@ -41,6 +43,11 @@ export class StepObject {
     checkInNamespace(this.flowName, this.runId);
   }
 
+  /** The run this step belongs to. */
+  get run(): RunObject {
+    return new RunObject(`${this.flowName}/${this.runId}`);
+  }
+
   /** Tasks in task-id order: one read of the step's journal, however many tasks it has. */
   async tasks(): Promise<TaskObject[]> {
     const { store } = storeFor(this.flowName);
@@ -49,7 +56,9 @@ export class StepObject {
     const records = await store.stepRecords(this.runId, this.id);
     // a step whose only batch was cut short by a crash exists, with no task
     if (!records.tasks.size && !(await store.backend.exists(store.stepKey(this.runId, this.id)))) {
-      throw new NotFoundError(`step not found: ${this.pathspec}`);
+      const names = await store.listSteps(this.runId);
+      const close = suggestions(this.id, names);
+      throw new NotFoundError(`step not found: ${this.pathspec}${close.length ? ` (did you mean '${close[0]}'?)` : ''}; the run's steps: ${names.join(', ') || 'none yet'}`);
     }
     return sortedTasks(records).map((rec) => new TaskObject(`${this.pathspec}/${rec.taskId}`, rec));
   }
@@ -69,12 +78,14 @@ export class StepObject {
     const queue = new PQueue({ concurrency: 32 });
     return Promise.all(
       tasks.map(async (t) => {
-        const row: Record<string, unknown> = { taskId: t.id, index: t.index ?? null, successful: t.successful };
+        // `task_index`, not `index`: a column named index hides danfo's DataFrame.index
+        const row: Record<string, unknown> = { task_id: t.id, task_index: t.index ?? null, successful: t.successful };
         for (const [name, ref] of Object.entries(t.refs())) {
           if (fields && !fields.includes(name)) continue;
           if (!fields && ref.serializer !== 'json') continue;
           const v = ref.inline !== undefined ? await store.getArtifact(name, ref) : await queue.add(() => store.getArtifact(name, ref), { throwOnTimeout: true });
-          if (fields || v === null || ['string', 'number', 'boolean'].includes(typeof v)) row[name] = v;
+          // by default scalars and plain objects (flattened to dotted columns); named fields whatever they hold
+          if (fields || v === null || ['string', 'number', 'boolean'].includes(typeof v) || isPlainObject(v)) row[name] = v;
         }
         return row;
       }),
@@ -118,6 +129,60 @@ export class TaskObject {
       }
     }
     this.record = record;
+  }
+
+  /** The step this task belongs to. */
+  get step(): StepObject {
+    return new StepObject(`${this.flowName}/${this.runId}/${this.stepName}`);
+  }
+
+  /**
+   * The tasks whose artifacts this one read (its DONE record's inputs): one for a linear step or a
+   * foreach branch, one per branch for a join (in the order `inputs` had), none for `start`. Each
+   * input step's journal is read once. A task that did not finish recorded no inputs: its parents
+   * are then the tasks of the steps before it in the graph when each of those has a single task
+   * (a branch of a foreach done in `start`), and otherwise cannot be told (a NotFoundError).
+   */
+  get parentTasks(): Promise<TaskObject[]> {
+    const done = this.done;
+    if (done) return tasksAt(this.flowName, this.runId, done.inputs);
+    return (async () => {
+      const run = new RunObject(`${this.flowName}/${this.runId}`);
+      const before = run.predecessorsOf(this.stepName);
+      const tasks = await Promise.all(before.map((s) => run.step(s).tasks().then((t) => t.filter((x) => x.successful))));
+      if (tasks.every((t) => t.length === 1)) return tasks.flat();
+      throw new NotFoundError(`task ${this.pathspec} did not finish, so it recorded no inputs, and steps ${before.join(', ')} before it have several tasks`);
+    })();
+  }
+
+  /** The one task this one read from; for a join (several inputs) use `parentTasks`. */
+  get parent(): Promise<TaskObject | undefined> {
+    return this.parentTasks.then((ps) => {
+      if (ps.length > 1) throw new FlowUsageError(`task ${this.pathspec} is a join of ${ps.length} tasks: use task.parentTasks`);
+      return ps[0];
+    });
+  }
+
+  /**
+   * The finished tasks that read this one: the tasks of the steps after this one in the run's
+   * graph whose inputs include it (each such step's journal is read once). Empty for `end`.
+   */
+  get childTasks(): Promise<TaskObject[]> {
+    return (async () => {
+      const run = new RunObject(`${this.flowName}/${this.runId}`);
+      const next = run.successorsOf(this.stepName) ?? this.done?.next ?? [];
+      const { store } = storeFor(this.flowName);
+      const children: TaskObject[] = [];
+      for (const step of next) {
+        const records = await store.stepRecords(this.runId, step);
+        for (const rec of sortedTasks(records)) {
+          if (rec.done?.inputs.includes(this.pathspec)) children.push(new TaskObject(`${this.flowName}/${this.runId}/${step}/${rec.taskId}`, rec));
+        }
+      }
+      // a foreach's branches in the order of the list iterated over (resume can give them other ids)
+      const byStep = new Map(next.map((s, i) => [s, i]));
+      return children.sort((a, b) => byStep.get(a.stepName)! - byStep.get(b.stepName)! || (a.index ?? 0) - (b.index ?? 0) || Number(a.id) - Number(b.id));
+    })();
   }
 
   /** the DONE record (its journal line is parsed on first use) */
@@ -240,6 +305,25 @@ export class TaskObject {
       key: this.done?.key,
     }));
   }
+}
+
+/** Tasks from their pathspecs (all in one run), reading each step's journal once, in the order given. */
+async function tasksAt(flowName: string, runId: string, pathspecs: string[]): Promise<TaskObject[]> {
+  const { store } = storeFor(flowName);
+  const parsed = pathspecs.map((p) => parsePathspec(p, 'task'));
+  const steps = new Map<string, ReturnType<typeof store.stepRecords>>();
+  for (const p of parsed) {
+    if (p.flow !== flowName || p.run !== runId) throw new IntegrityError(`input ${p.flow}/${p.run}/${p.step}/${p.task} is not in run ${flowName}/${runId}`);
+    if (!steps.has(p.step!)) steps.set(p.step!, store.stepRecords(runId, p.step!));
+  }
+  return Promise.all(
+    parsed.map(async (p) => {
+      const rec = (await steps.get(p.step!)!).tasks.get(p.task!);
+      const pathspec = `${flowName}/${runId}/${p.step}/${p.task}`;
+      if (!rec) throw new NotFoundError(`task not found: ${pathspec}`);
+      return new TaskObject(pathspec, rec);
+    }),
+  );
 }
 
 export class DataArtifactObject {

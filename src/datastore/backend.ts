@@ -134,7 +134,7 @@ export class LocalBackend implements StorageBackend {
     try {
       fh = await fsp.open(this.file(key), 'r');
     } catch (err: any) {
-      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore ${this.location}: ${key}`, { cause: err });
       throw err;
     }
     try {
@@ -159,7 +159,7 @@ export class LocalBackend implements StorageBackend {
     try {
       return await fsp.readFile(this.file(key));
     } catch (err: any) {
-      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore ${this.location}: ${key}`, { cause: err });
       throw err;
     }
   }
@@ -168,7 +168,7 @@ export class LocalBackend implements StorageBackend {
     try {
       return fs.readFileSync(this.file(key));
     } catch (err: any) {
-      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      if (err?.code === 'ENOENT') throw new NotFoundError(`not found in datastore ${this.location}: ${key}`, { cause: err });
       throw err;
     }
   }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import { SerializationError } from '../errors.js';
+import { importDanfo } from '../dataframes-peer.js';
 
 export type SerializerName = 'json' | 'v8' | 'arrow' | 'raw' | 'numbers';
 export interface Serialized {
@@ -26,10 +27,7 @@ const arrow = () => {
 // danfojs-node costs ≈ 0.8 s (tfjs): only when a DataFrame is read back
 let danfoLib: any;
 async function danfo(): Promise<any> {
-  if (!danfoLib) {
-    const m: any = await import('danfojs-node');
-    danfoLib = m.default ?? m;
-  }
+  danfoLib ??= await importDanfo();
   return danfoLib;
 }
 

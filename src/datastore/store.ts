@@ -261,7 +261,7 @@ export class FlowDatastore {
     try {
       return this.parseMetadata(key, await this.backend.get(key));
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${this.flowName}/${runId}`, { cause: err });
+      if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${this.flowName}/${runId} in datastore ${this.backend.location}`, { cause: err });
       throw err;
     }
   }

@@ -13,7 +13,7 @@ import { cardHtml } from '../cards/render.js';
 import type { CardComponent } from '../cards/components.js';
 import { VegaLite } from '../cards/vega.js';
 import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
-import { FlowbookError } from '../errors.js';
+import { FlowbookError, TaskFailedError } from '../errors.js';
 import { PACKAGE_ROOT } from './runner.js';
 import { loadRunTasks } from '../cards/run-records.js';
 import { taskUse, resourceAdvice, type TaskUse, type StepAdvice } from '../cards/builtin/resources.js';
@@ -143,7 +143,12 @@ export async function runFlow(file: string, params: Record<string, string | numb
   const r = await execa(process.execPath, args, { cwd, env: { ...o.env, FORCE_COLOR: '0' }, reject: false, all: true });
   if (o.echo !== false && r.all) console.log(r.all);
   const m = /(?:Done|Failed): (\w+)\/(\S+) /.exec(r.all ?? '');
-  if (r.exitCode !== 0) throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${(r.all ?? '').trim().split('\n').filter((l) => l.startsWith('error') || l.includes('failed')).at(-1) ?? 'see its output above'}`);
+  if (r.exitCode !== 0) {
+    // the CLI's one error line, as the cell's error: `TaskFailedError: run HelloFlow/17… failed at …/start/1: boom`
+    const said = (r.all ?? '').split('\n').filter((l) => l.startsWith('error: ')).at(-1)?.slice('error: '.length);
+    if (m && said) throw new TaskFailedError(said);
+    throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${said ?? (r.all ?? '').trim().split('\n').at(-1) ?? 'no output'}`);
+  }
   if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
   return Flow(m[1]).run(m[2]);
 }

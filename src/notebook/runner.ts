@@ -107,7 +107,8 @@ export async function runNotebook(file: string, o: NotebookRunOptions = {}): Pro
       result.timings.cellSeconds.push(seconds);
       o.progress?.(index, total, ok, seconds);
       if (!ok) {
-        // tslab reports compile errors on stderr with an empty error reply: name what it said
+        // our kernel (kernels/tslab-kernel.cjs) puts ename/evalue in the reply; plain tslab reports
+        // errors on stderr with an empty error reply: then name what it said
         const stderr = outputs.filter((x) => x.output_type === 'stream' && x.name === 'stderr').map((x) => String(x.text)).join('').trim();
         const err = outputs.find((x) => x.output_type === 'error');
         // tslab prints a thrown error as `evalmachine…`, the source line, then `TypeError: message`

@@ -199,7 +199,7 @@ describe('verify: usage errors are one line', () => {
     expect(errorLine(depth)).toBe('error: verify takes Flow/run or Flow/run/step/task, got "LinearFlow"');
     const none = flowbook(['verify', 'LinearFlow/123'], { env: b.env });
     expect(none.code).toBe(1);
-    expect(errorLine(none)).toBe('error: run not found: LinearFlow/123');
+    expect(errorLine(none)).toBe(`error: run not found: LinearFlow/123 in datastore ${b.env.FLOWBOOK_HOME}`);
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { flowbook, tempDir, errorLine, REPO } from './helpers.js';
+import { flowbook, fixture, tempDir, errorLine, REPO } from './helpers.js';
 // samples/ gets jfk.wav from the shared test data (scripts/make-samples.sh); it must be there
 import '../shared-data.js';
 
@@ -13,7 +13,7 @@ const NOTEBOOKS = ['01_quickstart', '02_compare_models', '03_cards_and_resources
 const SAMPLES = ['jfk', 'kitchen', 'science', 'weather'];
 const RESULT_COLUMNS = ['title', 'url', 'engine', 'model', 'audioSeconds', 'wallSeconds', 'rtf', 'words', 'wer', 'text', 'note', 'error'];
 
-type Out = { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]>; ename?: string };
+type Out = { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]>; ename?: string; evalue?: string; traceback?: string[] };
 type Cell = { cell_type: string; id: string; execution_count: number | null; outputs?: Out[]; source: string | string[] };
 const join = (x: string | string[] | undefined) => (Array.isArray(x) ? x.join('') : x ?? '');
 
@@ -71,6 +71,12 @@ function checkOutputs(name: string, file: string, o: { counts: boolean }) {
       expect(r.stdout).toMatch(/\[tour, reviewed\]/);
       expect(r.html.some((h) => h.includes(`Arrow Table: ${SAMPLES.length} rows`))).toBe(true);
       expect(r.stdout).toContain('foreach stack: [{"step":"start"');
+      // walking the run, flows(), and a mistyped flow name
+      expect(r.stdout).toMatch(/^flows: .*YouTubeVideoTranscription/m);
+      expect(r.stdout).toMatch(/YouTubeVideoTranscription\/(\d+)\/transcribe\/\d+ <- YouTubeVideoTranscription\/\1\/start\/1 \(step start of YouTubeVideoTranscription\)/);
+      expect(r.stdout).toMatch(new RegExp(`its branches: ${SAMPLES.map((_, i) => `transcribe\\[${i}\\]`).join(' ')}\n`));
+      expect(r.stdout).toMatch(/read by: YouTubeVideoTranscription\/\d+\/postprocess\/\d+\n/);
+      expect(r.stdout).toMatch(/NotFoundError: flow 'YouTubeVideoTranscriptoin' not found in the datastore \S+\. Did you mean 'YouTubeVideoTranscription'\?/);
       break;
   }
   return r;
@@ -111,6 +117,50 @@ describe('example notebooks', () => {
     }
   }, 300_000);
 
+  it("a failing runFlow is the cell's error: its class and the run's failure line, in our runner and in nbconvert", () => {
+    // a project that depends on flowbook: 'flowbook/notebook' resolves from the notebook's folder
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    fs.symlinkSync(REPO, path.join(dir, 'node_modules', 'flowbook'), 'dir');
+    const cells = [
+      "import { runFlow } from 'flowbook/notebook';",
+      `const run = await runFlow(${JSON.stringify(fixture('failing.ts'))}, { what: 'throw' }, { echo: false });`,
+      "const x: number = 'seven';",
+    ];
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'flowbook', display_name: 'flowbook (TypeScript)', language: 'typescript' } },
+      cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
+    };
+    const file = path.join(dir, 'failing_run.ipynb');
+    fs.writeFileSync(file, JSON.stringify(nb));
+    const failure = /^run FailingFlow\/(\d+) failed at FailingFlow\/\1\/start\/1: boom in start$/;
+
+    const r = flowbook(['notebook', 'run', file, '--out', path.join(dir, 'ours.ipynb')], { root: dir });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(/cell 2 \(index 1\) failed: TaskFailedError: run FailingFlow\/\d+ failed at FailingFlow\/\d+\/start\/1: boom in start \(outputs/);
+    const ours = load(path.join(dir, 'ours.ipynb')).code[1].outputs!;
+    expect(ours).toHaveLength(1); // the error, not also its text on stderr
+    expect(ours[0]).toMatchObject({ output_type: 'error', ename: 'TaskFailedError' });
+    expect(ours[0].evalue).toMatch(failure);
+
+    // Jupyter's own client, going on past errors: each failing cell has its error output
+    const j = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=120', file, '--output', path.join(dir, 'nbconvert.ipynb')], {
+      cwd: dir,
+      env: { ...process.env, FLOWBOOK_HOME: dir, JUPYTER_PATH: path.join(REPO, '.jupyter') },
+      encoding: 'utf8',
+    });
+    expect(j.status, j.stderr.slice(-2000)).toBe(0);
+    const theirs = load(path.join(dir, 'nbconvert.ipynb')).code;
+    const error = (c: Cell) => c.outputs!.find((o) => o.output_type === 'error');
+    expect(error(theirs[1])).toMatchObject({ ename: 'TaskFailedError' });
+    expect(error(theirs[1])!.evalue).toMatch(failure);
+    expect(error(theirs[1])!.traceback!.join('\n')).toMatch(/ at (\S+\.)?runFlow \(.*notebook\/index\.js/); // the stack, where it was thrown
+    // a type error: TypeScript's diagnostic, as the error's value
+    expect(error(theirs[2])).toMatchObject({ ename: 'TSError', evalue: "1:7 - Type 'string' is not assignable to type 'number'." });
+  }, 120_000);
+
   it('a failing cell stops the run, is named, and what ran is written; bad input is one line', () => {
     const dir = tempDir();
     const nb = {
@@ -133,6 +183,8 @@ describe('example notebooks', () => {
     expect(written.nb.nbformat_minor).toBe(5);
     expect(written.code.map((c) => c.execution_count)).toEqual([1, 2, null]);
     expect(written.stdout).toBe('42\n');
+    // the kernel reports the error to Jupyter (name, message, stack), not only as stderr text
+    expect(written.code[1].outputs).toEqual([expect.objectContaining({ output_type: 'error', ename: 'TypeError', evalue: 'no such model: huge' })]);
 
     const slow = path.join(dir, 'slow.ipynb');
     fs.writeFileSync(slow, JSON.stringify({ ...nb, cells: [{ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: 'await new Promise((r) => setTimeout(r, 60_000))' }] }));

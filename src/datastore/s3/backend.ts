@@ -95,7 +95,7 @@ export class S3Backend implements StorageBackend {
       const r = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.loc.bucket, Key }));
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (err) {
-      if (isNotFound(err)) throw new NotFoundError(`not found in datastore: ${key}`, { cause: err });
+      if (isNotFound(err)) throw new NotFoundError(`not found in datastore ${this.location}: ${key}`, { cause: err });
       throw explainS3Error(err, this.location);
     }
   }
@@ -110,7 +110,7 @@ export class S3Backend implements StorageBackend {
 
   getSync(key: string): Buffer {
     const r = this.sync({ op: 'get', key });
-    if (!r.found) throw new NotFoundError(`not found in datastore: ${key}`);
+    if (!r.found) throw new NotFoundError(`not found in datastore ${this.location}: ${key}`);
     return Buffer.from(r.data!.buffer, r.data!.byteOffset, r.data!.byteLength);
   }
 
