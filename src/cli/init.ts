@@ -110,6 +110,7 @@ export async function initCommand(dir: string | undefined, flags: InitFlags): Pr
       [`${cd}npx flowbook run flows/hello.ts --help`, "its parameters"],
       [`${cd}npx flowbook dump HelloFlow/latest`, 'what the run stored'],
       [`${cd}npx flowbook notebook run notebooks/hello.ipynb`, 'runs its cells headless, outputs saved in it'],
+      [`${cd}npx flowbook notebook kernel`, 'the kernel for Jupyter in this project, and how to start it'],
       [`${cd}npx tsc -p .`, 'type-check your flows'],
     );
   }

@@ -172,6 +172,11 @@ notebook
   .option('--token <token>', 'its token (default: $JUPYTER_TOKEN)')
   .option('--kernel <name>', "kernel name (default: the notebook's, else flowbook)")
   .action(action(async () => (await import('./notebook.js')).runCommand));
+notebook
+  .command('kernel')
+  .description('install the flowbook (TypeScript) kernel into DIR/.jupyter and print how to start Jupyter with it')
+  .argument('[dir]', 'your project (default: the current folder)')
+  .action(action(async () => (await import('./notebook.js')).kernelCommand));
 
 const models = program.command('models').description('the shared Whisper model cache ($FLOWBOOK_MODELS or ~/.cache/flowbook/models)');
 models

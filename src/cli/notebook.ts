@@ -22,3 +22,20 @@ export async function runCommand(file: string, flags: { out?: string; timeout?: 
   console.error(`${file}: ${r.executed} code cells ran in ${r.seconds.toFixed(1)} s → ${where}`);
   return 0;
 }
+
+/**
+ * `flowbook notebook kernel [DIR]`: install the "flowbook (TypeScript)" kernel into DIR/.jupyter
+ * (a project of your own), and say how to start Jupyter so it finds it. Nothing outside DIR changes.
+ */
+export async function kernelCommand(dir: string | undefined): Promise<number> {
+  const root = path.resolve(dir ?? '.');
+  const { PACKAGE_ROOT } = await import('../notebook/runner.js');
+  const { pathToFileURL } = await import('node:url');
+  const { installKernel, jupyterPath } = await import(pathToFileURL(path.join(PACKAGE_ROOT, 'kernels/install.mjs')).href);
+  const { file, changed } = installKernel(root);
+  console.error(`kernel "flowbook (TypeScript)" ${changed ? 'installed' : 'already installed'}: ${file}`);
+  console.error('start Jupyter with it (Debian: apt-get install jupyter-server python3-notebook):');
+  const rel = path.relative(process.cwd(), root);
+  console.log(`JUPYTER_PATH=${jupyterPath(root)} jupyter notebook --ip 127.0.0.1 --no-browser ${rel.startsWith('..') ? root : rel || '.'}`);
+  return 0;
+}

@@ -15,8 +15,8 @@ function userEnv(): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 }
 
-function sh(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, env: userEnv(), encoding: 'utf8', timeout: 170_000 });
+function sh(cmd: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(cmd, args, { cwd, env: { ...userEnv(), ...extraEnv }, encoding: 'utf8', timeout: 170_000 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, out: `${r.stdout}\n${r.stderr}` };
 }
@@ -142,6 +142,17 @@ console.log(JSON.stringify({
     for (const m of messages) expect(printed).toContain(m);
     const table = outputs.find((o: any) => o.output_type === 'display_data')?.data['text/html'];
     expect([table].flat().join('')).toContain('Hi, world 3!');
+
+    // interactive Jupyter in the project: the kernel goes into its own .jupyter, and Jupyter lists it
+    const kernel = sh('npx', ['--no-install', 'flowbook', 'notebook', 'kernel'], dir);
+    ok(kernel);
+    expect(kernel.stdout.trim()).toBe(`JUPYTER_PATH=${path.join(dir, '.jupyter')} jupyter notebook --ip 127.0.0.1 --no-browser .`);
+    const spec = JSON.parse(fs.readFileSync(path.join(dir, '.jupyter/kernels/flowbook/kernel.json'), 'utf8'));
+    expect(spec.argv[1]).toBe(path.join(fs.realpathSync(path.join(dir, 'node_modules/flowbook')), 'kernels/tslab-kernel.cjs'));
+    // what Jupyter's own kernel-spec lookup finds with that JUPYTER_PATH
+    const find = 'import json; from jupyter_client.kernelspec import KernelSpecManager; print(json.dumps(KernelSpecManager().find_kernel_specs()))';
+    const specs = ok(sh('/usr/bin/python3', ['-c', find], dir, { JUPYTER_PATH: path.join(dir, '.jupyter') }));
+    expect(JSON.parse(specs.stdout).flowbook).toBe(path.join(dir, '.jupyter/kernels/flowbook'));
 
     // a message about a datastore names the one it looked in
     const missing = sh('npx', ['--no-install', 'flowbook', 'dump', 'HelloFlow/123'], dir);
