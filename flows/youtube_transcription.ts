@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { FlowSpec, step, param, resources, catchErrors, card, current, Markdown, Table, WordCloud, EmbeddingPlot, type Inputs } from 'flowbook';
-import { resolveSources, fetchAudio, decodeAudio, getTranscriber, chooseAutoModel, findModel, resolveModelPath, SPHINX_MODEL, type TranscriptionTask, type Transcript } from 'flowbook/transcribe';
+import {
+  resolveSources, fetchAudio, decodeAudio, getTranscriber, chooseAutoModel, findModel, resolveModelPath, localFootprint, transcriptionProgressLines, downloadProgressLines,
+  SPHINX_MODEL, type TranscriptionTask, type Transcript,
+} from 'flowbook/transcribe';
 import { tokenize, isStopword, wordFrequencies, wordErrorRate, trainWord2Vec, pca2d, type WordCount, type WerResult } from 'flowbook/text';
 
 export interface ResultRow {
@@ -27,6 +30,13 @@ export interface ResultRow {
 const ok = (rows: ResultRow[]) => `${rows.filter((r) => !r.error).length} of ${rows.length} video(s) transcribed`;
 
 export class YouTubeVideoTranscription extends FlowSpec {
+  /**
+   * On this machine a transcription holds only what its engine can use — pocketsphinx one core,
+   * whisper.cpp the cores it gets — decided from --model before the tasks start; so on 2 cores
+   * two pocketsphinx transcriptions run at once. Pods (--with kubernetes) request @resources.
+   */
+  static localResources = { transcribe: (p: Record<string, unknown>) => localFootprint(String(p.model)) };
+
   url = param.string('url', { default: '', help: 'a YouTube watch or playlist URL, an audio URL, a local file or directory' });
   urls = param.string('urls', { default: '', help: 'a file with one URL or path per line (# comments)' });
   model = param.string('model', { default: 'tiny', env: 'DEFAULT_MODEL_TYPE', help: "Whisper model (tiny … large-v3), sphinx-en-us, or auto" });
@@ -37,6 +47,8 @@ export class YouTubeVideoTranscription extends FlowSpec {
   modelReason!: string;
   tasks!: TranscriptionTask[];
   skipped!: { url: string; reason: string }[];
+  /** sources that could not be resolved (an unavailable video, a private playlist): a row each in the results */
+  failedSources!: { url: string; reason: string }[];
   video!: TranscriptionTask;
   transcript!: Transcript;
   wer!: WerResult | null;
@@ -67,13 +79,16 @@ export class YouTubeVideoTranscription extends FlowSpec {
     const resolved = await resolveSources([this.url, this.urls]);
     if (!resolved.tasks.length && !resolved.skipped.length) throw new Error('nothing to transcribe: give --url or --urls');
     for (const s of resolved.skipped) console.log(`skipping ${s.url}: ${s.reason}`);
+    // the others go on; the results list each failed source with its reason
+    for (const f of resolved.failed) console.log(`failed: ${f.reason}`);
     this.tasks = resolved.tasks;
     this.skipped = resolved.skipped;
-    console.log(`${this.tasks.length} video(s) to transcribe`);
+    this.failedSources = resolved.failed;
+    console.log(`${this.tasks.length} video(s) to transcribe${resolved.failed.length ? ` (${resolved.failed.length} source(s) failed)` : ''}`);
     this.next(this.transcribe, { foreach: 'tasks' });
   }
 
-  /** One video: fetch, decode, transcribe with as many threads as the task holds cpus. */
+  /** One video: fetch, decode, transcribe with as many threads as the task holds cpus; progress lines every few seconds. */
   @resources({ cpu: 3, memory: 12288 })
   @catchErrors({ var: 'error' })
   @card()
@@ -84,13 +99,13 @@ export class YouTubeVideoTranscription extends FlowSpec {
     // downloads are cached beside a local datastore; with S3 (a pod) they go to local scratch
     const root = current.datastoreRoot;
     const downloads = root.startsWith('s3://') ? path.join(os.tmpdir(), 'flowbook-downloads') : path.join(root, 'downloads');
-    const file = await fetchAudio(this.video, downloads);
+    const file = await fetchAudio(this.video, downloads, downloadProgressLines(`download ${this.video.title}`, { print: (l) => console.log(l), quietSeconds: 2 }));
     const audio = await decodeAudio(file);
-    this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu });
+    this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu, onProgress: transcriptionProgressLines(this.video.title) });
     const ref = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : undefined;
     this.wer = ref !== undefined ? wordErrorRate(ref, this.transcript.text) : null;
     const t = this.transcript;
-    console.log(`${this.video.title}: ${t.audioSeconds.toFixed(1)} s of audio in ${t.wallSeconds.toFixed(2)} s (rtf ${t.rtf.toFixed(2)}, ${current.resources.cpu} cpus)${this.wer ? `, WER ${(this.wer.wer * 100).toFixed(1)}%` : ''}${t.note ? ` — ${t.note}` : ''}`);
+    console.log(`${this.video.title}: ${t.audioSeconds.toFixed(1)} s of audio in ${t.wallSeconds.toFixed(2)} s (rtf ${t.rtf.toFixed(2)}, ${current.resources.cpu} cpu${current.resources.cpu === 1 ? '' : 's'})${this.wer ? `, WER ${(this.wer.wer * 100).toFixed(1)}%` : ''}${t.note ? ` — ${t.note}` : ''}`);
     this.next(this.postprocess);
   }
 
@@ -120,6 +135,10 @@ export class YouTubeVideoTranscription extends FlowSpec {
         error: err ? err.message : '',
       };
     });
+    // a source that could not be resolved at the start is a row too, with why
+    for (const f of this.failedSources ?? []) {
+      this.rows.push({ title: f.url, url: f.url, engine: '', model: this.modelName, audioSeconds: 0, wallSeconds: 0, rtf: 0, words: 0, wer: null, text: '', note: '', error: f.reason });
+    }
     const failed = this.rows.filter((r) => r.error);
     for (const r of failed) console.log(`failed: ${r.title}: ${r.error}`);
     // @catchErrors keeps the other videos going; but a run where nothing was transcribed is no success

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fallbackModelsDir, listModels, modelsDir, pullModel, sha256Problem, verifyModel } from '../transcribe/models.js';
 import { findModel } from '../transcribe/catalog.js';
+import { downloadProgressLines } from '../transcribe/progress.js';
 import { FlowbookError, IntegrityError } from '../errors.js';
 
 function bar(received: number, total?: number): string {
@@ -23,11 +24,14 @@ export async function pullCommand(names: string[], flags: { sha256?: string }): 
   for (const name of names) {
     const tty = process.stderr.isTTY;
     let last = 0;
+    // not on a TTY (a log, CI, a pod): a line every 10% or every few seconds instead of the bar
+    const lines = tty ? undefined : downloadProgressLines(name);
     const r = await pullModel(name, {
       sha256: flags.sha256,
       onProgress: ({ received, total }) => {
+        if (lines) return lines({ received, total });
         const now = Date.now();
-        if (!tty || now - last < 100) return;
+        if (now - last < 100) return;
         last = now;
         process.stderr.write(`\r${name} ${bar(received, total)}`);
       },

@@ -104,6 +104,36 @@ export function parseWith(items: string[] = []): WithDecorators {
   return out;
 }
 
+type LocalUse = { cpu?: number; memory?: number };
+
+/**
+ * What a step uses when it runs on this machine, as its flow says before the task starts:
+ * `static localResources = { transcribe: (params) => ({ cpu: 1, memory: 512 }) }` on the flow
+ * class (from the run's parameters: the model decides the engine and its threads). A local slot
+ * is the smaller of this and the step's @resources; a pod still requests @resources. Asked once
+ * per step; a hook that throws is reported and the request is used.
+ */
+function localResources(flow: LoadedFlow, params: Record<string, unknown>, warn: (line: string) => void): (step: string) => LocalUse {
+  const hooks = (flow.cls as unknown as { localResources?: Record<string, (p: Record<string, unknown>) => LocalUse | undefined> }).localResources;
+  const cache = new Map<string, LocalUse>();
+  return (step) => {
+    let use = cache.get(step);
+    if (use) return use;
+    use = {};
+    const hook = hooks?.[step];
+    if (typeof hook === 'function') {
+      try {
+        const r = hook({ ...params });
+        for (const k of ['cpu', 'memory'] as const) if (typeof r?.[k] === 'number' && r[k]! > 0) use[k] = r[k];
+      } catch (err: any) {
+        warn(`note: ${flow.name}.localResources.${step} failed (${err?.message ?? err}); its tasks hold what @resources requests`);
+      }
+    }
+    cache.set(step, use);
+    return use;
+  };
+}
+
 /** Steps that run as pods need a datastore the pods can reach. */
 function checkRemote(remoteSteps: string[], store: FlowDatastore): void {
   if (remoteSteps.length && store.backend.kind !== 's3') {
@@ -187,12 +217,15 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     }
 
     const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
+    const local = localResources(flow, params, (m) => ui.info(m));
     const slots = (step: string) => {
       // a pod holds no local cores or memory (--max-workers still caps how many run at once)
       if (remote.has(step)) return { cpu: 0, memory: 0, gpu: 0 };
       const m = flow.steps.get(step);
       const r = { ...m?.resources, ...m?.kubernetes };
-      return { cpu: Math.min(r.cpu ?? 1, cores), memory: Math.min(r.memory ?? 0, memoryMiB), gpu: r.gpu ?? 0 };
+      // locally a task holds no more than it can use: a single-threaded engine, one core
+      const use = local(step);
+      return { cpu: Math.min(r.cpu ?? 1, use.cpu ?? Infinity, cores), memory: Math.min(r.memory ?? 0, use.memory ?? Infinity, memoryMiB), gpu: r.gpu ?? 0 };
     };
     const clonedTasks: string[] = [];
     const ranTasks: string[] = [];
@@ -269,7 +302,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
             void kube?.killAll();
           });
         }
-        ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned, failed: sched.counts.failed, running: sched.runningCount });
+        ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned, failed: sched.counts.failed, running: sched.runningCount, total: sched.planned });
       },
     });
     const onSignal = () => {
@@ -282,6 +315,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      ui.started();
       await sched.run();
     } finally {
       process.off('SIGINT', onSignal);

@@ -96,6 +96,8 @@ export class Scheduler {
   failure?: { task: PlannedTask; result: TaskResult };
   endDone = false;
   counts = { done: 0, failed: 0, cloned: 0, retried: 0 };
+  /** tasks planned so far (a retry is the same task): the progress line's total */
+  planned = 0;
 
   constructor(
     private graph: FlowGraph,
@@ -111,6 +113,7 @@ export class Scheduler {
   private plan(step: string, inputs: string[], frames: Frame[]): void {
     const key = taskKey(step, frames);
     const taskId = this.hooks.taskIdFor?.(step, key) ?? String(this.nextTaskId++);
+    this.planned++;
     this.ready.push({ step, taskId, inputs, frames, key, attempt: 0 });
   }
 

@@ -12,6 +12,8 @@ export { CATALOG, SPHINX_MODEL, findModel, UnknownModelError } from './catalog.j
 export { listModels, pullModel, verifyModel, resolveModelPath, modelsDir, ModelNotDownloadedError } from './models.js';
 export { WhisperTranscriber, isTestModel } from './whisper.js';
 export { SphinxTranscriber } from './sphinx.js';
+export { transcriptionProgressLines, downloadProgressLines, progressEverySeconds, type TranscribeProgress } from './progress.js';
+export { chunkBounds } from './chunks.js';
 
 // one engine per model per process: a warm worker loads a model once for all its tasks
 const engines = new Map<string, Transcriber>();
@@ -37,6 +39,28 @@ export function chooseAutoModel(): { model: string; reason: string } {
     model: SPHINX_MODEL,
     reason: `no verified Whisper weights in the model cache: using the offline pocketsphinx engine (${SPHINX_MODEL}); for Whisper run \`npx flowbook models pull tiny.en\``,
   };
+}
+
+/** pocketsphinx with its en-us model, and the Node worker around it (measured: ~110 MiB) */
+const SPHINX_MEMORY_MIB = 512;
+
+/**
+ * What transcribing with `model` uses on this machine, known before a task starts (`auto` is
+ * resolved as the start step will): pocketsphinx one core and little memory; whisper.cpp as many
+ * threads as it is given (cpu undefined) and about 1.4× its model file plus the worker. A flow
+ * returns this from `static localResources` so that, locally, a task holds no more cores or
+ * memory than it can use; a pod still requests the step's @resources. Unknown: no limit (the
+ * start step reports the bad model).
+ */
+export function localFootprint(model: string): { cpu?: number; memory?: number } {
+  const name = model === 'auto' ? chooseAutoModel().model : model;
+  if (name === SPHINX_MODEL) return { cpu: 1, memory: SPHINX_MEMORY_MIB };
+  try {
+    const st = modelStatus(findModel(name));
+    return st.bytes ? { memory: Math.ceil((1.4 * st.bytes) / 2 ** 20 + 300) } : {};
+  } catch {
+    return {};
+  }
 }
 
 export async function transcribeFile(file: string, model: string, opts: TranscribeOptions = {}): Promise<Transcript> {

@@ -1,6 +1,8 @@
 // Where audio comes from: a local file, a directory, a file listing URLs (one per line, `#`
 // comments), an http(s) URL of an audio file, or YouTube watch/playlist URLs through yt-dlp.
-// Live and upcoming streams are skipped with a message, as in the seed flow.
+// Live and upcoming streams are skipped with a message, as in the seed flow. A source that cannot
+// be resolved (an unavailable video, a private playlist, a missing file in a list) is listed as
+// failed with its reason and the others go on; only when every source failed is it an error.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -26,6 +28,8 @@ export interface TranscriptionTask {
 export interface Resolved {
   tasks: TranscriptionTask[];
   skipped: { url: string; reason: string }[];
+  /** sources that could not be resolved: what the user gave (when it may be shown) and why */
+  failed: { url: string; reason: string }[];
 }
 
 const AUDIO_EXT = /\.(wav|mp3|ogg|oga|opus|m4a|aac|flac|webm|mp4|mkv|mov)$/i;
@@ -85,7 +89,8 @@ async function youtube(url: string, out: Resolved): Promise<void> {
     for (const line of lines) {
       const entry = ytJson(line, url);
       const watch = entry.url?.startsWith('http') ? entry.url : `https://www.youtube.com/watch?v=${entry.id}`;
-      await youtube(watch, out);
+      // one unavailable video of a playlist fails alone
+      await orFailed(watch, out, () => youtube(watch, out));
     }
     return;
   }
@@ -179,19 +184,36 @@ async function resolveOne(item: string, raw: string, out: Resolved, depth: numbe
   if (!lines.length) throw new SourceError(`the URL list ${tok ?? '(name not shown)'} is empty (one URL or path per line, # for comments)`);
   const dir = path.dirname(item);
   for (const { line, text } of lines) {
-    try {
-      await resolveOne(asUrl(text) || path.isAbsolute(text) ? text : path.join(dir, text), text, out, depth + 1);
-    } catch (err: any) {
-      if (!(err instanceof SourceError)) throw err;
-      throw new SourceError(`${tok ?? 'the URL list'} line ${line}: ${err.message}`, { cause: err.cause });
-    }
+    const where = `${tok ?? 'the URL list'} line ${line}`;
+    await orFailed(shown(text) ?? where, out, () => resolveOne(asUrl(text) || path.isAbsolute(text) ? text : path.join(dir, text), text, out, depth + 1), where);
   }
 }
 
-/** Resolve the flow's `url` / `urls` parameters into transcription tasks. */
+/** Run `resolve`; a SourceError becomes a failed source (prefixed with where it was) instead of an error. */
+async function orFailed(url: string, out: Resolved, resolve: () => Promise<void>, where?: string): Promise<void> {
+  try {
+    await resolve();
+  } catch (err: any) {
+    if (!(err instanceof SourceError)) throw err;
+    out.failed.push({ url, reason: where ? `${where}: ${err.message}` : err.message });
+  }
+}
+
+/** One line for "every source failed": the reason itself when there is one, else all of them. */
+function allFailed(out: Resolved): string {
+  const skipped = out.skipped.length ? ` (and ${out.skipped.length} skipped: ${out.skipped.map((s) => s.reason).join('; ')})` : '';
+  if (out.failed.length === 1) return out.failed[0].reason + skipped;
+  return `no source could be resolved, all ${out.failed.length} failed: ${out.failed.map((f) => f.reason).join('; ')}${skipped}`;
+}
+
+/**
+ * Resolve the flow's `url` / `urls` parameters into transcription tasks. A source that cannot be
+ * resolved is in `failed`; when nothing can be transcribed because of them, this throws one line.
+ */
 export async function resolveSources(items: string[]): Promise<Resolved> {
-  const out: Resolved = { tasks: [], skipped: [] };
-  for (const item of items.map((s) => s.trim()).filter(Boolean)) await resolveOne(item, item, out, 0);
+  const out: Resolved = { tasks: [], skipped: [], failed: [] };
+  for (const item of items.map((s) => s.trim()).filter(Boolean)) await orFailed(shown(item, false) ?? '(not shown)', out, () => resolveOne(item, item, out, 0));
+  if (!out.tasks.length && out.failed.length) throw new SourceError(allFailed(out));
   // the same video twice is transcribed once
   const seen = new Set<string>();
   out.tasks = out.tasks.filter((t) => (seen.has(t.url) ? false : (seen.add(t.url), true)));
@@ -199,7 +221,7 @@ export async function resolveSources(items: string[]): Promise<Resolved> {
 }
 
 /** A local audio file for the task: the file itself, or a download into `dir`. */
-export async function fetchAudio(task: TranscriptionTask, dir: string, onProgress?: (received: number, total?: number) => void): Promise<string> {
+export async function fetchAudio(task: TranscriptionTask, dir: string, onProgress?: (p: { received: number; total?: number }) => void): Promise<string> {
   if (task.kind === 'file') return task.url;
   fs.mkdirSync(dir, { recursive: true });
   if (task.kind === 'youtube') {
@@ -211,7 +233,7 @@ export async function fetchAudio(task: TranscriptionTask, dir: string, onProgres
   const ext = path.extname(new URL(task.url).pathname) || '.audio';
   const file = path.join(dir, `${task.id.replace(/[^\w.-]/g, '_')}${ext}`);
   const tmp = `${file}.part`;
-  await download(task.url, tmp, { label: task.url, errorClass: SourceError, onProgress: onProgress && (({ received, total }) => onProgress(received, total)) });
+  await download(task.url, tmp, { label: task.url, errorClass: SourceError, onProgress });
   fs.renameSync(tmp, file);
   return file;
 }

@@ -1,6 +1,6 @@
 // pocketsphinx (Debian's pocketsphinx_continuous with the en-us model): a real offline engine.
 // Rough accuracy, but real text — what the README's main job uses when no Whisper weights are in
-// the cache. Single-threaded; English only.
+// the cache. Single-threaded (maxThreads 1: locally its task holds one core); English only.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,8 @@ import type { Audio, Segment, Transcriber, TranscribeOptions, Transcript } from 
 export class SphinxTranscriber implements Transcriber {
   readonly engine = 'sphinx' as const;
   readonly model = 'sphinx-en-us';
+  /** pocketsphinx decodes on one thread: a task holding more cores would leave them idle */
+  readonly maxThreads = 1;
 
   async transcribe(audio: Audio, opts: TranscribeOptions = {}): Promise<Transcript> {
     if (opts.language && opts.language !== 'en') throw new FlowbookError(`sphinx-en-us transcribes English only, not '${opts.language}'`);
@@ -20,20 +22,34 @@ export class SphinxTranscriber implements Transcriber {
     const wav = path.join(dir, 'audio.wav');
     fs.writeFileSync(wav, wavBytes(audio));
     const t0 = performance.now();
-    let stdout: string;
+    // pocketsphinx prints each utterance (its text, then each word with its times) as soon as it
+    // has decoded it: the last word's end time says how far into the audio it is. (Feeding the
+    // audio through stdin would be smoother, but Node's stdio pipes are sockets, which
+    // pocketsphinx cannot open as -infile.)
+    const child = execa('pocketsphinx_continuous', ['-infile', wav, '-time', 'yes', '-logfn', '/dev/null'], { buffer: false, stderr: 'ignore' });
+    let stdout = '';
+    let heard = 0;
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      for (const m of c.matchAll(/ (\d+\.\d+) -?\d+\.\d+$/gm)) heard = Math.max(heard, Number(m[1]));
+    });
+    const report = () => opts.onProgress?.({ audioSeconds: Math.min(heard, audio.seconds), totalSeconds: audio.seconds, elapsedSeconds: (performance.now() - t0) / 1000 });
+    const ticker = opts.onProgress ? setInterval(report, 1000) : undefined;
     try {
-      ({ stdout } = await execa('pocketsphinx_continuous', ['-infile', wav, '-time', 'yes', '-logfn', '/dev/null']));
+      await child;
     } catch (err: any) {
       if (err?.code === 'ENOENT') {
         throw new FlowbookError('pocketsphinx is not installed (apt-get install pocketsphinx pocketsphinx-en-us)', { cause: err });
       }
       throw new FlowbookError(`pocketsphinx failed on ${audio.source}: ${err?.shortMessage ?? err}`, { cause: err });
     } finally {
+      clearInterval(ticker);
       fs.rmSync(dir, { recursive: true, force: true });
     }
     const wallSeconds = (performance.now() - t0) / 1000;
     const segments = parseSphinx(stdout);
-    opts.onProgress?.(1);
+    heard = audio.seconds;
+    report();
     return {
       text: segments.map((s) => s.text).join(' '),
       segments,

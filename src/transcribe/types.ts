@@ -1,4 +1,7 @@
 // One interface for every speech-to-text engine (whisper.cpp, pocketsphinx).
+import type { TranscribeProgress } from './progress.js';
+
+export type { TranscribeProgress };
 
 export interface Segment {
   /** seconds from the start of the audio */
@@ -13,7 +16,8 @@ export interface TranscribeOptions {
   /** ISO code ('en'), or undefined to let the engine detect it */
   language?: string;
   task?: 'transcribe' | 'translate';
-  onProgress?: (fraction: number) => void;
+  /** called while the engine works (about every second, and at the end): see transcriptionProgressLines */
+  onProgress?: (p: TranscribeProgress) => void;
 }
 
 export interface Transcript {
@@ -45,6 +49,8 @@ export interface Audio {
 
 export interface Transcriber {
   readonly engine: 'whisper' | 'sphinx';
+  /** the most CPU threads it can use (pocketsphinx: 1); undefined: as many as it is given */
+  readonly maxThreads?: number;
   readonly model: string;
   transcribe(audio: Audio, opts?: TranscribeOptions): Promise<Transcript>;
   close(): Promise<void>;

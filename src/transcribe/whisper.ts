@@ -19,7 +19,7 @@ export class WhisperTranscriber implements Transcriber {
   readonly engine = 'whisper' as const;
   private worker: Worker;
   private ready: Promise<void>;
-  private jobs = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private jobs = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; progress?: (m: { audioSeconds: number }) => void }>();
   private nextId = 1;
 
   constructor(
@@ -34,6 +34,7 @@ export class WhisperTranscriber implements Transcriber {
     this.worker.on('message', (m) => {
       const job = this.jobs.get(m?.id);
       if (!job) return;
+      if (m.type === 'progress') return void job.progress?.(m);
       this.jobs.delete(m.id);
       if (m.type === 'done') job.resolve(m);
       else job.reject(new FlowbookError(`whisper ${model} failed: ${m.message}`));
@@ -53,11 +54,19 @@ export class WhisperTranscriber implements Transcriber {
     if (english && opts.task === 'translate') throw new FlowbookError(`${this.model} is English-only and cannot translate; use a multilingual model`);
     const id = this.nextId++;
     this.worker.ref();
+    // the worker posts how much audio is done after each ~30 s chunk; in between, a tick each
+    // second keeps the elapsed time moving (a large model can take a while per chunk)
+    const t0 = performance.now();
+    let done = 0;
+    const report = () => opts.onProgress?.({ audioSeconds: done, totalSeconds: audio.seconds, elapsedSeconds: (performance.now() - t0) / 1000 });
+    const ticker = opts.onProgress ? setInterval(report, 1000) : undefined;
     const r = await new Promise<any>((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
+      this.jobs.set(id, { resolve, reject, progress: (m) => ((done = Math.min(audio.seconds, m.audioSeconds)), report()) });
       this.worker.postMessage({ id, samples: audio.samples, threads: Math.max(1, opts.threads ?? 1), language: english ? 'en' : opts.language, translate: opts.task === 'translate' });
-    }).finally(() => this.worker.unref());
-    opts.onProgress?.(1);
+    }).finally(() => {
+      clearInterval(ticker);
+      this.worker.unref();
+    });
     const text = String(r.text ?? '').trim();
     const t: Transcript = {
       text,

@@ -104,17 +104,54 @@ describe('sources', () => {
     // a list's lines: the list and line number; a line is shown only when it looks like a path or URL, cut to 80 characters
     const list = path.join(dir, 'mixed.txt');
     const long = `/nowhere/${'a'.repeat(200)}.mp3`;
-    fs.writeFileSync(list, `# clips\nsecret words here\n${long}\n${notList}\n`);
+    fs.writeFileSync(list, `# clips\nsecret words here\n`);
     const msg = await fails([list]);
     expect(msg).toBe(`${list} line 2: no such file, directory or URL (not shown: it does not look like a path or URL)`);
     expect(msg).not.toContain('secret');
+    // every line failed: one line with each reason
+    fs.writeFileSync(list, `# clips\nsecret words here\n${long}\n${notList}\n`);
+    const all = await fails([list]);
+    expect(all).toMatch(new RegExp(`^no source could be resolved, all 3 failed: ${list.replace(/[.]/g, '\\.')} line 2: no such file, directory or URL \\(not shown`));
+    expect(all).toContain(`${list} line 3: no such file, directory or URL: …`);
+    expect(all).toContain(`${list} line 4: ${notList} is not an audio or video file`);
+    expect(all).not.toMatch(/secret|root:x|\n/);
     fs.writeFileSync(list, `${long}\n`);
     const cut = await fails([list]);
     expect(cut).toBe(`${list} line 1: no such file, directory or URL: …${long.slice(-79)}`);
     expect(cut.length - `${list} line 1: no such file, directory or URL: `.length).toBe(80);
+    // one bad line among good ones: it is listed as failed, the others go on
     fs.writeFileSync(list, `${JFK}\n${notList}\n`);
-    const nested = await fails([list]);
-    expect(nested).toMatch(new RegExp(`^${list.replace(/[.]/g, '\\.')} line 2: ${notList.replace(/[.]/g, '\\.')} is not an audio or video file .*its line 1 is neither`));
-    expect(nested).not.toContain('root:x');
+    const nested = await resolveSources([list]);
+    expect(nested.tasks.map((t) => t.id)).toEqual(['jfk']);
+    expect(nested.failed).toHaveLength(1);
+    expect(nested.failed[0].url).toBe(notList);
+    expect(nested.failed[0].reason).toMatch(new RegExp(`^${list.replace(/[.]/g, '\\.')} line 2: ${notList.replace(/[.]/g, '\\.')} is not an audio or video file .*its line 1 is neither`));
+    expect(nested.failed[0].reason).not.toContain('root:x');
+  });
+
+  it('an unavailable video or a private playlist in a list fails alone; the others go on', async () => {
+    const list = path.join(dir, 'some-gone.txt');
+    fs.writeFileSync(list, [
+      'https://www.youtube.com/watch?v=abc123',
+      'https://www.youtube.com/watch?v=gone',
+      'https://www.youtube.com/playlist?list=PLprivate',
+      `${base}/audio/jfk.wav`,
+    ].join('\n'));
+    const r = await resolveSources([list]);
+    expect(r.tasks.map((t) => t.id)).toEqual(['abc123', 'jfk']);
+    expect(r.failed).toEqual([
+      { url: 'https://www.youtube.com/watch?v=gone', reason: `${list} line 2: yt-dlp failed for https://www.youtube.com/watch?v=gone: ERROR: [youtube] gone: Video unavailable` },
+      { url: 'https://www.youtube.com/playlist?list=PLprivate', reason: `${list} line 3: yt-dlp failed for https://www.youtube.com/playlist?list=PLprivate: ERROR: [youtube:tab] PLprivate: The playlist does not exist.` },
+    ]);
+    // given directly, next to a good one
+    const direct = await resolveSources(['https://www.youtube.com/watch?v=gone', 'https://youtu.be/abc123']);
+    expect(direct.tasks.map((t) => t.id)).toEqual(['abc123']);
+    expect(direct.failed.map((f) => f.url)).toEqual(['https://www.youtube.com/watch?v=gone']);
+    // all of them gone: one line that says why for each
+    fs.writeFileSync(list, 'https://www.youtube.com/watch?v=gone\nhttps://www.youtube.com/playlist?list=PLprivate\n');
+    await expect(resolveSources([list])).rejects.toThrow(
+      `no source could be resolved, all 2 failed: ${list} line 1: yt-dlp failed for https://www.youtube.com/watch?v=gone: ERROR: [youtube] gone: Video unavailable; ` +
+        `${list} line 2: yt-dlp failed for https://www.youtube.com/playlist?list=PLprivate: ERROR: [youtube:tab] PLprivate: The playlist does not exist.`,
+    );
   });
 });
