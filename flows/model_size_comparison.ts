@@ -26,8 +26,10 @@ export interface ComparisonRow {
   rtf: number;
   cpus: number;
   words: number;
-  /** WER against the reference transcript, when there is one */
+  /** WER against the reference transcript, when there is one (Whisper-style normalization first) */
   wer: number | null;
+  /** the same WER of the texts as written */
+  rawWer: number | null;
   /** WER against the largest model's text, when there is no reference (1 - agreement) */
   disagreement: number | null;
   note: string;
@@ -64,6 +66,7 @@ export class ModelSizeComparison extends FlowSpec {
     }
     const resolved = await resolveSources([this.url, this.urls]);
     for (const s of resolved.skipped) console.log(`skipping ${s.url}: ${s.reason}`);
+    for (const f of resolved.failed) console.log(`failed: ${f.reason}`);
     this.tasks = resolved.tasks;
     console.log(`${this.tasks.length} video(s) × ${this.modelList.length} model(s): ${this.modelList.join(', ')}`);
     this.next(this.fetch, { foreach: 'tasks' });
@@ -111,8 +114,10 @@ export class ModelSizeComparison extends FlowSpec {
       rtf: t.rtf,
       cpus,
       words: tokenize(t.text).length,
-      wer: this.reference !== null ? wordErrorRate(this.reference, t.text).wer : null,
-      disagreement: this.reference === null && model !== largest.model ? wordErrorRate(largest.t.text, t.text).wer : null,
+      // normalized as Whisper's English normalizer does, so writing ("20" vs "twenty") is no error
+      wer: this.reference !== null ? wordErrorRate(this.reference, t.text, { normalize: 'english' }).wer : null,
+      rawWer: this.reference !== null ? wordErrorRate(this.reference, t.text).wer : null,
+      disagreement: this.reference === null && model !== largest.model ? wordErrorRate(largest.t.text, t.text, { normalize: 'english' }).wer : null,
       note: t.note ?? '',
     }));
     const smallest = [...byModel].sort((a, b) => modelRank(a.model) - modelRank(b.model))[0];

@@ -21,7 +21,10 @@ export interface ResultRow {
   wallSeconds: number;
   rtf: number;
   words: number;
+  /** WER after Whisper-style normalization (numbers, contractions, spellings), against the reference */
   wer: number | null;
+  /** WER of the texts as written */
+  rawWer: number | null;
   text: string;
   note: string;
   error: string;
@@ -52,6 +55,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
   video!: TranscriptionTask;
   transcript!: Transcript;
   wer!: WerResult | null;
+  rawWer!: number | null;
   error!: { type: string; message: string } | undefined;
   results!: unknown;
   rows!: ResultRow[];
@@ -103,7 +107,9 @@ export class YouTubeVideoTranscription extends FlowSpec {
     const audio = await decodeAudio(file);
     this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu, onProgress: transcriptionProgressLines(this.video.title) });
     const ref = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : undefined;
-    this.wer = ref !== undefined ? wordErrorRate(ref, this.transcript.text) : null;
+    // fair to Whisper: "twenty" vs "20" or "it's" vs "it is" are not errors; the raw WER stays beside it
+    this.wer = ref !== undefined ? wordErrorRate(ref, this.transcript.text, { normalize: 'english' }) : null;
+    this.rawWer = ref !== undefined ? wordErrorRate(ref, this.transcript.text).wer : null;
     const t = this.transcript;
     console.log(`${this.video.title}: ${t.audioSeconds.toFixed(1)} s of audio in ${t.wallSeconds.toFixed(2)} s (rtf ${t.rtf.toFixed(2)}, ${current.resources.cpu} cpu${current.resources.cpu === 1 ? '' : 's'})${this.wer ? `, WER ${(this.wer.wer * 100).toFixed(1)}%` : ''}${t.note ? ` — ${t.note}` : ''}`);
     this.next(this.postprocess);
@@ -114,7 +120,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
   @step
   async postprocess(inputs: Inputs) {
     // what every branch shares (model, task list, skipped streams) carries on; per-video fields do not
-    this.mergeArtifacts(inputs, { exclude: ['video', 'transcript', 'wer', 'error'] });
+    this.mergeArtifacts(inputs, { exclude: ['video', 'transcript', 'wer', 'rawWer', 'error'] });
     this.rows = inputs.map((i): ResultRow => {
       const video = i.video as TranscriptionTask;
       const err = i.error as { message: string } | undefined;
@@ -130,6 +136,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
         rtf: t?.rtf ?? 0,
         words: t ? tokenize(t.text).length : 0,
         wer: wer ? wer.wer : null,
+        rawWer: err ? null : ((i.rawWer as number | null | undefined) ?? null),
         text: t?.text ?? '',
         note: t?.note ?? '',
         error: err ? err.message : '',
@@ -137,7 +144,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
     });
     // a source that could not be resolved at the start is a row too, with why
     for (const f of this.failedSources ?? []) {
-      this.rows.push({ title: f.url, url: f.url, engine: '', model: this.modelName, audioSeconds: 0, wallSeconds: 0, rtf: 0, words: 0, wer: null, text: '', note: '', error: f.reason });
+      this.rows.push({ title: f.url, url: f.url, engine: '', model: this.modelName, audioSeconds: 0, wallSeconds: 0, rtf: 0, words: 0, wer: null, rawWer: null, text: '', note: '', error: f.reason });
     }
     const failed = this.rows.filter((r) => r.error);
     for (const r of failed) console.log(`failed: ${r.title}: ${r.error}`);
@@ -156,7 +163,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
 
     current.card.append(new Markdown(`# ${this.title}\n${ok(this.rows)} with **${this.modelName}** (${this.modelReason}).`));
     current.card.append(new WordCloud(this.frequencies, { title: 'Word cloud (stopwords removed)' }));
-    current.card.append(new EmbeddingPlot(this.embedding));
+    current.card.append(new EmbeddingPlot(this.embedding, { explainedVariance: pca.explainedVariance }));
     current.card.append(new Markdown('## Each transcript'));
     current.card.append(
       new Table(this.rows.map((r) => ({ video: r.title, model: r.model, 'audio s': r.audioSeconds, RTF: r.rtf, WER: r.wer === null ? '—' : `${(r.wer * 100).toFixed(1)}%`, transcript: r.error ? `failed: ${r.error}` : r.text || r.note }))),

@@ -31,6 +31,14 @@ describe('ModelSizeComparison', () => {
     expect(jfkSphinx.wer).toBeGreaterThan(0);
     expect(jfkSphinx.wer).toBeLessThan(1);
     expect(jfkSphinx.disagreement).toBeNull();
+    // normalized WER is never worse than the raw one (writing differences are not errors)
+    expect(jfkSphinx.rawWer).toBeGreaterThanOrEqual(jfkSphinx.wer);
+    // the card: a per-model summary first; the weightless model is listed as "no text", not plotted
+    const postjoin = await (await run.step('postjoin')).task;
+    const card = fs.readFileSync(path.join(root, 'ModelSizeComparison/runs', run.id, 'postjoin', postjoin!.id, 'cards/comparison.html'), 'utf8');
+    expect(card.indexOf('<h3>Per model</h3>')).toBeLessThan(card.indexOf('<h3>Per video</h3>'));
+    expect(card).toContain('<td>— (no text)</td>');
+    expect(card).toContain('Not plotted: for-tests-tiny.en on jfk (no text); for-tests-tiny.en on noref (no text)');
     // for-tests ranks above sphinx, so sphinx is compared with it where there is no reference
     const norefSphinx = table.find((x) => x.title === 'noref' && x.model === 'sphinx-en-us');
     expect(norefSphinx.wer).toBeNull();
