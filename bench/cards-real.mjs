@@ -19,7 +19,7 @@ fs.mkdirSync(models);
 for (const name of ['gettysburg', 'declaration']) {
   const text = fs.readFileSync(path.join(REPO, 'bench/texts', `${name}.txt`), 'utf8');
   fs.writeFileSync(path.join(clips, `${name}.txt`), text);
-  execFileSync('espeak-ng', ['-s', '140', '-w', path.join(clips, `${name}.wav`), text]);
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '140', '-w', path.join(clips, `${name}.wav`), text]);
 }
 const shared = path.join(REPO, '../shared/data');
 if (fs.existsSync(path.join(shared, 'audio/jfk.wav'))) for (const f of ['jfk.wav', 'jfk.txt']) fs.copyFileSync(path.join(shared, 'audio', f), path.join(clips, f));

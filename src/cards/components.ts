@@ -51,8 +51,9 @@ export class Table implements CardComponent {
   private rows: unknown[][];
   constructor(
     data: Row[] | any,
-    opts: { headers?: string[]; maxRows?: number } = {},
+    opts: { headers?: string[]; maxRows?: number; /** a class for the <table> (cards/style.css: `compact` keeps cells on one line but the last) */ className?: string } = {},
   ) {
+    this.className = opts.className;
     const max = opts.maxRows ?? 500;
     if (data?.constructor?.name === 'DataFrame' && Array.isArray(data.columns)) {
       this.headers = data.columns;
@@ -69,11 +70,12 @@ export class Table implements CardComponent {
     this.rows = this.rows.slice(0, max);
   }
   private total: number;
+  private className?: string;
   render(): string {
     const head = this.headers.length ? `<thead><tr>${this.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` : '';
     const body = this.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('');
     const more = this.total > this.rows.length ? `<div class="meta">showing ${this.rows.length} of ${this.total} rows</div>` : '';
-    return `<table>${head}<tbody>${body}</tbody></table>${more}`;
+    return `<table${this.className ? ` class="${escapeHtml(this.className)}"` : ''}>${head}<tbody>${body}</tbody></table>${more}`;
   }
 }
 

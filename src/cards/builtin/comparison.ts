@@ -96,6 +96,7 @@ export class ModelComparison implements CardComponent {
         'per 1,000 audio-min': per1000min(r.cost, r.audioSeconds),
         note: r.note ?? '',
       })),
+      { className: 'compact' },
     );
     const left = data.filter((r) => !r.measured);
     const leftText = left.length
@@ -144,6 +145,7 @@ export class ModelComparison implements CardComponent {
         'per 1,000 audio-min': per1000min(r.cost, r.audio),
         'mean RTF': r.rtf === null ? '—' : r.rtf.toFixed(3),
       })),
+      { className: 'compact' },
     );
     const scored = rows.filter((r) => r.scored);
     const spec = chartSpec('wer-by-model.vl.json');
