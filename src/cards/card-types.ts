@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FlowDatastore } from '../datastore/store.js';
-import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
+import type { TaskDone } from '../datastore/metadata.js';
 import * as components from './components.js';
 import { VegaLite } from './vega.js';
 import { WordCloud } from './builtin/wordcloud.js';
@@ -18,66 +18,18 @@ import { ModelComparison } from './builtin/comparison.js';
 import { TranscriptSideBySide } from './builtin/side-by-side.js';
 import { RunTimeline } from './builtin/timeline.js';
 import { ResourceReport } from './builtin/resources.js';
-import { defaultCardBody } from './default-card.js';
-import { loadRunTasks } from './run-records.js';
 import { CARD_MODULE, cardFolders } from './card-folders.js';
+import { isCardType, type CardTask, type CardTypeDefinition } from './define.js';
+import { BUILTIN_CARD_TYPES } from './builtin-types.js';
+
+export { defineCardType, type CardTask, type CardTypeDefinition, type CardInternals } from './define.js';
+export { BUILTIN_CARD_TYPES } from './builtin-types.js';
 
 /** Every component class, handed to a card type's render (no import of flowbook needed). */
 export const cardComponents = { ...components, VegaLite, WordCloud, EmbeddingPlot, ModelComparison, TranscriptSideBySide, RunTimeline, ResourceReport };
 export type CardComponents = typeof cardComponents;
 
-/** The task a card is rendered for. */
-export interface CardTask {
-  pathspec: string;
-  flowName: string;
-  runId: string;
-  step: string;
-  id: string;
-  /** the run's parameters (secrets replaced) */
-  params: Record<string, unknown>;
-  /** the task's artifacts, read when awaited: `await task.data.transcript` */
-  data: Record<string, Promise<unknown>>;
-  /** the names of its artifacts */
-  artifacts: string[];
-  resources?: ResourceUse;
-  startedAt: string;
-  finishedAt: string;
-}
 
-/** What flowbook's own types need besides the task (not part of the public contract). */
-export interface CardInternals {
-  store: FlowDatastore;
-  done: TaskDone;
-}
-
-export interface CardTypeDefinition {
-  /** the name @card({ type }) uses: lowercase letters, digits, '-' or '_' */
-  type: string;
-  /** one line for `flowbook card types` */
-  description?: string;
-  render(task: CardTask, c: CardComponents, internals: CardInternals): components.CardComponent[] | Promise<components.CardComponent[]>;
-}
-
-const MARK = Symbol.for('flowbook.cardType');
-export const CARD_TYPE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
-
-/** Declare a card type (in a module of your project's `cards/` folder). */
-export function defineCardType(def: CardTypeDefinition): CardTypeDefinition {
-  if (!def || typeof def.type !== 'string' || !CARD_TYPE_NAME.test(def.type)) {
-    throw new TypeError(`defineCardType: type ${JSON.stringify(def?.type)} must be lowercase letters, digits, '-' or '_', starting with a letter`);
-  }
-  if (typeof def.render !== 'function') throw new TypeError(`defineCardType('${def.type}'): render must be a function (task, components) => components[]`);
-  return Object.defineProperty({ ...def }, MARK, { value: true });
-}
-
-const isCardType = (v: unknown): v is CardTypeDefinition => !!v && typeof v === 'object' && (v as any)[MARK] === true;
-
-export const BUILTIN_CARD_TYPES: CardTypeDefinition[] = [
-  defineCardType({ type: 'default', description: 'the task: metadata, parameters, artifacts, resources', render: (_t, _c, i) => defaultCardBody(i.store, i.done, _t.params) }),
-  defineCardType({ type: 'blank', description: 'only what the step appends', render: () => [] }),
-  defineCardType({ type: 'timeline', description: "a Gantt of the run's tasks per worker or pod", render: async (t, c, i) => [new c.RunTimeline(await loadRunTasks(i.store, t.runId, i.done))] }),
-  defineCardType({ type: 'resources', description: 'requested vs used cpu and memory per task, with advice', render: async (t, c, i) => [new c.ResourceReport(await loadRunTasks(i.store, t.runId, i.done))] }),
-];
 
 export interface FoundCardType {
   def: CardTypeDefinition;
