@@ -11,7 +11,7 @@ import '../shared-data.js';
 
 const NOTEBOOKS = ['01_quickstart', '02_compare_models', '03_cards_and_resources', '04_client_tour'];
 const SAMPLES = ['jfk', 'kitchen', 'science', 'weather'];
-const RESULT_COLUMNS = ['title', 'url', 'engine', 'model', 'audioSeconds', 'wallSeconds', 'rtf', 'words', 'wer', 'text', 'note', 'error'];
+const RESULT_COLUMNS = ['title', 'url', 'engine', 'model', 'audioSeconds', 'wallSeconds', 'rtf', 'words', 'wer', 'rawWer', 'text', 'note', 'error'];
 
 type Out = { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]>; ename?: string; evalue?: string; traceback?: string[] };
 type Cell = { cell_type: string; id: string; execution_count: number | null; outputs?: Out[]; source: string | string[] };
