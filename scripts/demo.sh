@@ -10,7 +10,7 @@ npx flowbook run flows/youtube_transcription.ts --urls samples --model auto
 cat <<'TXT'
 
 Next:
-  npx flowbook dump YouTubeVideoTranscription/<run id>      the run's results (ids above)
+  npx flowbook dump YouTubeVideoTranscription/latest         the run's results, as tables
   node --input-type=module -e "import { Flow } from 'flowbook'; const r = await Flow('YouTubeVideoTranscription').latestSuccessfulRun; (await r.data.results).print()"
   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en   (after: npx flowbook models pull tiny.en)
   npx flowbook card view YouTubeVideoTranscription/latest/postprocess   the word cloud, embedding and transcripts
