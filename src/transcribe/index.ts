@@ -47,7 +47,7 @@ const SPHINX_MEMORY_MIB = 512;
 /**
  * What transcribing with `model` uses on this machine, known before a task starts (`auto` is
  * resolved as the start step will): pocketsphinx one core and little memory; whisper.cpp as many
- * threads as it is given (cpu undefined) and about 1.4× its model file plus the worker. A flow
+ * threads as it is given (cpu undefined) and about 1.5× its model file plus 400 MiB. A flow
  * returns this from `static localResources` so that, locally, a task holds no more cores or
  * memory than it can use; a pod still requests the step's @resources. Unknown: no limit (the
  * start step reports the bad model).
@@ -57,7 +57,9 @@ export function localFootprint(model: string): { cpu?: number; memory?: number }
   if (name === SPHINX_MODEL) return { cpu: 1, memory: SPHINX_MEMORY_MIB };
   try {
     const st = modelStatus(findModel(name));
-    return st.bytes ? { memory: Math.ceil((1.4 * st.bytes) / 2 ** 20 + 300) } : {};
+    // whisper.cpp's own figures (tiny 273 MB … large 3.9 GB for 75 MB … 2.9 GB models) are ≈ 1.35 × model
+    // + 170 MB: 1.5 × + 400 MiB leaves room for long audio and the worker around it
+    return st.bytes ? { memory: Math.ceil((1.5 * st.bytes) / 2 ** 20 + 400) } : {};
   } catch {
     return {};
   }
