@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, Log, Watch } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, KubeConfig, Log, Watch } from '@kubernetes/client-node';
 import { type FakeCluster, startFakeCluster } from './k8s/cluster.js';
+import { apiError } from './k8s/api-error.js';
 
 const IMAGE = 'registry.example/flowbook-task:1';
 let cluster: FakeCluster;
@@ -45,14 +46,6 @@ const gone = (pid: number) => {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 };
-async function apiError(p: Promise<unknown>): Promise<ApiException<any>> {
-  const e = await p.then(
-    () => undefined,
-    (err) => err,
-  );
-  expect(e).toBeInstanceOf(ApiException);
-  return e as ApiException<any>;
-}
 async function readLog(pod: string, follow: boolean): Promise<string> {
   const out = new PassThrough();
   let text = '';

@@ -1,8 +1,10 @@
 // `flowbook advise Flow/run`: per step, what its tasks requested and what they used, a verdict by
 // the resources card's thresholds, and the decorator to paste when the request is wrong.
-import { Flow, Run, namespace, setDatastoreRoot } from '../client/index.js';
+import { Run, namespace, setDatastoreRoot } from '../client/index.js';
 import { storeFor } from '../client/context.js';
-import { NameError, NotFoundError } from '../errors.js';
+import { NameError } from '../errors.js';
+import { alignedColumns } from './columns.js';
+import { resolvePathspec } from './pathspec.js';
 import { runStepUsage } from '../cards/run-records.js';
 import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/builtin/resources.js';
 
@@ -10,13 +12,8 @@ import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/builtin/resou
 export async function resolveRun(pathspec: string): Promise<string> {
   const parts = pathspec.split('/');
   if (parts.length > 2 || !parts[0] || parts[1] === '') throw new NameError(`advise takes Flow, Flow/<run id>, Flow/latest or Flow/latest-successful, got ${JSON.stringify(pathspec)}`);
-  const [flow, run = 'latest'] = parts;
-  if (run === 'latest' || run === 'latest-successful') {
-    const found = run === 'latest' ? await Flow(flow).latestRun : await Flow(flow).latestSuccessfulRun;
-    if (!found) throw new NotFoundError(`flow ${flow} has no ${run === 'latest' ? '' : 'successful '}runs`);
-    return found.pathspec;
-  }
-  return Run(`${flow}/${run}`).pathspec;
+  // the same `latest` as dump, logs and card; Run() checks that an explicit id exists
+  return Run(await resolvePathspec(pathspec)).pathspec;
 }
 
 const judged = (u: StepUsage) =>
@@ -36,8 +33,7 @@ export function adviceTable(usage: StepUsage[]): string {
       u.verdict === 'ok' ? '' : u.decorator,
     ]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return alignedColumns(rows);
 }
 
 export async function adviseCommand(pathspec: string, flags: { datastoreRoot?: string }): Promise<number> {

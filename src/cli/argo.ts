@@ -16,6 +16,7 @@ import { buildWorkflowTemplate, paramText, templateName } from '../compute/argo/
 import { buildCronWorkflow, describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
 import { ArgoApi } from '../compute/argo/api.js';
 import { argoRunId } from '../compute/argo/pod.js';
+import { alignedColumns } from './columns.js';
 
 interface DeployFlags {
   image?: string;
@@ -27,12 +28,15 @@ interface DeployFlags {
   tag?: string[];
 }
 
-/** The namespace a flow's objects live in: --namespace, then the start step's @kubernetes, the environment, default. */
-async function namespaceOf(file: string, flags: { namespace?: string }): Promise<{ flowName: string; name: string; namespace: string }> {
+/**
+ * The flow in FILE and where its objects live: the template's name, and the namespace from
+ * --namespace, then the start step's @kubernetes, the environment, default.
+ */
+async function deployment(file: string, flags: { namespace?: string }) {
   const graph = await loadFlowGraph(file);
   const flow = await loadFlow(file, graph.flowName);
-  const ns = flags.namespace ?? flow.steps.get('start')?.kubernetes?.namespace ?? process.env.FLOWBOOK_KUBERNETES_NAMESPACE ?? 'default';
-  return { flowName: graph.flowName, name: templateName(graph.flowName), namespace: ns };
+  const namespace = flags.namespace ?? flow.steps.get('start')?.kubernetes?.namespace ?? process.env.FLOWBOOK_KUBERNETES_NAMESPACE ?? 'default';
+  return { graph, flow, flowName: graph.flowName, name: templateName(graph.flowName), namespace };
 }
 
 export async function createCommand(file: string, flags: DeployFlags): Promise<number> {
@@ -87,9 +91,7 @@ export async function triggerCommand(file: string, flags: { namespace?: string }
   const rest = [...cmd.args];
   rest.splice(rest.indexOf(file), 1);
   const given = parseParamFlags(rest);
-  const graph = await loadFlowGraph(file);
-  const flow = await loadFlow(file, graph.flowName);
-  const { name, namespace } = await namespaceOf(file, flags);
+  const { graph, flow, name, namespace } = await deployment(file, flags);
   const parameters: { name: string; value: string }[] = [];
   for (const [k, raw] of Object.entries(given)) {
     const spec = flow.params.find((p) => p.name === k);
@@ -116,7 +118,7 @@ export async function triggerCommand(file: string, flags: { namespace?: string }
 }
 
 export async function listRunsCommand(file: string, flags: { namespace?: string }): Promise<number> {
-  const { flowName, namespace } = await namespaceOf(file, flags);
+  const { flowName, namespace } = await deployment(file, flags);
   const api = await ArgoApi.connect();
   const items = await api.list('workflows', namespace, `${LABEL.flow}=${labelValue(flowName)}`);
   if (!items.length) {
@@ -125,14 +127,12 @@ export async function listRunsCommand(file: string, flags: { namespace?: string 
   }
   items.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
   const rows = items.map((w) => [w.metadata.name, w.status?.phase ?? 'Pending', w.status?.startedAt ?? '-', w.status?.finishedAt ?? '-', `${flowName}/${argoRunId(w.metadata.creationTimestamp, w.metadata.uid)}`]);
-  const head = ['WORKFLOW', 'PHASE', 'STARTED', 'FINISHED', 'RUN'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd());
+  console.log(alignedColumns([['WORKFLOW', 'PHASE', 'STARTED', 'FINISHED', 'RUN'], ...rows.map((r) => r.map(String))]));
   return 0;
 }
 
 export async function deleteCommand(file: string, flags: { namespace?: string }): Promise<number> {
-  const { flowName, name, namespace } = await namespaceOf(file, flags);
+  const { flowName, name, namespace } = await deployment(file, flags);
   const api = await ArgoApi.connect();
   const template = await api.delete('workflowtemplates', namespace, name);
   const cron = await api.delete('cronworkflows', namespace, name);

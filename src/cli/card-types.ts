@@ -1,13 +1,12 @@
 // `flowbook card types [PATH]`: which card types a flow there can use — flowbook's and the
 // project's own — and any module in its cards/ folder that could not be loaded.
 import { cardTypeCatalog } from '../cards/card-types.js';
+import { alignedColumns } from './columns.js';
 
 export async function typesCommand(from: string | undefined): Promise<number> {
   const catalog = await cardTypeCatalog(from ?? process.cwd());
   const rows = [...catalog.types.values()].map((t) => [t.def.type, t.file ? 'yours' : 'built-in', t.def.description ?? '', t.file ?? '']);
-  const head = ['TYPE', 'FROM', 'DESCRIPTION', 'FILE'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  console.log(alignedColumns([['TYPE', 'FROM', 'DESCRIPTION', 'FILE'], ...rows]));
   console.error(catalog.searched.length ? `looked for your card types in ${catalog.searched.join(', ')}` : 'no cards/ folder above this path and FLOWBOOK_CARDS is unset: only built-in types');
   for (const e of catalog.errors) console.error(`error: ${e}`);
   return catalog.errors.length ? 1 : 0;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
-import { resolvePathspec } from './inspect.js';
+import { resolvePathspec } from './pathspec.js';
 import { NameError, NotFoundError } from '../errors.js';
 
 /** `Flow`, `Flow/latest/…` and `Flow/latest-successful/…`: the resolver dump and logs use too. */

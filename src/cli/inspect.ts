@@ -4,32 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { Flow, Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
+import { Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
 import { arrowFileBytes, columnsToArrow, columnsToRecords, isArrowTable, isDanfoFrame, isRecords, tableColumns } from '../client/dataframe.js';
 import { tableText } from '../client/table-text.js';
 import type { Columns } from '../client/table.js';
 import { NameError, NotFoundError } from '../errors.js';
+import { resolvePathspec } from './pathspec.js';
 
 function setup(flags: { datastoreRoot?: string }): void {
   if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
   // a pathspec names one thing exactly: no namespace filtering (as in Metaflow's CLI)
   namespace(null);
-}
-
-/**
- * A pathspec with its run part resolved: `Flow/latest/…` is the flow's newest run,
- * `Flow/latest-successful/…` its newest successful one, and a bare `Flow` its newest run.
- * Shared by dump, logs and card (call after the namespace is set).
- */
-export async function resolvePathspec(pathspec: string): Promise<string> {
-  const parts = pathspec.split('/');
-  if (parts.length === 1 && parts[0]) parts.push('latest');
-  if (parts[1] !== 'latest' && parts[1] !== 'latest-successful') return pathspec;
-  const flow = Flow(parts[0]);
-  const run = await (parts[1] === 'latest' ? flow.latestRun : flow.latestSuccessfulRun);
-  if (!run) throw new NotFoundError(`flow ${parts[0]} has no ${parts[1] === 'latest' ? '' : 'successful '}runs`);
-  parts[1] = run.id;
-  return parts.join('/');
 }
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;

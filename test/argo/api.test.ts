@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { type FakeCluster, startFakeCluster } from '../k8s/cluster.js';
+import { apiError } from '../k8s/api-error.js';
 
 const G = { group: 'argoproj.io', version: 'v1alpha1', namespace: 'default' };
 let cluster: FakeCluster;
@@ -18,14 +19,6 @@ const template = (name: string, extra: Record<string, unknown> = {}) => ({
   metadata: { name, labels: { 'app.kubernetes.io/name': 'flowbook' } },
   spec: { entrypoint: 'main', templates: [{ name: 'main', container: { name: 'main', image: 'x:1', command: ['true'] } }], ...extra },
 });
-async function apiError(p: Promise<unknown>): Promise<ApiException<any>> {
-  const e = await p.then(
-    () => undefined,
-    (err) => err,
-  );
-  expect(e).toBeInstanceOf(ApiException);
-  return e as ApiException<any>;
-}
 const body = (e: ApiException<any>) => (typeof e.body === 'string' ? JSON.parse(e.body) : e.body);
 
 beforeAll(async () => {

@@ -36,6 +36,11 @@ export function enclosingSplits(graph: FlowGraph): Record<string, Enclosing[]> {
   return paths;
 }
 
+/** The split step a join closes. */
+export function splitJoinedBy(graph: FlowGraph, join: string): string {
+  return graph.order.find((s) => graph.nodes[s].matchingJoin === join)!;
+}
+
 /** Only foreach frames take an index from Argo: a static branch's index is fixed by the graph. */
 export function foreachDepth(path: Enclosing[]): number {
   return path.filter((e) => e.kind === 'foreach').length;
@@ -109,7 +114,7 @@ export async function planArgoTask(graph: FlowGraph, runId: string, step: string
   if (step !== 'start' && node.isJoin) {
     // a join: one input per branch / foreach item, in index order; each came from whichever
     // predecessor ran on that branch (a switch inside a branch may end in different steps)
-    const split = graph.nodes[graph.order.find((s) => graph.nodes[s].matchingJoin === step)!];
+    const split = graph.nodes[splitJoinedBy(graph, step)];
     const splitId = argoTaskId(frames); // the split sits in the join's own frames
     const count = split.foreach ? ((await records.done(split.name, splitId))?.foreachCount ?? 0) : split.out.length;
     for (let i = 0; i < count; i++) {

@@ -48,8 +48,20 @@ export function argoRunId(created: string, uid: string): string {
 
 const storeOf = (flags: WorkflowFlags) => new FlowDatastore(resolveRoot(), flags.flow);
 
-function argoOf(flags: WorkflowFlags): NonNullable<RunMeta['argo']> {
-  return { workflow: flags.workflow, uid: flags.workflowUid, template: templateName(flags.flow) };
+/** The record of this workflow's run, with what the writer knows of it (the start task: everything). */
+function argoRunMeta(flags: WorkflowFlags, known: Pick<RunMeta, 'tags' | 'params' | 'sourceSha'> & Pick<Partial<RunMeta>, 'graph'>): Omit<RunMeta, 'runId' | 'flowName'> {
+  const user = flags.user || 'argo';
+  return {
+    status: 'running',
+    createdAt: new Date(Date.parse(flags.created)).toISOString(),
+    user,
+    systemTags: [...SYSTEM_TAGS(user), `argo-workflow:${flags.workflow}`],
+    flowFile: flags.flowPath,
+    host: 'argo',
+    pid: 0,
+    argo: { workflow: flags.workflow, uid: flags.workflowUid, template: templateName(flags.flow) },
+    ...known,
+  };
 }
 
 /** This workflow's run record: created by the start task, or read; never another workflow's. */
@@ -101,24 +113,14 @@ export async function argoStep(flags: StepFlags): Promise<number> {
   if (code.lockMatches === false) console.error(`warning: this image's package-lock.json differs from the one the template was created with: dependencies may differ`);
   const graph = await loadFlowGraph(code.flowFile);
   const flow = await loadFlow(code.flowFile, flags.flow);
-  const user = flags.user || 'argo';
-  const run = await ensureRun(store, runId, flags, flags.step !== 'start' ? undefined : () => {
-    const params = resolveParams(flow.params, givenParams(flags.param ?? []));
-    return {
-      status: 'running',
-      createdAt: new Date(Date.parse(flags.created)).toISOString(),
-      user,
+  const run = await ensureRun(store, runId, flags, flags.step !== 'start' ? undefined : () =>
+    argoRunMeta(flags, {
       tags: [...new Set(flags.tag ?? [])],
-      systemTags: [...SYSTEM_TAGS(user), `argo-workflow:${flags.workflow}`],
-      params: storableParams(flow.params, params),
-      flowFile: flags.flowPath,
+      params: storableParams(flow.params, resolveParams(flow.params, givenParams(flags.param ?? []))),
       sourceSha: graph.sourceSha,
-      host: 'argo',
-      pid: 0,
-      argo: argoOf(flags),
       graph: graphShape(graph),
-    };
-  });
+    }),
+  );
   if (!run) throw new FlowUsageError(`run ${flags.flow}/${runId} has no record: its start task must run first`);
 
   const task = await planArgoTask(graph, runId, flags.step, parseIndices(flags.indices), {
@@ -172,21 +174,8 @@ export interface FinishFlags extends WorkflowFlags {
 export async function argoFinish(flags: FinishFlags): Promise<number> {
   const store = storeOf(flags);
   const runId = argoRunId(flags.created, flags.workflowUid);
-  const user = flags.user || 'argo';
   // a workflow that failed before its start task ran still gets a run that says why
-  const run = (await ensureRun(store, runId, flags, () => ({
-    status: 'running',
-    createdAt: new Date(Date.parse(flags.created)).toISOString(),
-    user,
-    tags: [],
-    systemTags: [...SYSTEM_TAGS(user), `argo-workflow:${flags.workflow}`],
-    params: {},
-    flowFile: flags.flowPath,
-    sourceSha: '',
-    host: 'argo',
-    pid: 0,
-    argo: argoOf(flags),
-  })))!;
+  const run = (await ensureRun(store, runId, flags, () => argoRunMeta(flags, { tags: [], params: {}, sourceSha: '' })))!;
   const endDone = [...(await store.stepRecords(runId, 'end')).tasks.values()].some((t) => t.done);
   const ok = endDone && flags.status === 'Succeeded';
   run.status = ok ? 'succeeded' : 'failed';

@@ -8,8 +8,8 @@ import type { FlowGraph, GraphNode } from '../../flow/graph-types.js';
 import type { LoadedFlow } from '../../flow/load.js';
 import type { KubernetesSpec } from '../../flow/decorators.js';
 import { kubernetesFor, type ResolvedKubernetes } from '../kubernetes/options.js';
-import { LABEL, datastoreEnv, labelValue, podParts, whereEnv } from '../kubernetes/job.js';
-import { enclosingSplits, type Enclosing } from './plan.js';
+import { LABEL, datastoreEnv, dnsName, labelValue, podParts, whereEnv } from '../kubernetes/job.js';
+import { enclosingSplits, splitJoinedBy, type Enclosing } from './plan.js';
 import { GraphError } from '../../errors.js';
 
 export const ARGO_GROUP = 'argoproj.io';
@@ -34,16 +34,8 @@ export interface TemplateInput {
   tags?: string[];
 }
 
-/** A DNS-1123 name: lowercase, '-', ≤ `max` chars (a hash keeps long names distinct). */
-export function dnsName(s: string, max = 52): string {
-  const clean = s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'flow';
-  if (clean.length <= max) return clean;
-  const hash = crypto.createHash('sha256').update(s).digest('hex').slice(0, 8);
-  return `${clean.slice(0, max - 9).replace(/-+$/, '')}-${hash}`;
-}
-
 /** The WorkflowTemplate's name: the flow's name, DNS-safe (≤ 52 so Argo's workflow and pod names fit). */
-export const templateName = (flowName: string) => dnsName(flowName);
+export const templateName = (flowName: string) => dnsName(flowName, 52);
 
 /** Step names become task and template names: distinct, DNS-safe. */
 function stepNames(graph: FlowGraph): Record<string, string> {
@@ -215,7 +207,7 @@ function dependsOf(graph: FlowGraph, step: string, scope: string, scopeOf: (s: s
     else if (graph.nodes[p].foreach && p === scope) continue; // the first step of a foreach body: its DAG starts with it
     else {
       // a foreach join: its input steps are inside the body template
-      const split = graph.order.find((s) => graph.nodes[s].matchingJoin === step)!;
+      const split = splitJoinedBy(graph, step);
       term = `(foreach-${names[split]}.Succeeded || foreach-${names[split]}.Skipped)`;
     }
     // on a join of a static split, each branch is its own group; otherwise all are alternatives

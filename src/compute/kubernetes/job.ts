@@ -23,13 +23,20 @@ export function labelValue(s: string): string {
   return v || 'x';
 }
 
+/**
+ * A DNS-1123 label from any text: lowercase, '-' between words, at most `max` characters (past
+ * that, cut and followed by a hash of the text, so long names stay distinct).
+ */
+export function dnsName(s: string, max = 63): string {
+  const clean = s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+  if (clean.length <= max) return clean;
+  const hash = crypto.createHash('sha256').update(s).digest('hex').slice(0, 8);
+  return `${clean.slice(0, max - 9).replace(/-+$/, '')}-${hash}`;
+}
+
 /** A DNS-1123 name ≤ 63 chars that says what it runs: fb-<flow>-<run>-<step>-<task>-<attempt>[-hash]. */
 export function jobName(spec: Pick<TaskSpec, 'flowName' | 'runId' | 'step' | 'taskId' | 'attempt'>): string {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  const full = ['fb', clean(spec.flowName), clean(spec.runId), clean(spec.step), clean(spec.taskId), String(spec.attempt)].join('-');
-  if (full.length <= 63) return full;
-  const hash = crypto.createHash('sha256').update(full).digest('hex').slice(0, 8);
-  return `${full.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+  return dnsName(['fb', spec.flowName, spec.runId, spec.step, spec.taskId, String(spec.attempt)].join('-'));
 }
 
 /** The env a pod needs to reach the same datastore; credentials come from secrets or the pod's role. */
