@@ -7,8 +7,11 @@ import type { FlowSpec } from '../flow/flowspec.js';
 import { getNamespace, storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
 import { StepObject, TaskObject, dataProxy } from './task.js';
+import { sortedTasks } from '../datastore/task-records.js';
 import { rowsToDataFrame } from './dataframe.js';
 import { checkFlowExists } from './flows.js';
+import { runsFilter, type RunsFilter } from './runs-filter.js';
+import { refuseSnakeCase } from './metaflow-names.js';
 
 /** The artifact fields of a flow class: everything but methods and FlowSpec's own members. */
 export type DataFields<C> = {
@@ -143,10 +146,26 @@ export class RunObject<C = never> {
 
   /** `await run.data.results`: the end step's artifact, loaded on its own. */
   get data(): RunData<C> {
-    return dataProxy<RunData<C>>(async (name) => {
-      const end = await this.endTask;
-      if (!end) throw new NotFoundError(`run ${this.pathspec} has no finished end step, so no data; look at its steps' tasks`);
-      return (await end.artifact(name)).data();
+    const self = this;
+    let end: { taskId: string; names: string[] } | null | undefined;
+    // the names of a finished run's data are its end task's, read once (one small journal read)
+    const endNames = () => {
+      if (end === undefined) {
+        const done = sortedTasks(storeFor(this.flowName).store.stepRecordsSync(this.id, 'end')).find((r) => r.done);
+        end = done ? { taskId: done.taskId, names: Object.keys(done.done!.artifacts) } : null;
+      }
+      return end ?? undefined;
+    };
+    return dataProxy<RunData<C>>({
+      get label() {
+        return self.pathspec + (endNames() ? `/end/${endNames()!.taskId}` : ' (no finished end step)');
+      },
+      names: () => endNames()?.names,
+      load: async (name) => {
+        const task = await this.endTask;
+        if (!task) throw new NotFoundError(`run ${this.pathspec} has no finished end step, so no data; look at its steps' tasks`);
+        return (await task.artifact(name)).data();
+      },
     });
   }
 
@@ -208,12 +227,16 @@ export class FlowObject<C = never> {
     }
   }
 
-  /** Runs in the namespace carrying every tag given (and with that status, if given), newest first. */
-  async runs(opts: { tags?: string[]; status?: RunStatus } = {}): Promise<RunObject<C>[]> {
+  /**
+   * Runs in the namespace carrying every tag given (and with that status, if given), newest first:
+   * `runs('exp1', 'best')` as in Metaflow, `runs({ tags: ['exp1'], status: 'succeeded' })`, or both.
+   */
+  async runs(...filter: (string | RunsFilter)[]): Promise<RunObject<C>[]> {
+    const opts = runsFilter(`${this}.runs()`, filter);
     const { index } = storeFor(this.name);
     let ids = await index.runs(getNamespace());
     if (!ids.length) await checkFlowExists(this.name);
-    for (const tag of opts.tags ?? []) {
+    for (const tag of opts.tags) {
       const tagged = new Set(await index.runs(tag));
       ids = ids.filter((id) => tagged.has(id));
     }
@@ -221,7 +244,7 @@ export class FlowObject<C = never> {
     for (const id of ids) {
       const run = new RunObject<C>(`${this.name}/${id}`);
       // addTag/removeTag can change tags after the tag index was appended to
-      if ((opts.tags ?? []).every((t) => run.tags.includes(t)) && (!opts.status || run.status === opts.status)) runs.push(run);
+      if (opts.tags.every((t) => run.tags.includes(t)) && (!opts.status || run.status === opts.status)) runs.push(run);
     }
     return runs;
   }
@@ -231,8 +254,8 @@ export class FlowObject<C = never> {
   }
 
   /** A danfo DataFrame, a row per run: id, status, timing, tags and one column per parameter. */
-  async runsTable(opts: { tags?: string[] } = {}): Promise<any> {
-    const runs = await this.runs(opts);
+  async runsTable(...filter: (string | RunsFilter)[]): Promise<any> {
+    const runs = await this.runs(...filter);
     const rows = runs.map((r) => ({
       id: r.id,
       status: r.status,
@@ -246,3 +269,7 @@ export class FlowObject<C = never> {
     return rowsToDataFrame(rows);
   }
 }
+
+// Metaflow's names, refused with flowbook's (`run.finished_at` is `finishedAt`)
+refuseSnakeCase(FlowObject.prototype, 'Flow', { path_spec: 'pathspec' });
+refuseSnakeCase(RunObject.prototype, 'Run', { flow_name: 'flowName', run_id: 'id', path_spec: 'pathspec', origin_run_id: 'origin' });

@@ -3,12 +3,14 @@ import type { ArtifactRef, AttemptMeta, ErrorInfo, ForeachFrame, ResourceUse, Ta
 import { FlowUsageError, IntegrityError, NotFoundError } from '../errors.js';
 import { sortedTasks, type TaskRecord } from '../datastore/task-records.js';
 import PQueue from 'p-queue';
+import { inspect } from 'node:util';
 import { storeFor } from './context.js';
 import { parsePathspec } from './pathspec.js';
 import { checkInNamespace, RunObject } from './run.js';
 import { suggestions } from './flows.js';
 import { rowsToArrow, rowsToDataFrame, valueToArrow, valueToDataFrame } from './dataframe.js';
 import { isPlainObject } from './table.js';
+import { refuseSnakeCase } from './metaflow-names.js';
 
 const warned = new Set<string>();
 /** A damaged task record is said once per process, not at every listing. */
@@ -18,14 +20,52 @@ function warnOnce(why: string): void {
   process.stderr.write(`warning: ${why}\n`);
 }
 
-/** `await x.data.name` loads one artifact; nothing else is read. */
-export function dataProxy<T = Record<string, Promise<any>>>(load: (name: string) => Promise<unknown>): T {
-  return new Proxy(
-    {},
-    {
-      get: (_t, name) => (typeof name === 'string' && name !== 'then' && name !== 'toJSON' ? load(name) : undefined),
+/**
+ * Names that inspectors, `await` and test matchers probe on any object: never artifact lookups
+ * (an artifact by one of these names is read with `task.artifact(name)`).
+ */
+const NOT_ARTIFACTS = new Set(['then', 'constructor', 'toJSON', 'inspect', 'asymmetricMatch', 'nodeType', 'tagName', '$$typeof', '@@__IMMUTABLE_ITERABLE__@@', '@@__IMMUTABLE_RECORD__@@', '__proto__', 'prototype']);
+const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+export interface DataSource {
+  /** what the data is of, for printing: `ForeachFlow/1733…/end/7` */
+  label: string;
+  /** the artifact names, when they can be told without loading anything (undefined: cannot) */
+  names(): string[] | undefined;
+  load(name: string): Promise<unknown>;
+}
+
+/**
+ * `await x.data.name` loads one artifact; nothing else is read. `Object.keys(x.data)` and
+ * `'name' in x.data` list the artifacts, console.log prints their names; any other probe
+ * (`then`, `constructor`, symbols…) is undefined, never a storage lookup.
+ */
+export function dataProxy<T = Record<string, Promise<any>>>(src: DataSource): T {
+  const describe = () => {
+    const names = src.names();
+    return names ? `Data ${src.label} { ${names.join(', ')} }` : `Data ${src.label}: no artifacts`;
+  };
+  // util.inspect looks at a proxy's target, not through its traps: the target prints the names
+  const target = Object.defineProperties(Object.create(null), {
+    // configurable: a proxy may then list only the artifact names as its keys
+    [inspect.custom]: { value: () => describe(), configurable: true },
+    [Symbol.toStringTag]: { value: 'Data', configurable: true },
+    toString: { value: () => describe(), configurable: true },
+  });
+  const has = (name: string) => !NOT_ARTIFACTS.has(name) && (src.names() ?? []).includes(name);
+  return new Proxy(target, {
+    get: (t, name) => {
+      if (typeof name !== 'string' || NOT_ARTIFACTS.has(name)) return typeof name === 'symbol' ? Reflect.get(t, name) : undefined;
+      if (OBJECT_MEMBERS.has(name) && !has(name)) return name === 'toString' ? t.toString : (Object.prototype as any)[name];
+      return src.load(name);
     },
-  ) as T;
+    has: (_t, name) => typeof name === 'string' && has(name),
+    ownKeys: () => src.names() ?? [],
+    getOwnPropertyDescriptor: (_t, name) => (typeof name === 'string' && has(name) ? { configurable: true, enumerable: true, get: () => src.load(name) } : undefined),
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  }) as T;
 }
 
 export class StepObject {
@@ -212,9 +252,13 @@ export class TaskObject {
     return this.done?.resources;
   }
 
-  /** `await task.data.name` */
+  /** `await task.data.name`; `Object.keys(task.data)`: the artifact names */
   get data(): Record<string, Promise<any>> {
-    return dataProxy((name) => this.artifact(name).then((a) => a.data()));
+    return dataProxy({
+      label: this.done ? this.pathspec : `${this.pathspec} (did not finish)`,
+      names: () => (this.done ? Object.keys(this.done.artifacts) : undefined),
+      load: (name) => this.artifact(name).then((a) => a.data()),
+    });
   }
 
   get artifacts(): Promise<DataArtifactObject[]> {
@@ -369,3 +413,18 @@ export class DataArtifactObject {
     return valueToArrow(await this.data(), this.name);
   }
 }
+
+// Metaflow's names, refused with flowbook's (`task.parent_tasks` is `parentTasks`)
+refuseSnakeCase(StepObject.prototype, 'Step', { flow_name: 'flowName', run_id: 'runId', step_name: 'id', path_spec: 'pathspec' });
+refuseSnakeCase(TaskObject.prototype, 'Task', {
+  flow_name: 'flowName',
+  run_id: 'runId',
+  step_name: 'stepName',
+  task_id: 'id',
+  path_spec: 'pathspec',
+  created_at: '(await task.metadata).startedAt',
+  finished_at: '(await task.metadata).finishedAt',
+  metadata_dict: 'await task.metadata',
+  current_attempt: '(await task.attempts).length - 1',
+});
+refuseSnakeCase(DataArtifactObject.prototype, 'DataArtifact', { flow_name: 'flowName', path_spec: 'pathspec' });

@@ -1,6 +1,7 @@
 // `current`: what the running task knows about itself (Metaflow's `current`). One instance per
 // process, kept on globalThis so every copy of this module sees the same task.
 import type { ResourcesSpec } from './decorators.js';
+import { refuseSnakeCase } from '../client/metaflow-names.js';
 
 export interface CurrentTask {
   flowName: string;
@@ -61,3 +62,7 @@ export const current = {
   get flowFile() { return field('flowFile'); },
   get card(): any { return field('card'); },
 };
+
+// Metaflow's `current.run_id`, `current.step_name`… are undefined in plain JS: each throws naming
+// flowbook's spelling (`current.run_id is runId in flowbook`)
+refuseSnakeCase(current, 'current', { user_name: 'username' });
