@@ -127,11 +127,42 @@ Server.handleExecute = async function (sock, msg) {
   send('execute_reply', content, sock);
 };
 
+// A cell's last value: tslab prints it with the console.log it is given at start (text, so a
+// DataFrame was danfo's internals). A table, or anything with flowbook's display method, goes out
+// as display_data instead: the HTML table `show()` gives, with its text table as text/plain.
+// flowbook's display module is ESM: loaded before the kernel starts (see the end of this file).
+let display;
+const consoleLog = console.log;
+function printLastValue(...args) {
+  let bundle;
+  if (args.length === 1 && display && jupyter.lastWriteDisplayData) {
+    try {
+      bundle = display.mimeBundle(args[0]);
+    } catch (e) {
+      consoleError('flowbook: cannot display the value as a table:', e);
+    }
+  }
+  if (!bundle) return consoleLog.apply(console, args);
+  jupyter.lastWriteDisplayData({ data: bundle, metadata: {}, transient: {} }, false);
+}
+
 const argv = process.argv.slice(2);
 const at = argv.indexOf('--config-path');
 if (argv[0] !== 'kernel' || at < 0 || !argv[at + 1]) {
   process.stderr.write('usage: tslab-kernel.cjs kernel --config-path CONNECTION_FILE\n');
   process.exit(2);
 }
-// this tslab (patched above), not one found near the notebook
-require(path.join(tslab, 'dist/main.js')).startKernel({ configPath: argv[at + 1], enableFindLocal: false });
+const displayModule = require('node:url').pathToFileURL(path.join(__dirname, '..', 'dist', 'notebook', 'display.js')).href;
+import(displayModule)
+  .then((m) => (display = m))
+  .catch((e) => consoleError(`flowbook: tables print as text (${displayModule}: ${e.message}; run npm run build)`))
+  .then(() => {
+    // this tslab (patched above), not one found near the notebook; its executor keeps the
+    // console.log it is given here for the last value, and cells keep the real one
+    console.log = printLastValue;
+    try {
+      require(path.join(tslab, 'dist/main.js')).startKernel({ configPath: argv[at + 1], enableFindLocal: false });
+    } finally {
+      console.log = consoleLog;
+    }
+  });

@@ -12,6 +12,7 @@ import { rowsToDataFrame } from './dataframe.js';
 import { checkFlowExists } from './flows.js';
 import { runsFilter, type RunsFilter } from './runs-filter.js';
 import { refuseSnakeCase } from './metaflow-names.js';
+import { displayable } from '../notebook/display.js';
 
 /** The artifact fields of a flow class: everything but methods and FlowSpec's own members. */
 export type DataFields<C> = {
@@ -266,7 +267,7 @@ export class FlowObject<C = never> {
       tags: r.userTags.join(','),
       ...Object.fromEntries(Object.entries(r.params).map(([k, v]) => [`param_${k}`, v])),
     }));
-    return rowsToDataFrame(rows);
+    return displayable(await rowsToDataFrame(rows));
   }
 }
 

@@ -12,6 +12,13 @@ export interface TextOptions {
   tail?: number;
   /** longest cell, in characters (longer ones end in …) */
   maxCell?: number;
+  /**
+   * `c` holds only the rows to show of a larger table (its head, then its tail): their labels,
+   * how many of them are the head, and the table's size
+   */
+  sample?: { labels: unknown[]; headRows: number; totalRows: number };
+  /** each column's type as its source names it (danfo's float32, Arrow's Utf8), for the kinds inferred */
+  dtypes?: string[];
 }
 
 function cell(v: unknown, col: Column, maxCell: number): string {
@@ -32,12 +39,15 @@ export function tableText(c: Columns, opts: TextOptions): string {
   const head = opts.head ?? 5;
   const tail = opts.tail ?? 5;
   const maxCell = opts.maxCell ?? 30;
-  const lines = [`${opts.what}: ${c.numRows} row${c.numRows === 1 ? '' : 's'} × ${c.columns.length} column${c.columns.length === 1 ? '' : 's'}`];
+  const total = opts.sample?.totalRows ?? c.numRows;
+  const lines = [`${opts.what}: ${total} row${total === 1 ? '' : 's'} × ${c.columns.length} column${c.columns.length === 1 ? '' : 's'}`];
   if (!c.columns.length) return lines.join('\n');
 
-  const cut = c.numRows > head + tail;
-  const rowIds = cut ? [...Array(head).keys(), ...Array.from({ length: tail }, (_, i) => c.numRows - tail + i)] : [...Array(c.numRows).keys()];
-  const label = rowIds.map(String);
+  const sample = opts.sample;
+  const cut = sample ? total > c.numRows : c.numRows > head + tail;
+  const gapAt = sample ? sample.headRows : head;
+  const rowIds = cut && !sample ? [...Array(head).keys(), ...Array.from({ length: tail }, (_, i) => c.numRows - tail + i)] : [...Array(c.numRows).keys()];
+  const label = sample ? sample.labels.map(String) : rowIds.map(String);
   const labelWidth = Math.max(0, ...label.map((s) => s.length));
   const cols = c.columns.map((col) => {
     const cells = rowIds.map((i) => cell(col.values[i], col, maxCell));
@@ -55,7 +65,7 @@ export function tableText(c: Columns, opts: TextOptions): string {
     if (start > 0) lines.push('');
     lines.push(`${''.padEnd(labelWidth)}  ${block.map((b) => b.header).join('  ')}`.trimEnd());
     rowIds.forEach((_, r) => {
-      if (cut && r === head) lines.push(`${'…'.padEnd(labelWidth)}  ${block.map((b) => '…'.padEnd(b.w)).join('  ')}`.trimEnd());
+      if (cut && r === gapAt) lines.push(`${'…'.padEnd(labelWidth)}  ${block.map((b) => '…'.padEnd(b.w)).join('  ')}`.trimEnd());
       lines.push(`${label[r].padStart(labelWidth)}  ${block.map((b) => b.cells[r]).join('  ')}`.trimEnd());
     });
     start = end;
@@ -65,7 +75,7 @@ export function tableText(c: Columns, opts: TextOptions): string {
   lines.push('');
   let line = 'columns:';
   for (const [i, col] of c.columns.entries()) {
-    const t = `${col.name}: ${kindName(col.kind)}${i < c.columns.length - 1 ? ',' : ''}`;
+    const t = `${col.name}: ${opts.dtypes?.[i] ?? kindName(col.kind)}${i < c.columns.length - 1 ? ',' : ''}`;
     if (line.trim() && line !== 'columns:' && line.length + 1 + t.length > width) {
       lines.push(line);
       line = ' ';

@@ -11,6 +11,7 @@ import { suggestions } from './flows.js';
 import { rowsToArrow, rowsToDataFrame, valueToArrow, valueToDataFrame } from './dataframe.js';
 import { isPlainObject } from './table.js';
 import { refuseSnakeCase } from './metaflow-names.js';
+import { displayable } from '../notebook/display.js';
 
 const warned = new Set<string>();
 /** A damaged task record is said once per process, not at every listing. */
@@ -134,12 +135,12 @@ export class StepObject {
 
   /** A danfo DataFrame with a row per task (scalar artifacts, or the fields named). */
   async toDataFrame(fields?: string[]): Promise<any> {
-    return rowsToDataFrame(await this.rows(fields));
+    return displayable(await rowsToDataFrame(await this.rows(fields)));
   }
 
   /** An apache-arrow Table with a row per task. */
   async toArrow(fields?: string[]): Promise<any> {
-    return rowsToArrow(await this.rows(fields));
+    return displayable(await rowsToArrow(await this.rows(fields)));
   }
 }
 
@@ -400,17 +401,17 @@ export class DataArtifactObject {
     return this.ref.serializer;
   }
 
-  /** The value, read and verified against its sha256. */
-  data(): Promise<any> {
-    return storeFor(this.flowName).store.getArtifact(this.name, this.ref);
+  /** The value, read and verified against its sha256 (a DataFrame or Arrow table prints as a table). */
+  async data(): Promise<any> {
+    return displayable(await storeFor(this.flowName).store.getArtifact(this.name, this.ref));
   }
 
   async toDataFrame(): Promise<any> {
-    return valueToDataFrame(await this.data(), this.name);
+    return displayable(await valueToDataFrame(await this.data(), this.name));
   }
 
   async toArrow(): Promise<any> {
-    return valueToArrow(await this.data(), this.name);
+    return displayable(await valueToArrow(await this.data(), this.name));
   }
 }
 
