@@ -21,6 +21,7 @@ export function runsFilter(what: string, args: unknown[]): Required<Pick<RunsFil
   let status: RunStatus | undefined;
   let options = 0;
   for (const a of args) {
+    if (a === undefined) continue; // `runs(opts)` with no options, as the old `opts = {}` took it
     if (typeof a === 'string') {
       tags.push(a);
       continue;

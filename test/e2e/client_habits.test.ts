@@ -37,6 +37,7 @@ describe("runs('tag', …) filters like Metaflow's runs(*tags)", () => {
     expect(await lengths(flow.runs({ tags: ['exp1'] }))).toBe(2);
     expect(await lengths(flow.runs('exp1', { status: 'succeeded' }))).toBe(2);
     expect(await lengths(flow.runs({ status: 'failed' }))).toBe(0);
+    expect(await lengths(flow.runs(undefined as any))).toBe(3);
     expect((await flow.runsTable('exp2')).shape[0]).toBe(1);
   });
 
