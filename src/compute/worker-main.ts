@@ -12,6 +12,28 @@ type Msg = { type: 'preload'; flowFile: string; flowName: string } | { type: 'ta
 process.on('disconnect', () => process.exit(0));
 dieWithParent();
 
+/** the task being run, so an error thrown outside its await chain is reported as its own */
+let running: number | undefined;
+
+/**
+ * A throw in a timer or event callback, or a promise rejected with no handler, happens outside
+ * the step's await chain: the step cannot catch it and this process's state is unknown. The
+ * error (message and stack) is sent to the runner as the task's error before the worker exits,
+ * so the task records it instead of a bare "exited with code 1".
+ */
+function fatal(kind: string) {
+  return (err: unknown) => {
+    const info = errorInfo(err);
+    const error = { ...info, message: `${info.message} (${kind} in the step: the worker process stopped)` };
+    const exit = () => process.exit(1);
+    if (running === undefined || !process.send) return exit();
+    process.send({ type: 'fatal', id: running, error }, exit);
+    setTimeout(exit, 2000).unref();
+  };
+}
+process.on('uncaughtException', fatal('an uncaught exception'));
+process.on('unhandledRejection', fatal('an unhandled promise rejection'));
+
 process.on('message', async (msg: Msg) => {
   if (msg.type === 'preload') {
     await loadFlow(msg.flowFile, msg.flowName).catch(() => {
@@ -21,11 +43,13 @@ process.on('message', async (msg: Msg) => {
   }
   if (msg.type === 'task') {
     const s = msg.spec;
+    running = msg.id;
     const result = await runTask(s).catch((err) => ({
       ok: false,
       pathspec: `${s.flowName}/${s.runId}/${s.step}/${s.taskId}`,
       error: errorInfo(err),
     }));
+    running = undefined;
     process.send?.({ type: 'result', id: msg.id, result });
   }
 });

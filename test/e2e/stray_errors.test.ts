@@ -1,0 +1,28 @@
+// A throw in a timer callback and an unhandled promise rejection inside a step kill its worker (the
+// process's state is unknown after them), but the task's stored exception is that error — its
+// type, message and stack pointing into the flow file — not a bare "WorkerDied: exited with code 1".
+import { describe, it, expect } from 'vitest';
+import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
+import { Flow, setDatastoreRoot, namespace } from '../../src/client/index.js';
+
+describe('errors outside the step’s await chain', () => {
+  it.each([
+    ['timer', 'RangeError', 'boom in a timer (an uncaught exception in the step: the worker process stopped)'],
+    ['promise', 'TypeError', 'a promise nobody awaited (an unhandled promise rejection in the step: the worker process stopped)'],
+  ])('%s: the task records the error with its stack; the run fails naming it', async (mode, type, message) => {
+    const root = tempDir();
+    const r = flowbook(['run', fixture('stray_errors.ts'), '--mode', mode], { root });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(new RegExp(`^error: run StrayErrorsFlow\\/\\d+ failed at StrayErrorsFlow\\/\\d+\\/start\\/1: `));
+    expect(errorLine(r)).toContain(message);
+    setDatastoreRoot(root);
+    namespace(null);
+    const run = (await Flow('StrayErrorsFlow').latestRun)!;
+    const task = await (await run.step('start')).task;
+    const exc = (await task.exception)!;
+    expect(exc.type).toBe(type);
+    expect(exc.message).toBe(message);
+    expect(exc.stack).toContain('stray_errors.ts');
+    expect(await task.stdout).toContain('before the stray error');
+  }, 60_000);
+});
