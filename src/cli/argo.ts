@@ -8,7 +8,7 @@ import { parseParam } from '../flow/params.js';
 import { FlowUsageError } from '../errors.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { parseWith } from '../runtime/run.js';
-import { tagKey } from '../datastore/names.js';
+import { checkUserTag } from '../datastore/names.js';
 import { parseParamFlags } from './run.js';
 import { uploadCodePackage } from '../runtime/code-package.js';
 import { LABEL, labelValue } from '../compute/kubernetes/job.js';
@@ -91,7 +91,7 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
     serviceAccount: flags.serviceAccount ?? process.env.FLOWBOOK_KUBERNETES_SERVICE_ACCOUNT,
     automountToken: flags.automountServiceAccountToken,
     maxNumSplits: flags.maxNumSplits ? Number(flags.maxNumSplits) : undefined,
-    tags: (flags.tag ?? []).map((t) => (tagKey(t), t)), // a bad tag is refused before anything is sent
+    tags: (flags.tag ?? []).map(checkUserTag), // a bad tag is refused before anything is sent
   });
   const cron = schedule ? buildCronWorkflow(template, schedule) : undefined;
   warnEndpoint();

@@ -9,6 +9,7 @@ import { parsePathspec } from './pathspec.js';
 import { StepObject, TaskObject, dataProxy } from './task.js';
 import { rowsToDataFrame } from './dataframe.js';
 import { checkFlowExists } from './flows.js';
+import { checkUserTag } from '../datastore/names.js';
 
 /** The artifact fields of a flow class: everything but methods and FlowSpec's own members. */
 export type DataFields<C> = {
@@ -162,6 +163,7 @@ export class RunObject<C = never> {
   }
 
   async addTag(tag: string): Promise<void> {
+    checkUserTag(tag);
     await this.retag((t) => [...t, tag]);
     await storeFor(this.flowName).index.tagAdded(this.id, tag, this.successful);
   }
