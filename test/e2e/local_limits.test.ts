@@ -1,6 +1,8 @@
-// A throw in a timer callback and an unhandled promise rejection inside a step kill its worker (the
-// process's state is unknown after them), but the task's stored exception is that error — its
-// type, message and stack pointing into the flow file — not a bare "WorkerDied: exited with code 1".
+// The local path's limits, each a clear error rather than a crash. A throw in a timer callback and
+// an unhandled promise rejection inside a step kill its worker (the process's state is unknown
+// after them), but the task's stored exception is that error — its type, message and stack
+// pointing into the flow file — not a bare "WorkerDied: exited with code 1". An artifact past the
+// 2 GiB an artifact can hold is refused naming it, not a raw RangeError from fs or the SDK.
 import { describe, it, expect } from 'vitest';
 import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
 import { Flow, setDatastoreRoot, namespace } from '../../src/client/index.js';
@@ -25,4 +27,20 @@ describe('errors outside the step’s await chain', () => {
     expect(exc.stack).toContain('stray_errors.ts');
     expect(await task.stdout).toContain('before the stray error');
   }, 60_000);
+});
+
+describe('an artifact too large to store', () => {
+  it('is refused with one line naming it, its size and the limit; the worker survives and the run fails cleanly', async () => {
+    const root = tempDir();
+    const r = flowbook(['run', fixture('huge_artifact.ts')], { root });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toMatch(
+      /^error: run HugeArtifactFlow\/\d+ failed at HugeArtifactFlow\/\d+\/start\/1: artifact 'huge' is 2\.00 GiB serialized, more than the 2\.00 GiB an artifact can hold: split it/,
+    );
+    expect(r.stderr).not.toMatch(/ERR_OUT_OF_RANGE|data is too long|WorkerDied/);
+    setDatastoreRoot(root);
+    namespace(null);
+    const task = await (await (await Flow('HugeArtifactFlow').latestRun)!.step('start')).task;
+    expect((await task.exception)!.type).toBe('SerializationError');
+  }, 120_000);
 });
