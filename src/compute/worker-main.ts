@@ -31,6 +31,9 @@ function fatal(kind: string) {
     setTimeout(exit, 2000).unref();
   };
 }
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((r) => (stream.writableLength ? stream.write('', () => r()) : r()));
+
 process.on('uncaughtException', fatal('an uncaught exception'));
 process.on('unhandledRejection', fatal('an unhandled promise rejection'));
 
@@ -49,6 +52,10 @@ process.on('message', async (msg: Msg) => {
       pathspec: `${s.flowName}/${s.runId}/${s.step}/${s.taskId}`,
       error: errorInfo(err),
     }));
+    // what the task printed is still queued here when it printed faster than the runner reads:
+    // the result goes only once it is handed to the pipes, so nothing printed is lost when the
+    // runner stops this worker, and a loud task waits for its console (backpressure)
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
     running = undefined;
     process.send?.({ type: 'result', id: msg.id, result });
   }

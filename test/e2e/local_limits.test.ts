@@ -4,7 +4,7 @@
 // pointing into the flow file — not a bare "WorkerDied: exited with code 1". An artifact past the
 // 2 GiB an artifact can hold is refused naming it, not a raw RangeError from fs or the SDK.
 import { describe, it, expect } from 'vitest';
-import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
+import { flowbook, flowbookAsync, fixture, tempDir, errorLine, exited } from './helpers.js';
 import { Flow, setDatastoreRoot, namespace } from '../../src/client/index.js';
 
 describe('errors outside the step’s await chain', () => {
@@ -43,4 +43,37 @@ describe('an artifact too large to store', () => {
     const task = await (await (await Flow('HugeArtifactFlow').latestRun)!.step('start')).task;
     expect((await task.exception)!.type).toBe('SerializationError');
   }, 120_000);
+});
+
+describe('a task that prints a lot', () => {
+  it('reaches the console whole, every line in order, and the next steps’ lines follow (backpressure, not loss)', async () => {
+    const root = tempDir();
+    const child = flowbookAsync(['run', fixture('loud.ts'), '--mb', '200'], { root });
+    let lines = 0;
+    let expected = 0;
+    let outOfOrder = 0;
+    let rest = '';
+    const tail: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      const parts = (rest + c).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) {
+        const m = /\/start\/1\] (\d{8}) x+$/.exec(l);
+        if (m) {
+          if (Number(m[1]) !== expected) outOfOrder++;
+          expected = Number(m[1]) + 1;
+          lines++;
+        } else tail.push(l);
+      }
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    expect(await exited(child), err).toBe(0);
+    const n = Math.ceil((200 * 2 ** 20) / 100);
+    expect(lines).toBe(n);
+    expect(outOfOrder).toBe(0);
+    expect(tail.some((l) => l.endsWith('] start: last line'))).toBe(true);
+    expect(tail.some((l) => l.endsWith('] after: printed'))).toBe(true);
+    expect(tail.some((l) => l.endsWith('] end: printed'))).toBe(true);
+  }, 180_000);
 });
