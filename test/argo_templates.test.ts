@@ -144,7 +144,8 @@ describe('graph shapes become DAGs', () => {
       ['end', 'step-end', 'b.Succeeded'],
     ]);
     expect(dag(template).map(indicesArg)).toEqual(['', '', '', '']);
-    expect(template.spec.arguments).toBeUndefined();
+    // a flow without parameters has only the user who runs it
+    expect(template.spec.arguments.parameters.map((p: any) => p.name)).toEqual(['flowbook-user']);
   });
 
   it('static branch: the join waits for both branch ends', () => {
@@ -168,7 +169,7 @@ describe('graph shapes become DAGs', () => {
     expectForeach(template, 'start', 'main', '');
     expect(dag(template, 'foreach-start').map((k) => [k.name, k.depends, indicesArg(k)])).toEqual([['square', undefined, '{{inputs.parameters.indices}}']]);
     expect(task(template, 'join').depends).toBe(foreachJoinDepends('start'));
-    expect(template.spec.arguments.parameters).toEqual([{ name: 'xs', value: '[3,1,2]' }]);
+    expect(template.spec.arguments.parameters.filter((p: any) => p.name !== 'flowbook-user')).toEqual([{ name: 'xs', value: '[3,1,2]' }]);
   });
 
   it('nested foreach: indices concatenate level by level', () => {
@@ -235,7 +236,7 @@ describe('decorators and parameters', () => {
   it('@retry, @timeout, @resources, @kubernetes and parameters with their defaults', () => {
     const { template } = deploy(fixture('argo_decorated.ts'));
     expect(template.metadata.name).toBe('argodecoratedflow');
-    expect(template.spec.arguments.parameters).toEqual([
+    expect(template.spec.arguments.parameters.filter((p: any) => p.name !== 'flowbook-user')).toEqual([
       { name: 'alpha', value: '3', description: 'how many' },
       { name: 'label', value: 'x' },
       { name: 'cfg', value: '{"k":1}' },

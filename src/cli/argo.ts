@@ -8,11 +8,11 @@ import { parseParam } from '../flow/params.js';
 import { FlowUsageError } from '../errors.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { parseWith } from '../runtime/run.js';
-import { tagKey } from '../datastore/names.js';
+import { checkUserTag } from '../datastore/names.js';
 import { parseParamFlags } from './run.js';
 import { uploadCodePackage } from '../runtime/code-package.js';
 import { LABEL, labelValue } from '../compute/kubernetes/job.js';
-import { buildWorkflowTemplate, paramText, templateName } from '../compute/argo/template.js';
+import { USER_PARAM, argoParamValue, buildWorkflowTemplate, paramText, templateName } from '../compute/argo/template.js';
 import { buildCronWorkflow, describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
 import { ArgoApi } from '../compute/argo/api.js';
 import { argoRunId } from '../compute/argo/pod.js';
@@ -26,6 +26,30 @@ interface DeployFlags {
   maxNumSplits?: string;
   datastoreRoot?: string;
   tag?: string[];
+  serviceAccount?: string;
+  automountServiceAccountToken?: boolean;
+  user?: string;
+}
+
+/** A user name as runs record it (`user:<name>` is a tag): checked before anything is sent. */
+function runUser(name: string | undefined): string {
+  const user = name ?? currentUser();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/.test(user)) throw new FlowUsageError(`--user must be a user name (letters, digits, '.', '_', '@', '-'), got ${JSON.stringify(user)}`);
+  return user;
+}
+
+/**
+ * Pods reach the datastore at the endpoint the template names: plain http sends every artifact
+ * unencrypted, and a loopback address is each pod's own, not this machine.
+ */
+function warnEndpoint(): void {
+  const endpoint = process.env.FLOWBOOK_S3_ENDPOINT;
+  if (!endpoint?.startsWith('http://')) return;
+  const host = new URL(endpoint).hostname;
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(host);
+  console.error(
+    `warning: the template's pods reach the datastore at ${endpoint}: plain http (unencrypted)${loopback ? ", and a loopback address is each pod's own, not this machine's" : ''}; set FLOWBOOK_S3_ENDPOINT to an https address the cluster reaches`,
+  );
 }
 
 /**
@@ -63,11 +87,14 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
     namespace: flags.namespace,
     image: flags.image ?? (flags.onlyJson && !process.env.FLOWBOOK_KUBERNETES_IMAGE ? 'flowbook:latest' : undefined),
     withKubernetes: parseWith(flags.with).kubernetes,
-    user: currentUser(),
+    user: runUser(flags.user),
+    serviceAccount: flags.serviceAccount ?? process.env.FLOWBOOK_KUBERNETES_SERVICE_ACCOUNT,
+    automountToken: flags.automountServiceAccountToken,
     maxNumSplits: flags.maxNumSplits ? Number(flags.maxNumSplits) : undefined,
-    tags: (flags.tag ?? []).map((t) => (tagKey(t), t)), // a bad tag is refused before anything is sent
+    tags: (flags.tag ?? []).map(checkUserTag), // a bad tag is refused before anything is sent
   });
   const cron = schedule ? buildCronWorkflow(template, schedule) : undefined;
+  warnEndpoint();
   if (flags.onlyJson) {
     if (!s3) console.error('note: no S3 datastore configured: the template names s3://BUCKET/PREFIX');
     console.log(JSON.stringify(cron ? { apiVersion: 'v1', kind: 'List', items: [template, cron] } : template, null, 2));
@@ -92,13 +119,19 @@ export async function triggerCommand(file: string, flags: { namespace?: string }
   rest.splice(rest.indexOf(file), 1);
   const given = parseParamFlags(rest);
   const { graph, flow, name, namespace } = await deployment(file, flags);
+  // who runs it: --user (unless the flow has a parameter of that name), else this user; a
+  // CronWorkflow's runs keep the deployer's
+  const own = !flow.params.some((p) => p.name === 'user');
+  const user = runUser(own ? given.user : undefined);
+  if (own) delete given.user;
   const parameters: { name: string; value: string }[] = [];
   for (const [k, raw] of Object.entries(given)) {
     const spec = flow.params.find((p) => p.name === k);
     if (!spec) throw new FlowUsageError(`${graph.flowName} has no parameter --${k} (parameters: ${flow.params.map((p) => `--${p.name}`).join(', ') || 'none'})`);
     if (spec.options.secret) throw new FlowUsageError(`--${k} is a secret: a workflow's parameters are readable in the Kubernetes API, so give it to the pods as a Secret (env ${spec.options.env ?? '?'})`);
-    parameters.push({ name: k, value: paramText(parseParam(spec, raw, `--${k}`)) });
+    parameters.push({ name: k, value: argoParamValue(k, paramText(parseParam(spec, raw, `--${k}`))) });
   }
+  parameters.push({ name: USER_PARAM, value: user });
   const api = await ArgoApi.connect();
   if (!(await api.get('workflowtemplates', namespace, name))) {
     throw new FlowUsageError(`${graph.flowName} is not deployed in namespace ${namespace}: run flowbook argo-workflows create ${file} first`);
@@ -108,7 +141,7 @@ export async function triggerCommand(file: string, flags: { namespace?: string }
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Workflow',
     metadata: { generateName: `${name}-`, namespace, labels },
-    spec: { workflowTemplateRef: { name }, ...(parameters.length ? { arguments: { parameters } } : {}) },
+    spec: { workflowTemplateRef: { name }, arguments: { parameters } },
   });
   const runId = argoRunId(wf.metadata.creationTimestamp, wf.metadata.uid);
   console.error(`Workflow ${namespace}/${wf.metadata.name} submitted: run ${graph.flowName}/${runId}`);

@@ -13,6 +13,7 @@ import { checkFlowExists } from './flows.js';
 import { runsFilter, type RunsFilter } from './runs-filter.js';
 import { refuseSnakeCase } from './metaflow-names.js';
 import { displayable } from '../notebook/display.js';
+import { checkUserTag } from '../datastore/names.js';
 
 /** The artifact fields of a flow class: everything but methods and FlowSpec's own members. */
 export type DataFields<C> = {
@@ -182,6 +183,7 @@ export class RunObject<C = never> {
   }
 
   async addTag(tag: string): Promise<void> {
+    checkUserTag(tag);
     await this.retag((t) => [...t, tag]);
     await storeFor(this.flowName).index.tagAdded(this.id, tag, this.successful);
   }

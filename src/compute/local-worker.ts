@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import { pathspecOf, type TaskResult, type TaskSpec } from '../runtime/task-spec.js';
+import type { ErrorInfo } from '../datastore/metadata.js';
 
 function workerEntry(): string {
   const here = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -23,6 +24,8 @@ export class LocalWorker {
   private pending?: { id: number; resolve: (r: TaskResult) => void; spec: TaskSpec; timer?: NodeJS.Timeout };
   private exited = false;
   private heapFull = false;
+  /** what the worker said killed it (an error thrown outside the step's await chain) */
+  private fatalError?: ErrorInfo;
   /** killed (timeout, run failed): never given another task, even before its exit event arrives */
   private killed = false;
   busy = false;
@@ -43,6 +46,8 @@ export class LocalWorker {
     });
     this.child.on('message', (m: any) => {
       if (m?.type === 'result' && this.pending?.id === m.id) this.settle(m.result);
+      // the worker is about to exit for an error outside the step's await chain: it is the task's
+      if (m?.type === 'fatal' && this.pending?.id === m.id) this.fatalError = m.error;
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
@@ -51,6 +56,10 @@ export class LocalWorker {
         if (this.heapFull) {
           const m = p.spec.resources.memory;
           this.settle({ ok: false, lost: true, pathspec: pathspecOf(p.spec), error: { type: 'OutOfMemory', message: `out of memory: the JavaScript heap is full${m ? ` (${m} MiB requested)` : ''}; raise @resources(memory)` } });
+          return;
+        }
+        if (this.fatalError) {
+          this.settle({ ok: false, lost: true, pathspec: pathspecOf(p.spec), error: this.fatalError });
           return;
         }
         const why = signal === 'SIGKILL' ? 'was killed (SIGKILL: out of memory?)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -17,6 +17,8 @@ export interface StorageBackend {
   put(key: string, data: Uint8Array | string): Promise<void>;
   /** Write `key` only if absent (content-addressed blobs). Returns false when it already existed. */
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  /** Create `key` in one atomic step unless it exists (S3's conditional PUT); false when it exists. */
+  createExclusive?(key: string, data: Uint8Array | string): Promise<boolean>;
   get(key: string): Promise<Buffer>;
   /** Synchronous read, used by lazy artifact getters inside a running step. */
   getSync(key: string): Buffer;

@@ -25,6 +25,25 @@ export function checkTaskId(id: string): string {
   return id;
 }
 
+/** the prefixes of the tags flowbook itself gives a run (Metaflow's system tags) */
+export const SYSTEM_TAG_PREFIXES = ['user:', 'runtime:', 'flowbook_version:', 'argo-workflow:'];
+
+/**
+ * A tag a user gives (`--tag`, `run.addTag`): free text, but never blank, never with control
+ * characters (a newline would forge a second line wherever tags are listed), and never in a system
+ * tag's namespace — `--tag user:bob` would make the run bob's latest.
+ */
+export function checkUserTag(tag: string): string {
+  tagKey(tag);
+  if (!tag.trim()) throw new NameError(`invalid tag ${JSON.stringify(tag)}: a tag cannot be blank`);
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\u0000-\u001f\u007f]/.exec(tag);
+  if (bad) throw new NameError(`invalid tag ${JSON.stringify(tag)}: control characters (U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}) are not allowed`);
+  const sys = SYSTEM_TAG_PREFIXES.find((p) => tag.startsWith(p));
+  if (sys) throw new NameError(`invalid tag ${JSON.stringify(tag)}: tags starting with '${sys}' are flowbook's own (system tags)`);
+  return tag;
+}
+
 /** Tags are free text (`user:alice`, `exp 3`) and are stored as an encoded file name. */
 export function tagKey(tag: string | null): string {
   if (tag === null) return '_all';

@@ -134,10 +134,28 @@ export async function serializeAsync(value: unknown, name: string): Promise<Seri
 
 /** Store the value as bytes; every failure is a SerializationError naming the artifact. */
 export function serialize(value: unknown, name: string): Serialized {
+  let out: Serialized;
   try {
-    return serializeValue(value, name);
+    out = serializeValue(value, name);
   } catch (err) {
     throw serializationError(err, name);
+  }
+  checkArtifactSize(name, out.bytes.length);
+  return out;
+}
+
+/**
+ * The largest artifact flowbook stores: 2 GiB - 1 byte serialized, what Node can write to and
+ * read from a file in one call (and the largest single-buffer S3 body the SDK accepts). Past it
+ * the artifact is refused with its name and size — before any byte is written — instead of a raw
+ * RangeError from deep inside fs or the SDK.
+ */
+export const MAX_ARTIFACT_BYTES = 2 ** 31 - 1;
+
+export function checkArtifactSize(name: string, bytes: number): void {
+  if (bytes > MAX_ARTIFACT_BYTES) {
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    throw new SerializationError(`artifact '${name}' is ${gib(bytes)} serialized, more than the ${gib(MAX_ARTIFACT_BYTES + 1)} an artifact can hold: split it into several artifacts (or keep it in a file and store its path)`);
   }
 }
 

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IntegrityError, NotFoundError } from '../errors.js';
+import { DatastoreError, IntegrityError, NotFoundError } from '../errors.js';
 import { LocalBackend, type StorageBackend } from './backend.js';
 import { verifiedBlobs } from './blob-cache.js';
 import { S3Backend } from './s3/backend.js';
@@ -34,6 +34,8 @@ const LARGE_BLOB = 16 * 2 ** 20;
 export const INLINE_MAX = 512;
 /** logs up to this size travel in the task's record on S3 */
 const INLINE_LOG = 64 * 1024;
+/** run ids (ms) tried on S3 before the endpoint is taken to answer every HEAD as found */
+const MAX_RUN_ID_TRIES = 50;
 /** an existing blob up to this size is re-read and hashed before a write skips it; above, its size is checked */
 const VERIFY_ON_WRITE = 16 * 2 ** 20;
 
@@ -241,15 +243,26 @@ export class FlowDatastore {
           if (err?.code !== 'EEXIST') throw err;
         }
       }
-    } else {
-      // S3 has no atomic create here (see S3Backend.withLock): skip ids already taken
-      while (await this.backend.exists(`${this.runKey(String(id))}/run.json`)) id++;
     }
-    const run: RunMeta = { ...meta, flowName: this.flowName, runId: String(id) };
     // a flow's own marker: lets a datastore list its flows with one shallow listing
     await this.backend.putIfAbsent(`${this.flowName}/flow.json`, Buffer.from(JSON.stringify({ flowName: this.flowName })));
-    await this.writeRun(run);
-    return run;
+    if (this.backend.kind === 'local') {
+      const run: RunMeta = { ...meta, flowName: this.flowName, runId: String(id) };
+      await this.writeRun(run);
+      return run;
+    }
+    // S3: skip ids already taken (HEAD), then create run.json with a conditional PUT, so two
+    // runners on servers that honour it never share an id. Ids are milliseconds: more than a few
+    // taken in a row means the server answers every HEAD as found, and asking on would not end.
+    for (let tries = 0; tries < MAX_RUN_ID_TRIES; tries++, id++) {
+      const key = `${this.runKey(String(id))}/run.json`;
+      if (await this.backend.exists(key)) continue;
+      const run: RunMeta = { ...meta, flowName: this.flowName, runId: String(id) };
+      if (await this.backend.createExclusive!(key, JSON.stringify(run, null, 1))) return run;
+    }
+    throw new DatastoreError(
+      `datastore ${this.backend.location}: run ids ${id - MAX_RUN_ID_TRIES} to ${id - 1} of ${this.flowName} are all taken — does the S3 endpoint answer every request as found?`,
+    );
   }
 
   async writeRun(run: RunMeta): Promise<void> {

@@ -23,7 +23,7 @@ import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
 import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
 import { uploadCodePackage, type CodePackageRef } from './code-package.js';
 import { startHeartbeat } from './heartbeat.js';
-import { tagKey } from '../datastore/names.js';
+import { checkUserTag } from '../datastore/names.js';
 import { TaskJournal } from '../datastore/journal.js';
 import { describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
 
@@ -178,7 +178,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       code = await uploadCodePackage(store, opts.file);
     }
     const tags = [...new Set(opts.tags ?? [])];
-    for (const t of tags) tagKey(t); // a bad tag is refused before the run exists
+    for (const t of tags) checkUserTag(t); // a bad tag is refused before the run exists
     const systemTags = SYSTEM_TAGS(user);
     const run = await store.createRun({
       status: 'running',

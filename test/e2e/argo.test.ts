@@ -10,6 +10,7 @@ import path from 'node:path';
 import { WorkflowTemplate, CronWorkflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1';
 import { flowbookAsyncResult as flowbook, fixture, errorLine, tempDir, REPO } from './helpers.js';
 import { SHARED_DATA } from '../shared-data.js';
+import { currentUser } from '../../src/datastore/store.js';
 import { startS3, type TestS3 } from '../s3/server.js';
 import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
 import { startArgoController, type ArgoController } from '../argo/controller.js';
@@ -71,6 +72,7 @@ describe('Argo Workflows', () => {
     expect(template.spec.arguments.parameters).toEqual([
       { name: 'n', value: '2' },
       { name: 'mode', value: 'even' },
+      { name: 'flowbook-user', value: currentUser(), description: 'who runs the workflow (flowbook argo-workflows trigger sets it)' },
     ]);
     const again = await flowbook(['argo-workflows', 'create', SHAPES, '--with', 'kubernetes:cpu=1,memory=1024', '--tag', 'nightly'], { env });
     expect(again.code, again.stderr).toBe(0);
@@ -79,7 +81,7 @@ describe('Argo Workflows', () => {
   }, 120_000);
 
   it("a triggered workflow runs every shape through Argo's DAG, and the client reads its run like any other", async () => {
-    const { pathspec, runId, workflow, name } = await triggerAndWait(SHAPES, '--n', '3', '--mode', 'odd');
+    const { pathspec, runId, workflow, name } = await triggerAndWait(SHAPES, '--n', '3', '--mode', 'odd', '--user', 'carol');
     expect(argo.errors).toEqual([]);
     expect(workflow.status.phase, JSON.stringify(workflow.status.message)).toBe('Succeeded');
     expect(pathspec).toMatch(/^ArgoShapesFlow\/\d{13}$/);
@@ -94,7 +96,7 @@ describe('Argo Workflows', () => {
       const leaf = await run.step('leaf');
       const start = await (await run.step('start')).task;
       const out = { id: run.id, ok: run.successful, all: await run.data.all, chosen: await run.data.chosen,
-        attempts: await start.data.attempts, leaves: (await leaf.tasks()).length, tags: run.userTags,
+        attempts: await start.data.attempts, leaves: (await leaf.tasks()).length, tags: run.userTags, user: run.systemTags.find((t) => t.startsWith('user:')),
         steps: (await run.steps()).map((s) => s.id).sort() };
       console.log(JSON.stringify(out));
     `);
@@ -106,6 +108,8 @@ describe('Argo Workflows', () => {
       attempts: 2,
       leaves: 6,
       tags: ['nightly'],
+      // the user the trigger named, not the deployer's or a baked-in one
+      user: 'user:carol',
       steps: ['cell', 'end', 'jinner', 'jouter', 'jpq', 'leaf', 'lo', 'p', 'q', 'start'],
     });
     const logs = await flowbook(['logs', `${pathspec}/jouter`], { env });

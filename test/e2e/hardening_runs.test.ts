@@ -139,6 +139,29 @@ describe('runs never stay "running"', () => {
     }
     expect(await latestId()).toBe(latest);
   });
+
+  it('tags that would pass for a system tag, or that are blank or hold control characters, are refused (run and addTag)', async () => {
+    const ok = flowbook(['run', fixture('hardening.ts'), '--tag', 'exp: 3'], { root });
+    expect(ok.code, ok.stderr).toBe(0);
+    const latestId = async () => (await Flow('HardeningFlow').latestRun.catch(() => undefined))?.id;
+    const latest = await latestId();
+    const cases: [string, string][] = [
+      ['user:someoneelse', `error: invalid tag "user:someoneelse": tags starting with 'user:' are flowbook's own (system tags)`],
+      ['runtime:python', `error: invalid tag "runtime:python": tags starting with 'runtime:' are flowbook's own (system tags)`],
+      ['   ', 'error: invalid tag "   ": a tag cannot be blank'],
+      ['two\nlines', 'error: invalid tag "two\\nlines": control characters (U+000A) are not allowed'],
+    ];
+    for (const [tag, line] of cases) {
+      const r = flowbook(['run', fixture('hardening.ts'), '--tag', tag], { root });
+      expect(r.code, tag).toBe(1);
+      expect(errorLine(r)).toBe(line);
+    }
+    expect(await latestId()).toBe(latest);
+    // the client refuses the same, and the run keeps its tags
+    const run = (await Flow('HardeningFlow').latestRun)!;
+    await expect(run.addTag('user:mallory')).rejects.toThrow(`tags starting with 'user:' are flowbook's own`);
+    expect(run.userTags).not.toContain('user:mallory');
+  });
 });
 
 describe('memory', () => {

@@ -161,10 +161,10 @@ describe('S3 datastore', () => {
     expect(errorLine(noRoot)).toBe('error: the S3 datastore needs a root: set FLOWBOOK_S3_ROOT=s3://bucket/prefix (or --datastore-root s3://…)');
     const noBucket = flowbook(['run', fixture('linear.ts'), '--quiet'], { env: { ...env, FLOWBOOK_S3_ROOT: 's3://no-such-bucket/x' } });
     expect(noBucket.code).not.toBe(0);
-    expect(errorLine(noBucket)).toMatch(/^error: S3 datastore s3:\/\/no-such-bucket\/x: the bucket does not exist$/);
+    expect(errorLine(noBucket)).toBe('error: S3 datastore s3://no-such-bucket/x: PUT LinearFlow/flow.json: the bucket does not exist (HTTP 404, NoSuchBucket)');
     const down = flowbook(['run', fixture('linear.ts'), '--quiet'], { env: { ...env, FLOWBOOK_S3_ENDPOINT: 'http://127.0.0.1:9' } });
     expect(down.code).not.toBe(0);
-    expect(errorLine(down)).toBe('error: S3 datastore s3://flowbook-test/team/flows: cannot connect to http://127.0.0.1:9');
+    expect(errorLine(down)).toBe('error: S3 datastore s3://flowbook-test/team/flows: HEAD LinearFlow/flow.json: cannot connect to http://127.0.0.1:9 (after 4 tries)');
     const flag = flowbook(['run', fixture('linear.ts'), '--quiet', '--datastore', 's3', '--datastore-root', '/tmp/not-s3'], { env: { FLOWBOOK_DATASTORE: '' } });
     expect(errorLine(flag)).toBe('error: the S3 datastore root must be s3://bucket/prefix, got "/tmp/not-s3"');
   });

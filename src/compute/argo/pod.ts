@@ -21,7 +21,7 @@ import { graphPlace } from '../../runtime/scheduler.js';
 import type { TaskSpec } from '../../runtime/task-spec.js';
 import { runTask } from '../../runtime/task.js';
 import { parseIndices, planArgoTask } from './plan.js';
-import { OUTPUT, OUTPUT_DIR, templateName } from './template.js';
+import { OUTPUT, OUTPUT_DIR, decodeArgoParam, templateName } from './template.js';
 
 export interface WorkflowFlags {
   flow: string;
@@ -89,7 +89,7 @@ function givenParams(pairs: string[]): Record<string, string> {
   for (const p of pairs) {
     const eq = p.indexOf('=');
     if (eq < 1) throw new FlowUsageError(`--param takes name=value, got ${JSON.stringify(p)}`);
-    if (p.slice(eq + 1) !== '') out[p.slice(0, eq)] = p.slice(eq + 1);
+    if (p.slice(eq + 1) !== '') out[p.slice(0, eq)] = decodeArgoParam(p.slice(eq + 1));
   }
   return out;
 }

@@ -10,7 +10,7 @@ import type { KubernetesSpec } from '../../flow/decorators.js';
 import { kubernetesFor, type ResolvedKubernetes } from '../kubernetes/options.js';
 import { LABEL, datastoreEnv, dnsName, labelValue, podParts, whereEnv } from '../kubernetes/job.js';
 import { enclosingSplits, splitJoinedBy, type Enclosing } from './plan.js';
-import { GraphError } from '../../errors.js';
+import { FlowUsageError, GraphError } from '../../errors.js';
 
 export const ARGO_GROUP = 'argoproj.io';
 export const ARGO_VERSION = 'v1alpha1';
@@ -28,7 +28,12 @@ export interface TemplateInput {
   image?: string;
   /** `--with kubernetes:…` applied to every step */
   withKubernetes?: KubernetesSpec;
+  /** the default of the workflow parameter `flowbook-user` (who runs it); a trigger sets its own */
   user: string;
+  /** the workflow's service account (its pods'); Argo's executor uses it too */
+  serviceAccount?: string;
+  /** mount the service account's API token into the step containers (flowbook's tasks never need it) */
+  automountToken?: boolean;
   maxNumSplits?: number;
   /** tags every run of the deployment carries */
   tags?: string[];
@@ -53,6 +58,41 @@ function stepNames(graph: FlowGraph): Record<string, string> {
 /** Text for a workflow parameter: strings as they are, anything else as JSON (what `--param` parses). */
 export const paramText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
+/** the prefix of a parameter value Argo must not read: base64 of the text, decoded by the pod */
+export const ENCODED = 'flowbook-base64:';
+
+/**
+ * A parameter's text as it may travel through Argo: Argo expands `{{…}}` wherever it appears in
+ * a workflow, a value included, so such a value goes base64-encoded (`flowbook-base64:…`, which
+ * the start pod decodes); a NUL or another control character cannot be an argument at all.
+ */
+export function argoParamValue(name: string, text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (bad) throw new FlowUsageError(`parameter --${name}: its value has the control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which cannot reach a pod`);
+  return text.includes('{{') || text.startsWith(ENCODED) ? ENCODED + Buffer.from(text, 'utf8').toString('base64') : text;
+}
+
+/** The pod's side of argoParamValue. */
+export const decodeArgoParam = (text: string): string => (text.startsWith(ENCODED) ? Buffer.from(text.slice(ENCODED.length), 'base64').toString('utf8') : text);
+
+/** The workflow parameter that says who runs a workflow (trigger sets it; a CronWorkflow keeps the deployer's). */
+export const USER_PARAM = 'flowbook-user';
+
+/**
+ * What every step container runs with: not root (the image's `node` user, uid 1000), no
+ * privilege escalation, no capabilities, the runtime's seccomp profile — what a restricted
+ * Pod Security Standard asks for.
+ */
+export const SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 export function buildWorkflowTemplate(input: TemplateInput): any {
   const { graph, flow } = input;
   const name = templateName(graph.flowName);
@@ -62,6 +102,7 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
   const k8sOf = (step: string): ResolvedKubernetes =>
     kubernetesFor(flow.steps.get(step), { ...(input.image ? { image: input.image } : {}), ...(input.namespace ? { namespace: input.namespace } : {}), ...input.withKubernetes })!;
   const params = flow.params.filter((p) => !p.options.secret);
+  if (params.some((p) => p.name === USER_PARAM)) throw new GraphError(`${graph.flowName} has a parameter named ${USER_PARAM}, which Argo deployments use for the run's user`);
 
   const common = (extra: string[]) => [
     '--flow', graph.flowName,
@@ -84,7 +125,7 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
     const args = common([
       '--step', step,
       '--indices', '{{inputs.parameters.indices}}',
-      '--user', input.user,
+      '--user', `{{workflow.parameters.${USER_PARAM}}}`,
       '--max-num-splits', String(input.maxNumSplits ?? 100),
       // Argo counts retries; a step without a retryStrategy has no {{retries}} to refer to
       ...(retry?.times ? ['--attempt', '{{retries}}', '--retries', String(retry.times)] : []),
@@ -111,6 +152,7 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
         args: ['argo-workflows', 'step', ...args],
         env: [...datastoreEnv(input.root), ...whereEnv],
         ...pod.container,
+        securityContext: SECURITY_CONTEXT,
       },
     };
   };
@@ -153,9 +195,10 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
         name: 'main',
         image: exitK8s.image,
         command: ['flowbook'],
-        args: ['argo-workflows', 'finish', ...common(['--status', '{{workflow.status}}', '--failures', '{{workflow.failures}}', '--user', input.user])],
+        args: ['argo-workflows', 'finish', ...common(['--status', '{{workflow.status}}', '--failures', '{{workflow.failures}}', '--user', `{{workflow.parameters.${USER_PARAM}}}`])],
         env: [...datastoreEnv(input.root), ...whereEnv],
         ...exitPod.container,
+        securityContext: SECURITY_CONTEXT,
       },
     },
   ];
@@ -175,19 +218,23 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
       onExit: 'exit-handler',
       // workflows made from this template carry the flow's label (list-runs finds them by it)
       workflowMetadata: { labels },
-      ...(params.length
-        ? {
-            arguments: {
-              parameters: params.map((p) => ({
-                name: p.name,
-                // a required parameter has no value, so Argo asks for it at submission; an
-                // optional one without a default is '' (the pod reads '' as not given)
-                ...(p.options.default !== undefined && p.options.default !== null ? { value: paramText(p.options.default) } : p.options.required ? {} : { value: '' }),
-                ...(p.options.help ? { description: p.options.help } : {}),
-              })),
-            },
-          }
-        : {}),
+      // the step containers get no Kubernetes API token unless asked; Argo's executor (which
+      // reports outputs through the API) runs with the workflow's service account
+      ...(input.serviceAccount ? { serviceAccountName: input.serviceAccount } : {}),
+      ...(input.automountToken ? {} : { automountServiceAccountToken: false, executor: { serviceAccountName: input.serviceAccount ?? 'default' } }),
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      arguments: {
+        parameters: [
+          ...params.map((p) => ({
+            name: p.name,
+            // a required parameter has no value, so Argo asks for it at submission; an
+            // optional one without a default is '' (the pod reads '' as not given)
+            ...(p.options.default !== undefined && p.options.default !== null ? { value: argoParamValue(p.name, paramText(p.options.default)) } : p.options.required ? {} : { value: '' }),
+            ...(p.options.help ? { description: p.options.help } : {}),
+          })),
+          { name: USER_PARAM, value: input.user, description: 'who runs the workflow (flowbook argo-workflows trigger sets it)' },
+        ],
+      },
       templates,
     },
   };

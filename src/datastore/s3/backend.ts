@@ -6,13 +6,16 @@
 // Steps read their inputs' artifacts lazily and synchronously (`this.x` is a plain property); on
 // S3 those reads go through a worker thread that the calling thread waits on (synckit), so a step
 // fetches only what it touches.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DatastoreError, FlowbookError, NotFoundError } from '../../errors.js';
-import { checkKey, type StorageBackend } from '../backend.js';
-import { makeS3Client, parseS3Url, s3ClientConfig, sdk, storageSdk, type S3ClientConfig, type S3Location } from './config.js';
+import { checkKey, LocalBackend, type StorageBackend } from '../backend.js';
+import { endpointName, makeS3Client, parseS3Url, s3ClientConfig, sdk, storageSdk, type S3ClientConfig, type S3Location } from './config.js';
 import type { SyncRequest, SyncResponse } from './sync-worker.js';
 
 /** objects at least this big go up in parts */
@@ -31,15 +34,30 @@ function syncWorkerPath(): string {
 export const isNotFound = (err: any) =>
   err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
 
-/** One clear line for the errors users cause: no bucket, no credentials, no server. */
-export function explainS3Error(err: any, location: string): Error {
+/**
+ * One clear line for every S3 failure: what was asked (`GET <key>`), then why — the cause users
+ * fix themselves in words (no bucket, no credentials, no server, no answer), and always the HTTP
+ * status and S3's error code when the server sent one, with the number of tries.
+ */
+export function explainS3Error(err: any, location: string, op?: string, cfg?: S3ClientConfig): Error {
   if (err instanceof FlowbookError) return err;
-  const what = err?.name === 'NoSuchBucket' ? 'the bucket does not exist'
+  const status: number | undefined = err?.$metadata?.httpStatusCode;
+  const attempts: number | undefined = err?.$metadata?.attempts;
+  // the SDK names an error after S3's <Code>; one it could not parse is "UnknownError" or "Unknown"
+  const code: string | undefined = err?.Code ?? (err?.name && !/^(Unknown|UnknownError|Error|TimeoutError)$/.test(err.name) ? err.name : undefined);
+  const where = cfg ? endpointName(cfg) : (process.env.FLOWBOOK_S3_ENDPOINT ?? 'S3');
+  const netCode = err?.code ?? err?.cause?.code;
+  // what the server said in its error body, when it said more than the code
+  const said = status !== undefined && err?.message && err.message !== code && !/^(Unknown|UnknownError)$/.test(err.message) ? String(err.message).split('\n')[0] : undefined;
+  const what = code === 'NoSuchBucket' ? 'the bucket does not exist'
     : err?.name === 'CredentialsProviderError' ? 'no AWS credentials found (env, profile or role)'
-    : err?.name === 'InvalidAccessKeyId' || err?.name === 'SignatureDoesNotMatch' || err?.$metadata?.httpStatusCode === 403 ? 'access denied (check the credentials)'
-    : err?.code === 'ECONNREFUSED' || err?.cause?.code === 'ECONNREFUSED' ? `cannot connect to ${process.env.FLOWBOOK_S3_ENDPOINT ?? 'S3'}`
-    : String(err?.message ?? err);
-  return new DatastoreError(`S3 datastore ${location}: ${what}`, { cause: err });
+    : code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 403 ? 'access denied (check the credentials)'
+    : netCode === 'ECONNREFUSED' ? `cannot connect to ${where}`
+    : err?.name === 'TimeoutError' ? `no answer from ${where} within ${cfg ? `${cfg.idleTimeoutMs / 1000} s` : 'the timeout'} (FLOWBOOK_S3_TIMEOUT_SECONDS)`
+    : status !== undefined && status >= 500 ? `the server failed${said ? `: ${said}` : ''}`
+    : said ?? String(err?.message ?? err).split('\n')[0];
+  const detail = [status !== undefined ? `HTTP ${status}` : undefined, code, attempts && attempts > 1 ? `after ${attempts} tries` : undefined].filter(Boolean).join(', ');
+  return new DatastoreError(`S3 datastore ${location}: ${op ? `${op}: ` : ''}${what}${detail ? ` (${detail})` : ''}`, { cause: err });
 }
 
 export class S3Backend implements StorageBackend {
@@ -63,18 +81,19 @@ export class S3Backend implements StorageBackend {
     return this.loc.prefix ? `${this.loc.prefix}/${key}` : key;
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /** One request: its failure becomes one line naming the operation and key. */
+  private async call<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw explainS3Error(err, this.location);
+      throw explainS3Error(err, this.location, `${op} ${key}`, this.config);
     }
   }
 
   async put(key: string, data: Uint8Array | string): Promise<void> {
     const body = typeof data === 'string' ? Buffer.from(data) : data;
     const Key = this.objectKey(key);
-    await this.call(async () => {
+    await this.call('PUT', key, async () => {
       if (body.length >= MULTIPART_THRESHOLD) {
         await new (storageSdk().Upload)({ client: this.client, params: { Bucket: this.loc.bucket, Key, Body: body }, queueSize: UPLOAD_CONCURRENCY, partSize: PART_SIZE }).done();
       } else {
@@ -89,6 +108,24 @@ export class S3Backend implements StorageBackend {
     return true;
   }
 
+  /**
+   * Create `key` only if no object has that name: a conditional PUT (`If-None-Match: *`, honoured
+   * by AWS S3 and current MinIO). false when it exists (412, or 409 for a concurrent create).
+   * A server that ignores the condition (s3rver) overwrites and says true: callers that need
+   * exclusion also hold a lock on this machine (withLock).
+   */
+  async createExclusive(key: string, data: Uint8Array | string): Promise<boolean> {
+    const Body = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      await this.client.send(new (sdk().PutObjectCommand)({ Bucket: this.loc.bucket, Key: this.objectKey(key), Body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err: any) {
+      const status = err?.$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw explainS3Error(err, this.location, `PUT ${key} (If-None-Match)`, this.config);
+    }
+  }
+
   async get(key: string): Promise<Buffer> {
     const Key = this.objectKey(key);
     try {
@@ -96,7 +133,7 @@ export class S3Backend implements StorageBackend {
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (err) {
       if (isNotFound(err)) throw new NotFoundError(`not found in datastore ${this.location}: ${key}`, { cause: err });
-      throw explainS3Error(err, this.location);
+      throw explainS3Error(err, this.location, `GET ${key}`, this.config);
     }
   }
 
@@ -120,19 +157,19 @@ export class S3Backend implements StorageBackend {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      throw explainS3Error(err, this.location);
+      throw explainS3Error(err, this.location, `HEAD ${key}`, this.config);
     }
   }
 
   async remove(key: string): Promise<void> {
-    await this.call(() => this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.objectKey(key) })));
+    await this.call('DELETE', key, () => this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.objectKey(key) })));
   }
 
   /** Delete many objects, 1,000 per request (DeleteObjects); absent ones are not an error. */
   async removeAll(keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const Objects = keys.slice(i, i + 1000).map((k) => ({ Key: this.objectKey(k) }));
-      const r = await this.call(() => this.client.send(new (sdk().DeleteObjectsCommand)({ Bucket: this.loc.bucket, Delete: { Objects, Quiet: true } })));
+      const r = await this.call('DELETE', `${Objects.length} objects`, () => this.client.send(new (sdk().DeleteObjectsCommand)({ Bucket: this.loc.bucket, Delete: { Objects, Quiet: true } })));
       if (r.Errors?.length) throw new DatastoreError(`could not delete ${r.Errors.length} object(s) from ${this.location}: ${r.Errors[0].Message ?? r.Errors[0].Code}`);
     }
   }
@@ -152,18 +189,22 @@ export class S3Backend implements StorageBackend {
   }
 
   private async listPage(Prefix: string, MaxKeys: number, Delimiter?: string, ContinuationToken?: string) {
-    const r = await this.call(() => this.client.send(new (sdk().ListObjectsV2Command)({ Bucket: this.loc.bucket, Prefix, MaxKeys, Delimiter, ContinuationToken })));
+    const r = await this.call('LIST', Prefix, () => this.client.send(new (sdk().ListObjectsV2Command)({ Bucket: this.loc.bucket, Prefix, MaxKeys, Delimiter, ContinuationToken })));
     return Object.assign([...(r.Contents ?? []).map((c) => c.Key!), ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!)], { next: r.IsTruncated ? r.NextContinuationToken : undefined });
   }
 
   async list(prefix: string): Promise<string[]> {
     const p = prefix === '' ? (this.loc.prefix ? `${this.loc.prefix}/` : '') : `${this.objectKey(prefix)}/`;
     const names: string[] = [];
+    const seen = new Set<string>();
     let token: string | undefined;
     do {
       const page = await this.listPage(p, 1000, '/', token);
       for (const k of page) names.push(k.slice(p.length).replace(/\/$/, ''));
       token = page.next;
+      // a server that hands back a token it gave before would page forever
+      if (token !== undefined && seen.has(token)) throw new DatastoreError(`S3 datastore ${this.location}: LIST ${p}: the server repeats continuation token ${JSON.stringify(token)} (not an S3 server?)`);
+      if (token !== undefined) seen.add(token);
     } while (token);
     return names.filter((n) => n && !n.endsWith('.tmp') && !n.endsWith('.lock'));
   }
@@ -179,13 +220,42 @@ export class S3Backend implements StorageBackend {
   }
 
   /**
-   * S3 has no lock primitive (and s3rver ignores conditional writes), so nothing here relies on
-   * one: the run index is made of per-run marker objects. The one remaining read-modify-write
-   * (adding a tag to run.json) runs unlocked: two processes tagging the same run at the same
-   * moment may lose one tag.
+   * A lock in two parts. On this machine, a lock directory in the temp folder (LocalBackend's, so a
+   * holder killed with -9 is seen dead by its pid); across machines, a lock object created with a
+   * conditional PUT (createExclusive), broken when its holder on this host is dead or when it is
+   * older than `staleMs`. On a server that ignores conditional writes only the first part holds.
    */
-  async withLock<T>(_key: string, fn: () => Promise<T>): Promise<T> {
-    return fn();
+  async withLock<T>(key: string, fn: () => Promise<T>, staleMs = 10_000): Promise<T> {
+    const local = new LocalBackend(path.join(os.tmpdir(), 'flowbook-s3-locks'));
+    const name = crypto.createHash('sha256').update(`${this.location}\0${key}`).digest('hex');
+    return local.withLock(name, async () => {
+      const lockKey = `${key}.lock`;
+      const owner = JSON.stringify({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() });
+      for (let attempt = 0; !(await this.createExclusive(lockKey, owner)); attempt++) {
+        if (await this.lockIsStale(lockKey, staleMs)) await this.remove(lockKey);
+        else await new Promise((r) => setTimeout(r, Math.min(50 * (attempt + 1), 500)));
+      }
+      try {
+        return await fn();
+      } finally {
+        await this.remove(lockKey).catch(() => undefined);
+      }
+    });
+  }
+
+  private async lockIsStale(lockKey: string, staleMs: number): Promise<boolean> {
+    const st = await this.stat(lockKey);
+    if (!st) return false; // released meanwhile: try again
+    const holder = await this.get(lockKey).then((b) => JSON.parse(b.toString('utf8')) as { host: string; pid: number }).catch(() => undefined);
+    if (holder?.host === os.hostname() && holder.pid > 0) {
+      try {
+        process.kill(holder.pid, 0);
+        return false;
+      } catch (err: any) {
+        return err?.code === 'ESRCH';
+      }
+    }
+    return Date.now() - st.mtimeMs > staleMs;
   }
 
   async stat(key: string): Promise<{ size: number; mtimeMs: number } | undefined> {
@@ -194,7 +264,7 @@ export class S3Backend implements StorageBackend {
       return { size: r.ContentLength ?? 0, mtimeMs: r.LastModified?.getTime() ?? 0 };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw explainS3Error(err, this.location);
+      throw explainS3Error(err, this.location, `HEAD ${key}`, this.config);
     }
   }
 }

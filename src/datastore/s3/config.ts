@@ -21,8 +21,11 @@ export interface S3Location {
 }
 
 export function parseS3Url(url: string): S3Location {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
   if (!m) throw new DatastoreError(`invalid S3 root ${JSON.stringify(url)}: expected s3://bucket/prefix`);
+  // S3's bucket naming rules, said as such (a short name is a wrong name, not a wrong form)
+  if (m[1].length < 3 || m[1].length > 63) throw new DatastoreError(`invalid S3 root ${JSON.stringify(url)}: bucket names have 3 to 63 characters, ${JSON.stringify(m[1])} has ${m[1].length}`);
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(m[1])) throw new DatastoreError(`invalid S3 root ${JSON.stringify(url)}: bucket names are lowercase letters, digits, '.' and '-', starting and ending with a letter or digit`);
   const prefix = (m[2] ?? '').replace(/\/+$/, '');
   if (prefix.split('/').some((s) => s === '..' || s === '.')) throw new DatastoreError(`invalid S3 root ${JSON.stringify(url)}: '.' and '..' are not allowed`);
   return { bucket: m[1], prefix };
@@ -32,6 +35,23 @@ export function parseS3Url(url: string): S3Location {
 export interface S3ClientConfig {
   endpoint?: string;
   region: string;
+  /** give up connecting after this long (FLOWBOOK_S3_CONNECT_TIMEOUT_SECONDS, default 5) */
+  connectTimeoutMs: number;
+  /** give up on a request whose connection is silent this long (FLOWBOOK_S3_TIMEOUT_SECONDS, default 20) */
+  idleTimeoutMs: number;
+  /** tries of one request, the first included (FLOWBOOK_S3_MAX_ATTEMPTS, default 4) */
+  maxAttempts: number;
+}
+
+/** A positive number of seconds (or a count) from the environment, or the default; anything else is an error. */
+function envNumber(name: string, fallback: number, integer = false): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new DatastoreError(`${name} must be a positive ${integer ? 'whole number' : 'number of seconds'}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
 }
 
 export function s3ClientConfig(): S3ClientConfig {
@@ -39,14 +59,31 @@ export function s3ClientConfig(): S3ClientConfig {
   if (endpoint && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
     throw new DatastoreError(`FLOWBOOK_S3_ENDPOINT must be http(s)://host[:port], got ${JSON.stringify(endpoint)}`);
   }
-  return { endpoint, region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1' };
+  return {
+    endpoint,
+    region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+    connectTimeoutMs: envNumber('FLOWBOOK_S3_CONNECT_TIMEOUT_SECONDS', 5) * 1000,
+    idleTimeoutMs: envNumber('FLOWBOOK_S3_TIMEOUT_SECONDS', 20) * 1000,
+    maxAttempts: envNumber('FLOWBOOK_S3_MAX_ATTEMPTS', 4, true),
+  };
 }
 
+/** "http://host:port" or "S3" — where the requests go, for messages */
+export const endpointName = (cfg: S3ClientConfig) => cfg.endpoint ?? 'S3';
+
+/**
+ * Every request is bounded: a connect timeout, and an idle timeout that ends a request whose
+ * server stops sending (a whole-request limit would cut a slow large upload). The SDK's standard
+ * retry strategy then retries timeouts, 5xx and throttling (SlowDown) with exponential backoff
+ * and jitter, up to maxAttempts tries in all.
+ */
 export function makeS3Client(cfg: S3ClientConfig): S3Client {
   return new (sdk().S3Client)({
     region: cfg.region,
     // S3-compatible servers are addressed path-style (http://host:port/bucket/key)
     ...(cfg.endpoint ? { endpoint: cfg.endpoint, forcePathStyle: true } : {}),
-    maxAttempts: 5,
+    maxAttempts: cfg.maxAttempts,
+    // the SDK builds its NodeHttpHandler from these options
+    requestHandler: { connectionTimeout: cfg.connectTimeoutMs, socketTimeout: cfg.idleTimeoutMs },
   });
 }
