@@ -36,9 +36,11 @@ export class KubernetesExecutor {
   private core!: import('@kubernetes/client-node').CoreV1Api;
   private api!: typeof import('@kubernetes/client-node');
   private active = new Map<string, Active>();
-  private watches = new Map<string, AbortController | 'starting'>();
+  private watches = new Map<string, WatchState>();
   private closed = false;
   readonly pendingTimeoutMs: number;
+  /** how long the API may be unreachable before the waiting tasks fail */
+  readonly apiTimeoutMs: number;
 
   private constructor(
     kc: KubeConfig,
@@ -48,6 +50,7 @@ export class KubernetesExecutor {
   ) {
     this.kc = kc;
     this.pendingTimeoutMs = 1000 * (Number(process.env.FLOWBOOK_KUBERNETES_PENDING_TIMEOUT) || 600);
+    this.apiTimeoutMs = 1000 * (Number(process.env.FLOWBOOK_KUBERNETES_API_TIMEOUT) || 300);
   }
 
   /** Connect to the cluster of the current kubeconfig context (KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -82,49 +85,151 @@ export class KubernetesExecutor {
         void this.finish(a, lost(pathspec, 'PodPending', `the pod did not start within ${this.pendingTimeoutMs / 1000} s (FLOWBOOK_KUBERNETES_PENDING_TIMEOUT); last state: ${a.waiting}`));
       }, this.pendingTimeoutMs);
     });
-    try {
-      await this.batch.createNamespacedJob({ namespace: k8s.namespace, body: job });
-    } catch (err) {
-      const a = this.active.get(name)!;
-      await this.finish(a, lost(pathspec, 'KubernetesError', explainApiError(err, `cannot create Job ${name}`, this.server).message), false);
-    }
+    const failed = await this.createJob(job, k8s.namespace);
+    if (failed) await this.finish(this.active.get(name)!, lost(pathspec, failed.type, failed.message), false);
     return done;
   }
 
-  /** Watch every pod of this run in a namespace (one stream for all its tasks). */
+  /**
+   * Create the Job; while the API cannot be reached, try again with backoff up to
+   * FLOWBOOK_KUBERNETES_API_TIMEOUT (a 409 then means an earlier try did create it). What went
+   * wrong, or undefined when it is created.
+   */
+  private async createJob(job: V1Job, namespace: string): Promise<{ type: string; message: string } | undefined> {
+    const name = job.metadata!.name!;
+    const t0 = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.batch.createNamespacedJob({ namespace, body: job });
+        return undefined;
+      } catch (err: any) {
+        if (attempt > 0 && err?.code === 409) return undefined;
+        if (isRefusal(err) || typeof err?.code === 'number') return { type: 'KubernetesError', message: explainApiError(err, `cannot create Job ${name}`, this.server).message };
+        if (this.closed || Date.now() - t0 >= this.apiTimeoutMs) {
+          return { type: 'KubernetesUnreachable', message: `cannot create Job ${name}: the Kubernetes API at ${this.server} was unreachable for ${Math.round((Date.now() - t0) / 1000)} s (FLOWBOOK_KUBERNETES_API_TIMEOUT): ${describeNetError(err)}; resume the run once it is back` };
+        }
+        if (attempt % 5 === 0) this.sink('stderr', `Kubernetes API unreachable for ${Math.round((Date.now() - t0) / 1000)} s, retrying the creation of Job ${name} (${describeNetError(err)})\n`);
+        await sleep(Math.min(500 * 2 ** attempt, 10_000));
+      }
+    }
+  }
+
+  /** Watch every pod of this run in a namespace (one stream for all its tasks). A refusal throws. */
   private async ensureWatch(namespace: string): Promise<void> {
     if (this.watches.has(namespace) || this.closed) return;
-    this.watches.set(namespace, 'starting');
-    const restart = (err?: any) => {
+    const w: WatchState = { attempt: 0 };
+    this.watches.set(namespace, w);
+    const first = await this.openWatch(namespace, w);
+    if (first) {
       this.watches.delete(namespace);
-      if (err?.statusCode >= 400) {
-        // refused (401/403/404): watching again would fail the same way; fail the waiting tasks now
-        const why = explainApiError({ code: err.statusCode, message: err.message }, 'cannot watch pods', this.server).message;
-        for (const a of [...this.active.values()].filter((x) => x.namespace === namespace)) {
-          void this.finish(a, lost(pathspecOf(a.spec), 'KubernetesError', why));
-        }
-        return;
-      }
-      // the server closes watches from time to time: catch up with a listing, then watch again
-      if (!this.closed && this.active.size) setTimeout(() => void this.resync(namespace).then(() => this.ensureWatch(namespace)), 500);
+      throw refusal(first, 'watch', 'pods', namespace, this.server);
+    }
+  }
+
+  /**
+   * Open the pod watch. Resolves with the error when the server refused it at once (an HTTP
+   * 4xx); any later end of the stream — the server closing it, the connection dropping —
+   * reconnects (reconnect()).
+   */
+  private async openWatch(namespace: string, w: WatchState): Promise<any | undefined> {
+    let ended = false;
+    let refused: any;
+    const onEnd = (err: any) => {
+      if (ended) return;
+      ended = true;
+      w.ctl = undefined;
+      if (this.closed) return;
+      if (isRefusal(err) && !w.ctl && opening) refused = err;
+      else if (isRefusal(err)) this.refuse(namespace, refusal(err, 'watch', 'pods', namespace, this.server));
+      else void this.reconnect(namespace, w, err ?? undefined);
     };
+    let opening = true;
     try {
       const ctl = await new this.api.Watch(this.kc).watch(
         `/api/v1/namespaces/${namespace}/pods`,
         { labelSelector: this.selector, allowWatchBookmarks: false },
         (type: string, pod: V1Pod) => this.onPod(type, pod),
-        (err: unknown) => restart(err),
+        onEnd,
       );
-      this.watches.set(namespace, ctl);
+      if (!ended) w.ctl = ctl;
     } catch (err) {
-      this.watches.delete(namespace);
-      throw explainApiError(err, 'cannot watch pods', this.server);
+      onEnd(err);
+    }
+    opening = false;
+    return refused;
+  }
+
+  /**
+   * The watch ended: catch up with a listing, then watch again. While the API cannot be
+   * reached, retry with backoff (0.5 s doubling to 10 s) and say so every few seconds; past
+   * FLOWBOOK_KUBERNETES_API_TIMEOUT seconds (default 300) the waiting tasks fail with that reason,
+   * and the run, failed, can be resumed.
+   */
+  private async reconnect(namespace: string, w: WatchState, err?: any): Promise<void> {
+    if (w.reconnecting) return;
+    w.reconnecting = true;
+    try {
+      let cause = err;
+      // a stream the server closed normally is reopened at once; a broken one after a pause
+      if (cause) w.failingSince ??= Date.now();
+      for (;;) {
+        if (this.closed || !this.waitingIn(namespace).length) {
+          this.watches.delete(namespace);
+          return;
+        }
+        if (w.failingSince) {
+          const down = (Date.now() - w.failingSince) / 1000;
+          if (down * 1000 >= this.apiTimeoutMs) {
+            const why = `the Kubernetes API at ${this.server} was unreachable for ${Math.round(down)} s (FLOWBOOK_KUBERNETES_API_TIMEOUT=${this.apiTimeoutMs / 1000}): ${describeNetError(cause)}; resume the run once it is back`;
+            this.watches.delete(namespace);
+            for (const a of this.waitingIn(namespace)) void this.finish(a, lost(pathspecOf(a.spec), 'KubernetesUnreachable', why), false);
+            return;
+          }
+          if (!w.lastNotice || Date.now() - w.lastNotice >= NOTICE_MS) {
+            w.lastNotice = Date.now();
+            this.sink('stderr', `Kubernetes API unreachable for ${Math.round(down)} s, retrying (${describeNetError(cause)}; gives up after ${this.apiTimeoutMs / 1000} s)\n`);
+          }
+          await sleep(Math.min(500 * 2 ** w.attempt++, 10_000));
+        }
+        try {
+          await this.resync(namespace);
+        } catch (e) {
+          if (isRefusal(e)) return this.refuse(namespace, refusal(e, 'list', 'pods', namespace, this.server));
+          cause = e;
+          w.failingSince ??= Date.now();
+          continue;
+        }
+        if (w.failingSince) this.sink('stderr', `Kubernetes API reachable again after ${Math.round((Date.now() - w.failingSince) / 1000)} s\n`);
+        w.failingSince = undefined;
+        w.lastNotice = undefined;
+        w.attempt = 0;
+        w.reconnecting = false;
+        const refused = await this.openWatch(namespace, w);
+        if (refused) this.refuse(namespace, refusal(refused, 'watch', 'pods', namespace, this.server));
+        return;
+      }
+    } finally {
+      w.reconnecting = false;
     }
   }
 
+  /** Kubernetes refused a call it will refuse again: the tasks waiting in the namespace fail with why. */
+  private refuse(namespace: string, err: Error): void {
+    this.watches.delete(namespace);
+    for (const a of this.waitingIn(namespace)) void this.finish(a, lost(pathspecOf(a.spec), 'KubernetesError', err.message));
+  }
+
+  private waitingIn(namespace: string): Active[] {
+    return [...this.active.values()].filter((a) => a.namespace === namespace && !a.settled);
+  }
+
+  /** Catch up on what the watch missed; throws when the API cannot be reached or refuses. */
   private async resync(namespace: string): Promise<void> {
-    const list = await this.core.listNamespacedPod({ namespace, labelSelector: this.selector }).catch(() => undefined);
-    for (const pod of list?.items ?? []) this.onPod('MODIFIED', pod);
+    let timer: NodeJS.Timeout | undefined;
+    // an API server that accepts the connection and never answers must not hold the run
+    const silent = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${LIST_TIMEOUT_MS / 1000} s`)), LIST_TIMEOUT_MS)));
+    const list = await Promise.race([this.core.listNamespacedPod({ namespace, labelSelector: this.selector }), silent]).finally(() => clearTimeout(timer));
+    for (const pod of list.items ?? []) this.onPod('MODIFIED', pod);
   }
 
   private onPod(type: string, pod: V1Pod): void {
@@ -193,8 +298,10 @@ export class KubernetesExecutor {
     if (a.pendingTimer) clearTimeout(a.pendingTimer);
     this.active.delete(a.name);
     // a pod that cannot run would wait forever (ImagePullBackOff, Unschedulable): remove its Job
-    const cleanup = deleteJob ? this.deleteJob(a.name, a.namespace) : Promise.resolve();
-    return cleanup.then(async () => {
+    const cleanup = deleteJob ? this.deleteJob(a.name, a.namespace) : Promise.resolve(true);
+    return cleanup.then(async (deleted) => {
+      // say what happened to the Job, never that it was deleted when the delete failed
+      if (!deleted && r.error?.type === 'Interrupted') r = { ...r, error: { ...r.error, message: `the run was stopped, but its Job ${a.namespace}/${a.name} could not be deleted: kubectl delete job -n ${a.namespace} ${a.name}` } };
       // the pod could not upload its logs: keep what the runner saw of them
       if (r.lost && a.log) await this.saveLog(a).catch(() => {});
       a.settle(r);
@@ -209,11 +316,15 @@ export class KubernetesExecutor {
     await this.store.backend.put(key, a.log.split('\n').map((l) => l.replace(prefix, '')).join('\n'));
   }
 
-  private async deleteJob(name: string, namespace: string): Promise<void> {
+  /** true when the Job is gone (deleted now, or already) */
+  private async deleteJob(name: string, namespace: string): Promise<boolean> {
     try {
       await this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
+      return true;
     } catch (err: any) {
-      if (err?.code !== 404) this.sink('stderr', `warning: could not delete Job ${namespace}/${name}: ${explainApiError(err, 'delete', this.server).message}\n`);
+      if (err?.code === 404) return true;
+      this.sink('stderr', `warning: could not delete Job ${namespace}/${name}: ${explainApiError(err, 'delete', this.server).message}\n`);
+      return false;
     }
   }
 
@@ -221,14 +332,43 @@ export class KubernetesExecutor {
   async killAll(): Promise<void> {
     const all = [...this.active.values()];
     // each task settles only once its Job is deleted, so the runner exits after the deletions
-    await Promise.all(all.map((a) => this.finish(a, lost(pathspecOf(a.spec), 'Interrupted', 'the run was stopped: its Job was deleted'), true)));
+    await Promise.all(all.map((a) => this.finish(a, lost(pathspecOf(a.spec), 'Interrupted', `the run was stopped: its Job ${a.namespace}/${a.name} was deleted`), true)));
   }
 
   close(): void {
     this.closed = true;
-    for (const w of this.watches.values()) if (w !== 'starting') w.abort();
+    for (const w of this.watches.values()) w.ctl?.abort();
     this.watches.clear();
   }
 }
 
 const lost = (pathspec: string, type: string, message: string): TaskResult => ({ ok: false, lost: true, pathspec, error: { type, message } });
+
+/** seconds between "Kubernetes API unreachable" lines */
+const NOTICE_MS = 5000;
+/** a pod listing that takes longer has failed */
+const LIST_TIMEOUT_MS = 15_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface WatchState {
+  ctl?: AbortController;
+  /** when the API stopped answering (undefined: it answers) */
+  failingSince?: number;
+  lastNotice?: number;
+  attempt: number;
+  reconnecting?: boolean;
+}
+
+/** an HTTP answer that asking again will not change (401, 403, 404 …; not 410 Gone, 429 or 5xx) */
+function isRefusal(err: any): boolean {
+  const code = typeof err?.statusCode === 'number' ? err.statusCode : typeof err?.code === 'number' ? err.code : undefined;
+  return code !== undefined && code >= 400 && code < 500 && code !== 410 && code !== 429 && code !== 408;
+}
+
+/** One line naming the verb and the resource Kubernetes refused. */
+function refusal(err: any, verb: string, resource: string, namespace: string, server: string): Error {
+  const code = err?.statusCode ?? err?.code;
+  return explainApiError({ ...err, code, message: err?.message }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
+}
+
+const describeNetError = (err: any): string => String(err?.cause?.code ?? err?.code ?? err?.message ?? err ?? 'the connection closed');

@@ -1,0 +1,81 @@
+// The Kubernetes runner under API faults, through a TCP proxy in front of the API double: a 4 s
+// loss of the connection mid-run is survived (the watch reconnects with backoff, resyncs from a
+// listing, the run succeeds and the console says the API was unreachable); an outage past
+// FLOWBOOK_KUBERNETES_API_TIMEOUT fails the run with that reason, and resume finishes it once the API
+// is back; a 403 on the pod watch is one line naming the verb and the resource, at once.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, exited, wait } from './helpers.js';
+import { startS3, type TestS3 } from '../s3/server.js';
+import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
+import { startApiProxy, type ApiProxy } from '../k8s/proxy.js';
+import { REPO } from './helpers.js';
+
+let s3: TestS3;
+let cluster: FakeCluster;
+let proxy: ApiProxy;
+let env: Record<string, string>;
+const IMAGE = 'registry.example.com/flowbook:test';
+
+beforeAll(async () => {
+  s3 = await startS3();
+  cluster = await startFakeCluster({
+    nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
+    images: { [IMAGE]: REPO },
+    secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
+  });
+  proxy = await startApiProxy(cluster.url, cluster.kubeconfigPath, tempDir('flowbook-k8s-proxy-'));
+  env = { ...s3.env('k8s-faults'), KUBECONFIG: proxy.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await cluster?.close();
+  await s3?.close();
+});
+
+/** K8sFlow in slow mode; resolves once a work pod runs */
+async function slowRun(extra: Record<string, string> = {}) {
+  const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env: { ...env, ...extra } });
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  for (let i = 0; i < 300 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
+  return { child, err: () => err };
+}
+
+describe('Kubernetes API faults', () => {
+  it('a 4 s loss of the API mid-run: the watch reconnects and resyncs, the run succeeds, the console says so', async () => {
+    const { child, err } = await slowRun();
+    await proxy.stop();
+    await wait(4000);
+    await proxy.start();
+    const code = await exited(child);
+    expect(code, err()).toBe(0);
+    expect(err()).toMatch(/Kubernetes API unreachable for \d+ s, retrying/);
+    expect(err()).toMatch(/Kubernetes API reachable again after \d+ s/);
+    expect(err()).toMatch(/K8sFlow\/\d+ succeeded/);
+  }, 180_000);
+
+  it('an outage past FLOWBOOK_KUBERNETES_API_TIMEOUT fails the run with that reason; resume finishes it once the API is back', async () => {
+    const { child, err } = await slowRun({ FLOWBOOK_KUBERNETES_API_TIMEOUT: '6' });
+    await proxy.stop();
+    const code = await exited(child);
+    await proxy.start();
+    expect(code).toBe(1);
+    expect(errorLine({ code, stdout: '', stderr: err() })).toMatch(/the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ was unreachable for \d+ s \(FLOWBOOK_KUBERNETES_API_TIMEOUT=6\).*resume the run once it is back/);
+    const id = /Running K8sFlow\/(\d+)/.exec(err())![1];
+    const resumed = await flowbook(['resume', fixture('k8s_flow.ts'), '--origin-run-id', id], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+  }, 240_000);
+
+  it('a 403 on the pod watch is one line naming the verb and the resource, at once', async () => {
+    proxy.deny(/^GET \/api\/v1\/namespaces\/default\/pods\?.*watch=true/);
+    try {
+      const r = await flowbook(['run', fixture('k8s_flow.ts')], { env: { ...env, FLOWBOOK_KUBERNETES_PENDING_TIMEOUT: '120' }, timeoutMs: 90_000 });
+      expect(r.code).toBe(1);
+      expect(errorLine(r)).toMatch(/Kubernetes refused to watch pods in namespace default: not allowed \(HTTP 403\)/);
+      expect(r.stderr).not.toContain('did not start');
+    } finally {
+      proxy.deny(undefined);
+    }
+  }, 120_000);
+});
