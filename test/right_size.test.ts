@@ -3,7 +3,7 @@
 // figures that do not flip on noise, and no more cpu for a task that used up one core without
 // evidence that it could use another.
 import { describe, it, expect } from 'vitest';
-import { taskUse } from '../src/cards/builtin/resources.js';
+import { taskUse, resourceAdvice, ResourceReport } from '../src/cards/builtin/resources.js';
 import { stepUsage, type StepUsage } from '../src/cards/builtin/right-size.js';
 import type { TaskRecord } from '../src/cards/run-records.js';
 import type { LocalSlot } from '../src/datastore/metadata.js';
@@ -157,5 +157,21 @@ describe('right-sizing: stable across identical runs', () => {
     const small = judge({ cores: 0.6, rssMiB: 60, slot: { cpu: 1, memory: 256 }, localSlot: { declared: { cpu: 1, memory: 256 }, localResources: {} } });
     expect(small.verdict).toBe('ok');
     expect(small.worthSaying).toBe(false);
+  });
+});
+
+describe('the resources card and resourceReport() say the same', () => {
+  it('a step judged on a smaller local slot: warnings name the slot, no decorator, the advice sentence', () => {
+    const r: TaskRecord = {
+      pathspec: 'F/1/transcribe/2', step: 'transcribe', taskId: '2', status: 'done', startedAt: '2026-01-01T00:00:00Z', where: 'w',
+      resources: { wallSeconds: 20, cpuUserSeconds: 19.8, cpuSystemSeconds: 0, peakRssBytes: 60 * MiB, host: 'h', pid: 1, worker: 'local-1', requested: { cpu: 1, memory: 512 }, localSlot: SEED },
+    };
+    const [a] = resourceAdvice([taskUse(r)!]);
+    expect(a.warnings).toEqual(['memory: peak 60 of 512 MiB of its local slot (12%)']);
+    expect(a.decorator).toBeUndefined();
+    expect(a.advice).toContain('the pod request @resources({ cpu: 3, memory: 12288 }) was not measured here');
+    const html = new ResourceReport([r]).render();
+    expect(html).toContain('was not measured here — run with --with kubernetes to judge it');
+    expect(html).not.toContain('Recommended:');
   });
 });

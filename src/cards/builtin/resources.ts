@@ -1,7 +1,8 @@
 // Requested vs used, per task: the Grafana view that found the seeds' 9x slowdown, automatic.
 // A task whose use exceeds its request by more than 1.5x (a pod would be throttled or killed) or
 // stays under 0.3x of it (cores and memory reserved for nothing) gets a warning, and its step the
-// @resources / @kubernetes values that fit what its tasks really used.
+// judgement of right-size.ts: against what (its @resources, a smaller local slot, a pod's request)
+// and only the decorator that fits what was measured.
 import type { CardComponent } from '../components.js';
 import { Table } from '../components.js';
 import { escapeHtml } from '../html.js';
@@ -52,17 +53,22 @@ export function taskUse(t: TaskRecord): TaskUse | undefined {
   // a pod runs one task: its memory limit covers the whole process, not only the task's rise
   const memUsed = (inPod && r.processPeakRssBytes !== undefined ? r.processPeakRssBytes + (r.childrenPeakRssBytes ?? 0) : r.peakRssBytes) / 2 ** 20;
   const warnings: string[] = [];
+  // a local slot smaller than the step's @resources (localResources, this machine) is no request:
+  // what a pod would do with it is not what was measured
+  const slot = !inPod && r.localSlot ? r.localSlot.declared : undefined;
+  const cpuSlot = slot?.cpu !== undefined && r.requested.cpu < Math.max(1, Math.floor(slot.cpu));
+  const memorySlot = slot?.memory !== undefined && r.requested.memory < slot.memory;
   if (r.wallSeconds >= MIN_WALL_FOR_CPU && r.requested.cpu > 0) {
     const ratio = cpuUsed / r.requested.cpu;
     const v = verdictOf(cpuUsed, r.requested.cpu);
-    if (v === 'under-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
-    else if (v === 'over-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores requested (${Math.round(ratio * 100)}%): the rest sat idle`);
+    if (v === 'under-requested') warnings.push(cpuSlot ? `CPU: used ${fmt(cpuUsed)} cores in a ${fmt(r.requested.cpu)}-cpu local slot (${fmt(ratio)}x)` : `CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
+    else if (v === 'over-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores ${cpuSlot ? 'of its local slot' : 'requested'} (${Math.round(ratio * 100)}%): the rest sat idle`);
   }
   if (r.requested.memory > 0) {
     const ratio = memUsed / r.requested.memory;
     const v = verdictOf(memUsed, r.requested.memory);
-    if (v === 'under-requested') warnings.push(`memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
-    else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB requested (${Math.round(ratio * 100)}%)`);
+    if (v === 'under-requested') warnings.push(memorySlot ? `memory: peak ${fmt(memUsed)} MiB in a ${r.requested.memory} MiB local slot (${fmt(ratio)}x)` : `memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
+    else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB ${memorySlot ? 'of its local slot' : 'requested'} (${Math.round(ratio * 100)}%)`);
   }
   return {
     task: t.pathspec.split('/').slice(2).join('/'),
