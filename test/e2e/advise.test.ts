@@ -1,8 +1,10 @@
 // Right-sizing that is correct: a task's memory is its own rise, not what its warm worker already
 // held; `flowbook advise` turns the records into verdicts and decorators; a run's last lines say
 // when a step asked for the wrong amount.
-import { describe, it, expect } from 'vitest';
-import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { flowbook, flowbookAsyncResult, fixture, tempDir, errorLine, REPO } from './helpers.js';
+import { startS3, type TestS3 } from '../s3/server.js';
+import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
 import { FlowDatastore } from '../../src/datastore/store.js';
 import type { ResourceUse } from '../../src/datastore/metadata.js';
 
@@ -127,4 +129,39 @@ describe('right-sizing', () => {
       expect(errorLine(r), bad).toMatch(/^error: /);
     }
   });
+});
+
+describe('right-sizing a pod', () => {
+  let s3: TestS3;
+  let cluster: FakeCluster;
+  let env: Record<string, string>;
+  const IMAGE = 'registry.example.com/flowbook:test';
+  beforeAll(async () => {
+    s3 = await startS3();
+    // the Kubernetes API double: its kubelet runs each pod's command as a local process
+    cluster = await startFakeCluster({
+      nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
+      images: { [IMAGE]: REPO },
+      secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
+    });
+    env = { ...s3.env('advise'), KUBECONFIG: cluster.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.close();
+    await s3?.close();
+  });
+
+  it('--with kubernetes: the step is judged against its pod request, and the decorator is @kubernetes', async () => {
+    const run = await flowbookAsyncResult(['run', fixture('advise_slot.ts'), '--with', 'kubernetes', '--quiet'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const id = /SlotAdviceFlow\/(\d+) succeeded/.exec(run.stderr)![1];
+    // its pod requested @resources({ cpu: 3, memory: 12288 }), and used a Node process's worth of memory
+    const note = run.stderr.split('\n').find((l) => l.startsWith('note: step crunch'));
+    expect(note, run.stderr).toMatch(new RegExp(`^note: step crunch, in its pod: used [\\d.]+ of the 3 cpu its pod requested, peak [\\d.]+ of the 12288 MiB its pod requested; try @kubernetes\\(\\{ cpu: [\\d.]+, memory: \\d+ \\}\\)  \\(flowbook advise SlotAdviceFlow/${id}\\)$`));
+    expect(note).not.toContain('local slot');
+    const advise = await flowbookAsyncResult(['advise', `SlotAdviceFlow/${id}`], { env });
+    expect(advise.code, advise.stderr).toBe(0);
+    expect(advise.stdout).toMatch(/^crunch\s+1\s+pod\s+pod request\s+3\s+12288\s.*over-requested \((cpu, )?memory\)\s+@kubernetes\(\{ cpu: [\d.]+, memory: \d+ \}\)$/m);
+    expect(advise.stdout).toMatch(/^crunch, in its pod: .* its pod requested; try @kubernetes\(/m);
+  }, 240_000);
 });
