@@ -93,14 +93,14 @@ function ticksOf(pid: number | 'self'): number {
 }
 
 /** CPU ticks of this process, the children it waited for and its live descendants: a reaped child moves from the last into the second. */
-function treeTicks(): number {
-  return descendants().reduce((a, pid) => a + ticksOf(pid), ticksOf('self'));
+function treeTicks(kids: number[]): number {
+  return kids.reduce((a, pid) => a + ticksOf(pid), ticksOf('self'));
 }
 
 /** The sum of the peak RSS of this process's live descendants (bytes); 0 off Linux. */
-function childrenHwm(): number {
+function childrenHwm(kids: number[]): number {
   let sum = 0;
-  for (const pid of descendants()) {
+  for (const pid of kids) {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) sum += Number(m[1]) * 1024;
@@ -141,8 +141,9 @@ export function startUsage(): UsageMeter {
   let childrenPeak = 0;
   const cores = coresOverSeconds();
   const sample = () => {
-    childrenPeak = Math.max(childrenPeak, childrenHwm());
-    cores.sample();
+    const kids = descendants();
+    childrenPeak = Math.max(childrenPeak, childrenHwm(kids));
+    cores.sample(kids);
   };
   const sampler = setInterval(sample, 100);
   sampler.unref();
@@ -180,15 +181,15 @@ export function startUsage(): UsageMeter {
 }
 
 /** The most cores used over any window of at least a second between two samples (see the top). */
-function coresOverSeconds(): { sample(): void; peak(): number | undefined } {
+function coresOverSeconds(): { sample(kids: number[]): void; peak(): number | undefined } {
   if (!fs.existsSync('/proc/self/stat')) return { sample() {}, peak: () => undefined };
-  const samples: { t: number; ticks: number }[] = [{ t: performance.now(), ticks: treeTicks() }];
+  const samples: { t: number; ticks: number }[] = [{ t: performance.now(), ticks: treeTicks(descendants()) }];
   let peak: number | undefined;
   return {
-    sample() {
+    sample(kids) {
       // never down: a child between its exit and its reaping is in neither sum, and the rise when it
       // reappears in cutime would read as a burst of parallel work
-      const now = { t: performance.now(), ticks: Math.max(treeTicks(), samples[samples.length - 1].ticks) };
+      const now = { t: performance.now(), ticks: Math.max(treeTicks(kids), samples[samples.length - 1].ticks) };
       // the latest sample at least a second back: the shortest window that is a second long
       let i = samples.length - 1;
       while (i >= 0 && now.t - samples[i].t < 1000) i--;
