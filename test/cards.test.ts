@@ -36,9 +36,9 @@ describe('resources: requested vs used', () => {
     expect(taskUse(rec('start/1', { wall: 0.2, cpuSec: 0.01, reqCpu: 4, rssMiB: 80, reqMiB: 0 }))!.warnings).toEqual([]);
     const advice = resourceAdvice([over, idle, fine]);
     expect(advice.map((a) => a.step)).toEqual(['transcribe']);
-    // busiest task 2.5 cores × 1.2 → 3; peak 900 MiB × 1.25 → 1280 (multiple of 256)
-    expect(advice[0].recommended).toEqual({ cpu: 3, memory: 1280 });
-    expect(advice[0].decorator).toBe('@resources({ cpu: 3, memory: 1280 })  or  @kubernetes({ cpu: 3, memory: 1280 })');
+    // busiest task 2.5 cores × 1.2 → 3; peak 900 of 1024 MiB is within the band: memory keeps its 1024
+    expect(advice[0].recommended).toEqual({ cpu: 3, memory: 1024 });
+    expect(advice[0].decorator).toBe('@resources({ cpu: 3, memory: 1024 })  or  @kubernetes({ cpu: 3, memory: 1024 })');
     expect(advice[0].warnings).toHaveLength(3);
   });
 });
@@ -56,7 +56,7 @@ describe('resources per step (flowbook advise, the run\'s notes)', () => {
     const [transcribe, join, end] = stepUsage(uses);
     expect(transcribe).toMatchObject({ step: 'transcribe', tasks: 2, cpu: 'under-requested', memory: 'ok', verdict: 'under-requested', maxCores: 2.5, peakMiB: 900 });
     expect(transcribe.avgCores).toBeCloseTo(1.5);
-    expect(transcribe.decorator).toBe('@kubernetes({ cpu: 3, memory: 1280 })');
+    expect(transcribe.decorator).toBe('@kubernetes({ cpu: 3, memory: 1024 })');
     // too short to judge CPU; 100 of 4096 MiB
     expect(join).toMatchObject({ cpu: undefined, memory: 'over-requested', verdict: 'over-requested', decorator: '@resources({ cpu: 4, memory: 256 })' });
     expect(end.verdict).toBe('ok');

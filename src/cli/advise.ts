@@ -1,5 +1,7 @@
-// `flowbook advise Flow/run`: per step, what its tasks requested and what they used, a verdict by
-// the resources card's thresholds, and the decorator to paste when the request is wrong.
+// `flowbook advise Flow/run`: per step, where its tasks ran and what they were compared against
+// (their @resources, a smaller local slot, or a pod's request), what they used, a verdict by the
+// resources card's thresholds, and the decorator to paste only where it fits what was measured
+// (the rules: src/cards/builtin/right-size.ts).
 import { Run, namespace, setDatastoreRoot } from '../client/index.js';
 import { storeFor } from '../client/context.js';
 import { NameError } from '../errors.js';
@@ -19,22 +21,33 @@ export async function resolveRun(pathspec: string): Promise<string> {
 const judged = (u: StepUsage) =>
   [u.cpu && u.cpu !== 'ok' ? `cpu` : '', u.memory && u.memory !== 'ok' ? 'memory' : ''].filter(Boolean).join(', ');
 
+/** what a step's request was compared with: its @resources (a local slot that held it), a smaller local slot, or a pod's request */
+const againstText = (u: StepUsage) => {
+  const names = new Set([u.against.cpu, u.against.memory].map((a) => (a === 'pod' ? 'pod request' : a === 'resources' ? '@resources' : 'local slot')));
+  return [...names].join(' + ');
+};
+
 export function adviceTable(usage: StepUsage[]): string {
   const rows = [
-    ['step', 'tasks', 'cpu req', 'mem req MiB', 'avg cores', 'peak MiB', 'verdict', 'decorator'],
+    ['step', 'tasks', 'where', 'against', 'cpu', 'mem MiB', 'avg cores', 'peak MiB', 'verdict', 'decorator'],
     ...usage.map((u) => [
       u.step,
       String(u.tasks),
+      u.where,
+      againstText(u),
       fmt(u.requested.cpu),
       u.requested.memory ? String(u.requested.memory) : '—',
       fmt(u.avgCores),
       fmt(u.peakMiB),
       u.verdict === 'ok' ? 'ok' : `${u.verdict} (${judged(u)})`,
-      u.verdict === 'ok' ? '' : u.decorator,
+      u.verdict === 'ok' ? '' : u.decorator ?? '—',
     ]),
   ];
   return alignedColumns(rows);
 }
+
+/** The sentences under the table: a step that is off, measured in a slot smaller than its @resources, or that used up its cores. */
+export const adviceLines = (usage: StepUsage[]): string[] => usage.filter((u) => u.worthSaying).map((u) => `${u.step}, ${u.advice}`);
 
 export async function adviseCommand(pathspec: string, flags: { datastoreRoot?: string }): Promise<number> {
   if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
@@ -49,6 +62,7 @@ export async function adviseCommand(pathspec: string, flags: { datastoreRoot?: s
     return 0;
   }
   console.log(adviceTable(usage));
-  console.log(`verdicts: used above ${OVER_USE}x of a request is under-requested, below ${UNDER_USE}x over-requested (cpu judged on tasks of 1 s or more, on the busiest task)`);
+  for (const line of adviceLines(usage)) console.log(line);
+  console.log(`verdicts: used above ${OVER_USE}x of what it was compared with is under-requested, below ${UNDER_USE}x over-requested, on the busiest task (cpu on tasks of 1 s or more); a local task is compared with its slot, which is its @resources unless localResources or this machine made it smaller; a pod's with its request`);
   return 0;
 }

@@ -117,7 +117,7 @@ program
 
 program
   .command('advise')
-  .description("per step of a run: resources requested vs used, a verdict, and the decorator to paste (Flow, Flow/run, Flow/latest, Flow/latest-successful)")
+  .description("per step of a run: where it ran and what it is compared against (its @resources, a smaller local slot, a pod's request), what it used, a verdict, and the decorator to paste where one fits (Flow, Flow/run, Flow/latest, Flow/latest-successful)")
   .argument('<pathspec>')
   .addOption(rootOption())
   .addOption(datastoreOption())

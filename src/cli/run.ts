@@ -103,21 +103,10 @@ export async function addFlowParamsHelp(program: Command, argv: string[]): Promi
  */
 async function resourceNotes(o: RunOutcome, root?: string): Promise<string[]> {
   try {
-    const [{ FlowDatastore, resolveRoot }, { runStepUsage }, { fmt }] = await Promise.all([
-      import('../datastore/store.js'),
-      import('../cards/run-records.js'),
-      import('../cards/builtin/resources.js'),
-    ]);
+    const [{ FlowDatastore, resolveRoot }, { runStepUsage }] = await Promise.all([import('../datastore/store.js'), import('../cards/run-records.js')]);
     const usage = await runStepUsage(new FlowDatastore(resolveRoot(root), o.run.flowName), o.run.runId);
-    return usage
-      .filter((u) => u.verdict !== 'ok')
-      .map((u) => {
-        const used = [
-          u.cpu && u.maxCores !== undefined ? `${fmt(u.maxCores)} of ${fmt(u.requested.cpu)} cpus` : '',
-          u.memory ? `${fmt(u.peakMiB)} of ${u.requested.memory} MiB` : '',
-        ].filter(Boolean);
-        return `note: step ${u.step} used ${used.join(' and ')} requested: try ${u.decorator}  (flowbook advise ${o.run.flowName}/${o.run.runId})`;
-      });
+    // the same sentence as `flowbook advise`: where it ran, against what, and only a change that fits
+    return usage.filter((u) => u.verdict !== 'ok').map((u) => `note: step ${u.step}, ${u.advice}  (flowbook advise ${o.run.flowName}/${o.run.runId})`);
   } catch {
     return [];
   }

@@ -83,7 +83,26 @@ export interface ResourceUse {
   host: string;
   pid: number;
   worker: string;
+  /** what the task held: a local task its slot, a pod its request */
   requested: { cpu: number; memory: number; gpu?: number };
+  /**
+   * the most cores the task (its process and child processes) used over any second of it:
+   * evidence that it can run in parallel (undefined: under a second, or recorded before issue 19)
+   */
+  peakCores?: number;
+  /** a local task: where its slot came from (advice judges a pod request only where the slot is it) */
+  localSlot?: LocalSlot;
+}
+
+/**
+ * A local task's slot is the smallest of the step's @resources (a pod's request), the flow's
+ * `localResources` for the step and this machine: what each said, so that advice knows what it judged.
+ */
+export interface LocalSlot {
+  /** the step's @resources / @kubernetes, as declared (absent: not declared) */
+  declared: { cpu?: number; memory?: number };
+  /** what the flow's localResources hook returned for the step (absent: no hook, or it said nothing) */
+  localResources: { cpu?: number; memory?: number };
 }
 
 export interface ErrorInfo {

@@ -227,6 +227,13 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       const use = local(step);
       return { cpu: Math.min(r.cpu ?? 1, use.cpu ?? Infinity, cores), memory: Math.min(r.memory ?? 0, use.memory ?? Infinity, memoryMiB), gpu: r.gpu ?? 0 };
     };
+    // what the slot was made from, for advice: a pod request is judged only where the slot was it
+    const localSlotOf = (step: string) => {
+      const m = flow.steps.get(step);
+      const r = { ...m?.resources, ...m?.kubernetes };
+      const declared = { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), ...(r.memory !== undefined ? { memory: r.memory } : {}) };
+      return { declared, localResources: local(step) };
+    };
     const clonedTasks: string[] = [];
     const ranTasks: string[] = [];
     let interrupted = false;
@@ -252,6 +259,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           resources: remote.has(task.step)
             ? { cpu: remote.get(task.step)!.cpu, memory: remote.get(task.step)!.memory, gpu: remote.get(task.step)!.gpu }
             : { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },
+          ...(remote.has(task.step) ? {} : { localSlot: localSlotOf(task.step) }),
           tags: [...systemTags, ...tags],
           user,
           // a pod's spec is readable in the Kubernetes API: it gets no secret, the pod reads it from its env

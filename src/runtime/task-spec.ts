@@ -1,7 +1,7 @@
 // The task protocol: everything a process needs to run one task. The local warm worker, a fresh
 // process (`--isolation process`) and a Kubernetes pod (`flowbook step --task-spec …`) all run a
 // TaskSpec through the same runTask().
-import type { ErrorInfo, ForeachFrame, ResourceUse } from '../datastore/metadata.js';
+import type { ErrorInfo, ForeachFrame, LocalSlot, ResourceUse } from '../datastore/metadata.js';
 import type { GraphNode, NodeType } from '../flow/graph-types.js';
 import type { CodePackageRef } from './code-package.js';
 import type { JournalEntry } from '../datastore/task-records.js';
@@ -31,6 +31,8 @@ export interface TaskSpec {
   graphOut: string[];
   maxNumSplits: number;
   resources: { cpu: number; memory: number; gpu: number };
+  /** a local task: what its slot was made from, recorded with its resource use (advise reads it) */
+  localSlot?: LocalSlot;
   tags: string[];
   user: string;
   /** run parameters by parameter name (start stores them as artifacts; later steps inherit them) */

@@ -171,7 +171,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     };
     out.close();
     logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt);
-    done.resources = usage.stop(spec.resources, spec.worker);
+    done.resources = usage.stop(spec.resources, spec.worker, spec.localSlot);
     // a card that fails to render never fails the task: it becomes an error card
     if (collector) {
       await live!.close();
@@ -188,7 +188,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     out[process.env.FLOWBOOK_DEBUG ? 'write' : 'logOnly']('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
     out.close();
     logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => undefined);
-    const resources = usage.stop(spec.resources, spec.worker);
+    const resources = usage.stop(spec.resources, spec.worker, spec.localSlot);
     result = { ok: false, pathspec, error: info, resources };
     done = undefined;
     if (spec.catchVar && spec.lastAttempt) {

@@ -12,6 +12,14 @@
 // that reuses heap an earlier task freed without the process returning it; the absolute peak
 // brackets it from above.
 //
+// CPU over a second (peakCores): every 100 ms the CPU ticks of the process, of the children it
+// waited for and of its live descendants are summed; the largest rise over any second of the task
+// (a window of at least 1 s between two samples) over that window's length is peakCores. It is the
+// evidence advice needs before telling a task that used all of a 1-cpu slot to ask for more: a
+// task that ran above its slot for a second can run in parallel; one that never did may be
+// single-threaded. A task whose JavaScript never yields is sampled only at its end (its one window
+// is the whole task: peakCores is then its average).
+//
 // Child processes (ffmpeg, pocketsphinx): their CPU is counted (cutime/cstime). Their memory is
 // sampled: every 100 ms while the task runs, the peak RSS (VmHWM) of each live descendant is read
 // from /proc and summed; the largest sum is childrenPeakRssBytes, added to the task's peak (an
@@ -21,7 +29,7 @@
 // the sampler), can be missed.
 import fs from 'node:fs';
 import os from 'node:os';
-import type { ResourceUse } from '../datastore/metadata.js';
+import type { LocalSlot, ResourceUse } from '../datastore/metadata.js';
 
 const CLK_TCK = 100;
 
@@ -73,10 +81,26 @@ function descendants(of = process.pid, out: number[] = []): number[] {
   return out;
 }
 
+/** utime + stime + cutime + cstime of /proc/<pid>/stat, in clock ticks (0 when it is gone). */
+function ticksOf(pid: number | 'self'): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ticks of this process, the children it waited for and its live descendants: a reaped child moves from the last into the second. */
+function treeTicks(kids: number[]): number {
+  return kids.reduce((a, pid) => a + ticksOf(pid), ticksOf('self'));
+}
+
 /** The sum of the peak RSS of this process's live descendants (bytes); 0 off Linux. */
-function childrenHwm(): number {
+function childrenHwm(kids: number[]): number {
   let sum = 0;
-  for (const pid of descendants()) {
+  for (const pid of kids) {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) sum += Number(m[1]) * 1024;
@@ -93,7 +117,7 @@ export interface UsageMeter {
    * before its first task and a fresh process does inside it, so both record the same task.
    */
   rebase(): void;
-  stop(requested: ResourceUse['requested'], worker: string): ResourceUse;
+  stop(requested: ResourceUse['requested'], worker: string, localSlot?: LocalSlot): ResourceUse;
 }
 
 /** Reset VmHWM to the current RSS and return that RSS: the baseline, what the task found resident. */
@@ -115,14 +139,19 @@ export function startUsage(): UsageMeter {
   const cpu0 = process.cpuUsage();
   const ch0 = childCpu();
   let childrenPeak = 0;
-  const sample = () => void (childrenPeak = Math.max(childrenPeak, childrenHwm()));
+  const cores = coresOverSeconds();
+  const sample = () => {
+    const kids = descendants();
+    childrenPeak = Math.max(childrenPeak, childrenHwm(kids));
+    cores.sample(kids);
+  };
   const sampler = setInterval(sample, 100);
   sampler.unref();
   return {
     rebase() {
       baseline = baselineNow();
     },
-    stop(requested, worker) {
+    stop(requested, worker, localSlot) {
       sample();
       clearInterval(sampler);
       const cpu = process.cpuUsage(cpu0);
@@ -144,7 +173,33 @@ export function startUsage(): UsageMeter {
         pid: process.pid,
         worker,
         requested,
+        ...(cores.peak() !== undefined ? { peakCores: Math.round(cores.peak()! * 100) / 100 } : {}),
+        ...(localSlot ? { localSlot } : {}),
       };
     },
+  };
+}
+
+/** The most cores used over any window of at least a second between two samples (see the top). */
+function coresOverSeconds(): { sample(kids: number[]): void; peak(): number | undefined } {
+  if (!fs.existsSync('/proc/self/stat')) return { sample() {}, peak: () => undefined };
+  const samples: { t: number; ticks: number }[] = [{ t: performance.now(), ticks: treeTicks(descendants()) }];
+  let peak: number | undefined;
+  return {
+    sample(kids) {
+      // never down: a child between its exit and its reaping is in neither sum, and the rise when it
+      // reappears in cutime would read as a burst of parallel work
+      const now = { t: performance.now(), ticks: Math.max(treeTicks(kids), samples[samples.length - 1].ticks) };
+      // the latest sample at least a second back: the shortest window that is a second long
+      let i = samples.length - 1;
+      while (i >= 0 && now.t - samples[i].t < 1000) i--;
+      if (i >= 0) {
+        const w = samples[i];
+        peak = Math.max(peak ?? 0, (now.ticks - w.ticks) / CLK_TCK / ((now.t - w.t) / 1000));
+        samples.splice(0, i); // older ones are never the latest a second back again
+      }
+      samples.push(now);
+    },
+    peak: () => peak,
   };
 }

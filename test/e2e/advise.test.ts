@@ -1,8 +1,10 @@
 // Right-sizing that is correct: a task's memory is its own rise, not what its warm worker already
 // held; `flowbook advise` turns the records into verdicts and decorators; a run's last lines say
 // when a step asked for the wrong amount.
-import { describe, it, expect } from 'vitest';
-import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { flowbook, flowbookAsyncResult, fixture, tempDir, errorLine, REPO } from './helpers.js';
+import { startS3, type TestS3 } from '../s3/server.js';
+import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
 import { FlowDatastore } from '../../src/datastore/store.js';
 import type { ResourceUse } from '../../src/datastore/metadata.js';
 
@@ -50,7 +52,8 @@ describe('right-sizing', () => {
   it('the run’s last lines note the over-requested step, and only it', () => {
     const notes = warmStderr.split('\n').filter((l) => l.startsWith('note:'));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(new RegExp(`^note: step work used \\d+(\\.\\d+)? of 4096 MiB requested: try @resources\\(\\{ cpu: 1, memory: 256 \\}\\)  \\(flowbook advise RightSizeFlow/${warmRun}\\)$`));
+    // its local slot is its @resources (no localResources): the local run judged the @resources
+    expect(notes[0]).toMatch(new RegExp(`^note: step work, locally: (used [\\d.]+ of the 1 cpu its @resources requests, )?peak \\d+(\\.\\d+)? of the 4096 MiB its @resources requests; try @resources\\(\\{ cpu: 1, memory: 256 \\}\\)  \\(flowbook advise RightSizeFlow/${warmRun}\\)$`));
     // the notes follow the summary line
     const lines = warmStderr.trimEnd().split('\n');
     expect(lines.findIndex((l) => l.startsWith('Done:'))).toBeLessThan(lines.indexOf(notes[0]));
@@ -62,7 +65,8 @@ describe('right-sizing', () => {
     const row = (step: string) => r.stdout.split('\n').find((l) => l.startsWith(`${step} `))!;
     for (const step of ['start', 'hoard', 'work', 'end']) expect(row(step), r.stdout).toBeDefined();
     expect(row('work')).toMatch(/over-requested \(memory\)\s+@resources\(\{ cpu: 1, memory: 256 \}\)$/);
-    expect(row('work')).toMatch(/^work\s+1\s+1\s+4096\s/);
+    expect(row('work')).toMatch(/^work\s+1\s+local\s+@resources\s+1\s+4096\s/);
+    expect(r.stdout).toMatch(/^work, locally: .*peak \d+(\.\d+)? of the 4096 MiB its @resources requests; try @resources\(\{ cpu: 1, memory: 256 \}\)$/m);
     // start asked for 512 MiB and touched 200 MB: ok; hoard and end asked for no memory: ok
     for (const step of ['start', 'hoard', 'end']) expect(row(step)).toMatch(/\sok$/);
 
@@ -73,6 +77,35 @@ describe('right-sizing', () => {
     expect(latest.stdout).not.toContain(warmRun);
     expect(flowbook(['advise', 'RightSizeFlow/latest-successful'], { root }).stdout).toBe(latest.stdout);
     expect(flowbook(['advise', 'RightSizeFlow'], { root }).stdout).toBe(latest.stdout);
+  });
+
+  it('a local slot smaller than @resources (localResources): judged as the slot, no @resources offered, the pod request said to be unmeasured', async () => {
+    const run = flowbook(['run', fixture('advise_slot.ts'), '--quiet'], { root });
+    expect(run.code, run.stderr).toBe(0);
+    const id = /SlotAdviceFlow\/(\d+) succeeded/.exec(run.stderr)![1];
+    // the task records its slot (1 cpu, 512 MiB), where the slot came from, and its cores over a second
+    const store = new FlowDatastore(root, 'SlotAdviceFlow');
+    const r = [...(await store.stepRecords(id, 'crunch')).tasks.values()][0].done!.resources!;
+    expect(r.requested).toMatchObject({ cpu: 1, memory: 512 });
+    expect(r.localSlot).toEqual({ declared: { cpu: 3, memory: 12288 }, localResources: { cpu: 1, memory: 512 } });
+    const avg = (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds;
+    expect(r.peakCores!).toBeGreaterThanOrEqual(avg - 0.05);
+
+    // 40 MB of a 512 MiB slot: over-requested, said of the slot, with no decorator
+    const sentence = `locally: used ([\\d.]+) of its 1-cpu local slot \\(set by localResources\\)(: all of it; it may be single-threaded — cannot tell if more would help)?, peak [\\d.]+ of its 512 MiB local slot \\(set by localResources\\); the pod request @resources\\(\\{ cpu: 3, memory: 12288 \\}\\) was not measured here — run with --with kubernetes to judge it`;
+    const notes = run.stderr.split('\n').filter((l) => l.startsWith('note:'));
+    expect(notes, run.stderr).toHaveLength(1);
+    const m = new RegExp(`^note: step crunch, ${sentence}  \\(flowbook advise SlotAdviceFlow/${id}\\)$`).exec(notes[0]);
+    expect(m, notes[0]).not.toBeNull();
+    // one busy thread: however much of its core it got, never more cpu; all of it is said as such
+    expect(!!m![2], notes[0]).toBe(Number(m![1]) >= 0.9);
+    expect(notes[0]).not.toMatch(/cpu: 1\.5|try @/);
+
+    const advise = flowbook(['advise', `SlotAdviceFlow/${id}`], { root });
+    expect(advise.code, advise.stderr).toBe(0);
+    expect(advise.stdout).toMatch(/^crunch\s+1\s+local\s+local slot\s+1\s+512\s+\S+\s+\S+\s+over-requested \(memory\)\s+—$/m);
+    expect(advise.stdout).toMatch(new RegExp(`^crunch, ${sentence}$`, 'm'));
+    expect(advise.stdout).toContain('a local task is compared with its slot, which is its @resources unless localResources or this machine made it smaller');
   });
 
   it('a task\'s child processes count: their peak memory is sampled and added to the task\'s', async () => {
@@ -96,4 +129,39 @@ describe('right-sizing', () => {
       expect(errorLine(r), bad).toMatch(/^error: /);
     }
   });
+});
+
+describe('right-sizing a pod', () => {
+  let s3: TestS3;
+  let cluster: FakeCluster;
+  let env: Record<string, string>;
+  const IMAGE = 'registry.example.com/flowbook:test';
+  beforeAll(async () => {
+    s3 = await startS3();
+    // the Kubernetes API double: its kubelet runs each pod's command as a local process
+    cluster = await startFakeCluster({
+      nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
+      images: { [IMAGE]: REPO },
+      secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
+    });
+    env = { ...s3.env('advise'), KUBECONFIG: cluster.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.close();
+    await s3?.close();
+  });
+
+  it('--with kubernetes: the step is judged against its pod request, and the decorator is @kubernetes', async () => {
+    const run = await flowbookAsyncResult(['run', fixture('advise_slot.ts'), '--with', 'kubernetes', '--quiet'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const id = /SlotAdviceFlow\/(\d+) succeeded/.exec(run.stderr)![1];
+    // its pod requested @resources({ cpu: 3, memory: 12288 }), and used a Node process's worth of memory
+    const note = run.stderr.split('\n').find((l) => l.startsWith('note: step crunch'));
+    expect(note, run.stderr).toMatch(new RegExp(`^note: step crunch, in its pod: used [\\d.]+ of the 3 cpu its pod requested, peak [\\d.]+ of the 12288 MiB its pod requested; try @kubernetes\\(\\{ cpu: [\\d.]+, memory: \\d+ \\}\\)  \\(flowbook advise SlotAdviceFlow/${id}\\)$`));
+    expect(note).not.toContain('local slot');
+    const advise = await flowbookAsyncResult(['advise', `SlotAdviceFlow/${id}`], { env });
+    expect(advise.code, advise.stderr).toBe(0);
+    expect(advise.stdout).toMatch(/^crunch\s+1\s+pod\s+pod request\s+3\s+12288\s.*over-requested \((cpu, )?memory\)\s+@kubernetes\(\{ cpu: [\d.]+, memory: \d+ \}\)$/m);
+    expect(advise.stdout).toMatch(/^crunch, in its pod: .* its pod requested; try @kubernetes\(/m);
+  }, 240_000);
 });

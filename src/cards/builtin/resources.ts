@@ -1,18 +1,18 @@
 // Requested vs used, per task: the Grafana view that found the seeds' 9x slowdown, automatic.
 // A task whose use exceeds its request by more than 1.5x (a pod would be throttled or killed) or
 // stays under 0.3x of it (cores and memory reserved for nothing) gets a warning, and its step the
-// @resources / @kubernetes values that fit what its tasks really used.
+// judgement of right-size.ts: against what (its @resources, a smaller local slot, a pod's request)
+// and only the decorator that fits what was measured.
 import type { CardComponent } from '../components.js';
 import { Table } from '../components.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from '../vega.js';
 import { chartSpec } from '../templates.js';
 import type { TaskRecord } from '../run-records.js';
+import type { LocalSlot } from '../../datastore/metadata.js';
+import { OVER_USE, UNDER_USE, MIN_WALL_FOR_CPU, fmt, verdictOf, stepUsage } from './right-size.js';
 
-export const OVER_USE = 1.5;
-export const UNDER_USE = 0.3;
-/** a CPU average over less wall time than this says little (start-up dominates) */
-export const MIN_WALL_FOR_CPU = 1;
+export { OVER_USE, UNDER_USE, MIN_WALL_FOR_CPU, fmt, verdictOf, processBase, stepUsage, type Verdict, type StepUsage, type Against } from './right-size.js';
 
 export interface TaskUse {
   task: string;
@@ -27,6 +27,10 @@ export interface TaskUse {
   warnings: string[];
   /** it ran in a Kubernetes pod (its step has @kubernetes, or the run --with kubernetes) */
   kubernetes?: boolean;
+  /** the most cores it used over a second (recorded since issue 19) */
+  peakCores?: number;
+  /** a local task: what its slot was made from (recorded since issue 19) */
+  localSlot?: LocalSlot;
 }
 
 export interface StepAdvice {
@@ -35,17 +39,10 @@ export interface StepAdvice {
   warnings: string[];
   current: { cpu: number; memory: number };
   recommended: { cpu: number; memory: number };
-  decorator: string;
-}
-
-export const fmt = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(2).replace(/\.?0+$/, ''));
-
-/** what a request was, judged by what was used: above OVER_USE it was too small, below UNDER_USE too large */
-export type Verdict = 'over-requested' | 'under-requested' | 'ok';
-
-export function verdictOf(used: number, requested: number): Verdict {
-  const ratio = used / requested;
-  return ratio > OVER_USE ? 'under-requested' : ratio < UNDER_USE ? 'over-requested' : 'ok';
+  /** undefined when no decorator fits what was measured (a local slot smaller than @resources) */
+  decorator?: string;
+  /** the step's one sentence: where it ran, against what, and what to do (as `flowbook advise`) */
+  advice: string;
 }
 
 export function taskUse(t: TaskRecord): TaskUse | undefined {
@@ -56,103 +53,49 @@ export function taskUse(t: TaskRecord): TaskUse | undefined {
   // a pod runs one task: its memory limit covers the whole process, not only the task's rise
   const memUsed = (inPod && r.processPeakRssBytes !== undefined ? r.processPeakRssBytes + (r.childrenPeakRssBytes ?? 0) : r.peakRssBytes) / 2 ** 20;
   const warnings: string[] = [];
+  // a local slot smaller than the step's @resources (localResources, this machine) is no request:
+  // what a pod would do with it is not what was measured
+  const slot = !inPod && r.localSlot ? r.localSlot.declared : undefined;
+  const cpuSlot = slot?.cpu !== undefined && r.requested.cpu < Math.max(1, Math.floor(slot.cpu));
+  const memorySlot = slot?.memory !== undefined && r.requested.memory < slot.memory;
   if (r.wallSeconds >= MIN_WALL_FOR_CPU && r.requested.cpu > 0) {
     const ratio = cpuUsed / r.requested.cpu;
     const v = verdictOf(cpuUsed, r.requested.cpu);
-    if (v === 'under-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
-    else if (v === 'over-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores requested (${Math.round(ratio * 100)}%): the rest sat idle`);
+    if (v === 'under-requested') warnings.push(cpuSlot ? `CPU: used ${fmt(cpuUsed)} cores in a ${fmt(r.requested.cpu)}-cpu local slot (${fmt(ratio)}x)` : `CPU: used ${fmt(cpuUsed)} cores on a request of ${fmt(r.requested.cpu)} (${fmt(ratio)}x): a pod would be throttled to its request`);
+    else if (v === 'over-requested') warnings.push(`CPU: used ${fmt(cpuUsed)} of ${fmt(r.requested.cpu)} cores ${cpuSlot ? 'of its local slot' : 'requested'} (${Math.round(ratio * 100)}%): the rest sat idle`);
   }
   if (r.requested.memory > 0) {
     const ratio = memUsed / r.requested.memory;
     const v = verdictOf(memUsed, r.requested.memory);
-    if (v === 'under-requested') warnings.push(`memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
-    else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB requested (${Math.round(ratio * 100)}%)`);
+    if (v === 'under-requested') warnings.push(memorySlot ? `memory: peak ${fmt(memUsed)} MiB in a ${r.requested.memory} MiB local slot (${fmt(ratio)}x)` : `memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
+    else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB ${memorySlot ? 'of its local slot' : 'requested'} (${Math.round(ratio * 100)}%)`);
   }
-  return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, wallSeconds: r.wallSeconds, cpuRequested: r.requested.cpu, cpuUsed, memoryRequestedMiB: r.requested.memory, memoryUsedMiB: memUsed, ...(r.baselineRssBytes !== undefined ? { baselineMiB: r.baselineRssBytes / 2 ** 20 } : {}), warnings, ...(inPod ? { kubernetes: true } : {}) };
+  return {
+    task: t.pathspec.split('/').slice(2).join('/'),
+    step: t.step,
+    wallSeconds: r.wallSeconds,
+    cpuRequested: r.requested.cpu,
+    cpuUsed,
+    memoryRequestedMiB: r.requested.memory,
+    memoryUsedMiB: memUsed,
+    ...(r.baselineRssBytes !== undefined ? { baselineMiB: r.baselineRssBytes / 2 ** 20 } : {}),
+    warnings,
+    ...(inPod ? { kubernetes: true } : {}),
+    ...(r.peakCores !== undefined ? { peakCores: r.peakCores } : {}),
+    ...(r.localSlot && !inPod ? { localSlot: r.localSlot } : {}),
+  };
 }
 
-/** Per step with a warning: values that fit the busiest of its tasks with 20–25% headroom. */
+/** Per step judged wrong (see right-size.ts): its tasks' warnings, and the change that fits what was measured. */
 export function resourceAdvice(uses: TaskUse[]): StepAdvice[] {
-  const steps = new Map<string, TaskUse[]>();
-  for (const u of uses) steps.set(u.step, [...(steps.get(u.step) ?? []), u]);
-  const out: StepAdvice[] = [];
-  for (const [step, us] of steps) {
-    const warnings = us.flatMap((u) => u.warnings);
-    if (!warnings.length) continue;
-    const current = { cpu: us[0].cpuRequested, memory: us[0].memoryRequestedMiB };
-    const { cpu, memory } = recommend(us, processBase(uses));
-    const args = `{ cpu: ${cpu}, memory: ${memory} }`;
-    out.push({ step, tasks: us.length, warnings, current, recommended: { cpu, memory }, decorator: `@resources(${args})  or  @kubernetes(${args})` });
-  }
-  return out;
-}
-
-/**
- * What a process holds before any task runs in it (MiB): the smallest baseline among a run's
- * local tasks, i.e. a fresh worker's Node and flow code (0 when not recorded).
- */
-export function processBase(uses: TaskUse[]): number {
-  const bases = uses.filter((u) => !u.kubernetes && u.baselineMiB !== undefined).map((u) => u.baselineMiB!);
-  return bases.length ? Math.min(...bases) : 0;
-}
-
-/**
- * Values that fit the busiest of a step's tasks: CPU × 1.2 in halves (if judged), memory × 1.25
- * in 256 MiB. The memory is for a process of its own, as a pod is: a local task's own peak plus
- * `base` (see processBase). Judged by its own rise alone, it would be OOM-killed in a pod. A pod's
- * task is measured on its whole process already.
- */
-function recommend(us: TaskUse[], base: number): { cpu: number; memory: number } {
-  const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
-  const cpu = timed.length ? Math.max(0.5, Math.ceil(Math.max(...timed.map((u) => u.cpuUsed)) * 1.2 * 2) / 2) : us[0].cpuRequested;
-  const process = Math.max(...us.map((u) => u.memoryUsedMiB + (u.kubernetes ? 0 : base)));
-  const memory = Math.max(256, Math.ceil((process * 1.25) / 256) * 256);
-  return { cpu, memory };
-}
-
-/** One step of a run, requested vs used: what `flowbook advise` prints and the run's last lines warn about. */
-export interface StepUsage {
-  step: string;
-  tasks: number;
-  requested: { cpu: number; memory: number };
-  /** CPU seconds over wall seconds, summed over the step's tasks */
-  avgCores: number;
-  /** cores of the busiest task long enough to judge (undefined: none was) */
-  maxCores?: number;
-  /** the largest of the tasks' own peaks */
-  peakMiB: number;
-  /** undefined: not judged (tasks too short for CPU; no memory request) */
-  cpu?: Verdict;
-  memory?: Verdict;
-  /** under-requested if either resource is, else over-requested if either is, else ok */
-  verdict: Verdict;
-  recommended: { cpu: number; memory: number };
-  /** what to paste above the step: @kubernetes(...) when its tasks ran in pods, else @resources(...) */
-  decorator: string;
-}
-
-/**
- * Every step of the given tasks, judged on its busiest task with the thresholds of taskUse (a
- * step is over-requested when even its busiest task left most of the request idle).
- */
-export function stepUsage(uses: TaskUse[]): StepUsage[] {
-  const base = processBase(uses);
-  const steps = new Map<string, TaskUse[]>();
-  for (const u of uses) steps.set(u.step, [...(steps.get(u.step) ?? []), u]);
-  return [...steps].map(([step, us]) => {
-    const requested = { cpu: us[0].cpuRequested, memory: us[0].memoryRequestedMiB };
-    const wall = us.reduce((a, u) => a + u.wallSeconds, 0);
-    const cpuSeconds = us.reduce((a, u) => a + u.cpuUsed * u.wallSeconds, 0);
-    const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
-    const maxCores = timed.length ? Math.max(...timed.map((u) => u.cpuUsed)) : undefined;
-    const peakMiB = Math.max(...us.map((u) => u.memoryUsedMiB));
-    const cpu = maxCores !== undefined && requested.cpu > 0 ? verdictOf(maxCores, requested.cpu) : undefined;
-    const memory = requested.memory > 0 ? verdictOf(peakMiB, requested.memory) : undefined;
-    const verdict: Verdict = cpu === 'under-requested' || memory === 'under-requested' ? 'under-requested' : cpu === 'over-requested' || memory === 'over-requested' ? 'over-requested' : 'ok';
-    const recommended = recommend(us, base);
-    const decorator = `@${us.some((u) => u.kubernetes) ? 'kubernetes' : 'resources'}({ cpu: ${recommended.cpu}, memory: ${recommended.memory} })`;
-    return { step, tasks: us.length, requested, avgCores: wall > 0 ? cpuSeconds / wall : 0, maxCores, peakMiB, cpu, memory, verdict, recommended, decorator };
-  });
+  return stepUsage(uses)
+    .filter((u) => u.verdict !== 'ok')
+    .map((u) => {
+      const warnings = uses.filter((t) => t.step === u.step).flatMap((t) => t.warnings);
+      // a local slot that was the request: the same values fit a pod's @kubernetes
+      const decorator = u.decorator && u.where === 'local' ? `${u.decorator}  or  ${u.decorator.replace('@resources', '@kubernetes')}` : u.decorator;
+      return { step: u.step, tasks: u.tasks, warnings, current: u.requested, recommended: u.recommended, ...(decorator ? { decorator } : {}), advice: u.advice };
+    });
 }
 
 export class ResourceReport implements CardComponent {
@@ -168,7 +111,11 @@ export class ResourceReport implements CardComponent {
     const advice = resourceAdvice(uses);
     const adviceHtml = advice.length
       ? advice
-          .map((a) => `<div class="advice"><span class="warn">⚠ step ${escapeHtml(a.step)}</span>: ${a.warnings.length} warning${a.warnings.length > 1 ? 's' : ''} over ${a.tasks} task${a.tasks > 1 ? 's' : ''} (e.g. ${escapeHtml(a.warnings[0])}). Recommended: <code>${escapeHtml(a.decorator)}</code> <span class="meta">(now cpu ${escapeHtml(a.current.cpu)}, memory ${escapeHtml(a.current.memory ? `${a.current.memory} MiB` : 'not set')})</span></div>`)
+          .map((a) => {
+            const head = `<span class="warn">⚠ step ${escapeHtml(a.step)}</span>: ${a.warnings.length} warning${a.warnings.length === 1 ? '' : 's'} over ${a.tasks} task${a.tasks > 1 ? 's' : ''}${a.warnings.length ? ` (e.g. ${escapeHtml(a.warnings[0])})` : ''}.`;
+            const fix = a.decorator ? ` Recommended: <code>${escapeHtml(a.decorator)}</code> <span class="meta">(now cpu ${escapeHtml(a.current.cpu)}, memory ${escapeHtml(a.current.memory ? `${a.current.memory} MiB` : 'not set')})</span>` : '';
+            return `<div class="advice">${head}${fix} <span class="meta">${escapeHtml(a.advice)}</span></div>`;
+          })
           .join('')
       : `<p>Every task used between ${UNDER_USE}x and ${OVER_USE}x of what it requested (CPU judged on tasks of ${MIN_WALL_FOR_CPU} s or more).</p>`;
     const table = new Table(
