@@ -64,12 +64,15 @@ async function answers(url, token) {
 if (!onPath('jupyter-notebook')) {
   fail(`Jupyter Notebook is not installed (no jupyter-notebook command): run \`bash scripts/setup.sh --notebooks\`, or ${sudo}apt-get install jupyter-notebook`);
 }
+// the URL printed is built from these: a --port or --ip of the user's own would make it wrong
+const fixed = process.argv.slice(2).find((a) => /^--(port|ip|notebook-dir|NotebookApp\.(port|ip|notebook_dir))(=|$)/.test(a));
+if (fixed) fail(`npm run jupyter sets ${fixed.split('=')[0]} itself (127.0.0.1, notebooks/): choose the port with JUPYTER_PORT`);
+const port = await choosePort();
 const { file } = installKernel();
 console.error(`kernel "flowbook (TypeScript)": ${path.relative(process.cwd(), file) || file}`);
 const samples = spawnSync('bash', [path.join(repo, 'scripts/make-samples.sh')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
 if (samples.status !== 0) fail('scripts/make-samples.sh failed: the sample clips notebook 01 transcribes are missing (see above)');
 
-const port = await choosePort();
 const token = process.env.JUPYTER_TOKEN || crypto.randomBytes(24).toString('hex');
 const notebooks = path.join(repo, 'notebooks');
 const args = ['notebook', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--notebook-dir=${notebooks}`];
