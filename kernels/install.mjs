@@ -1,7 +1,7 @@
 // `npm run kernel:install`: the tslab kernel "flowbook (TypeScript)" in a project-local Jupyter
 // directory (.jupyter/kernels/flowbook), so nothing outside the project changes. Idempotent: the
 // spec is rewritten only when it differs. Jupyter finds it with JUPYTER_PATH=<project>/.jupyter
-// (`npm run jupyter` and `flowbook notebook run` set that).
+// (`npm run jupyter`, kernels/jupyter.mjs, and `flowbook notebook run` set that).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -60,5 +60,5 @@ export function installKernel(root = repo) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { file, changed } = installKernel();
   console.log(`${changed ? 'installed' : 'up to date'}: kernel "flowbook (TypeScript)" → ${path.relative(process.cwd(), file) || file}`);
-  console.log(`open Jupyter with it:  npm run jupyter   (JUPYTER_PATH=${jupyterPath()} jupyter notebook notebooks/)`);
+  console.log('open Jupyter with it:  npm run jupyter');
 }

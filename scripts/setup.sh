@@ -2,8 +2,9 @@
 # Everything flowbook needs on Debian 12 with Node 20: system packages (ffmpeg to decode audio,
 # pocketsphinx for offline speech recognition, espeak-ng to make test speech, yt-dlp for YouTube,
 # DejaVu fonts for cards) and the npm packages (which also builds dist/).
-#   --notebooks  also Jupyter (Debian's packages), the "flowbook (TypeScript)" tslab kernel and
-#                the sample clips the notebooks transcribe (scripts/make-samples.sh → samples/)
+#   --notebooks  also Jupyter Notebook (Debian's packages; `npm run jupyter` starts it), the
+#                "flowbook (TypeScript)" tslab kernel and the sample clips the notebooks transcribe
+#                (scripts/make-samples.sh → samples/)
 #   --test       all of that, and Debian's Chromium for the browser tests of the cards
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +22,18 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: scripts/setup.sh [--notebooks|--test]" >&2; exit 2 ;;
 esac
-if [ -n "$notebooks" ] && ! /usr/bin/python3 -c "import jupyter_server, notebook, nbconvert, nbclient, ipykernel" 2>/dev/null; then
-  need+=(jupyter-server python3-notebook jupyter-nbconvert python3-nbclient python3-ipykernel)
+# `jupyter notebook` (npm run jupyter) runs the jupyter-notebook package's command: python3-notebook
+# alone has the module but no command. Likewise `jupyter server` (flowbook notebook run), `jupyter nbconvert`.
+if [ -n "$notebooks" ] && ! { command -v jupyter-notebook && command -v jupyter-server && command -v jupyter-nbconvert &&
+  /usr/bin/python3 -c "import jupyter_server, notebook, nbconvert, nbclient, ipykernel"; } >/dev/null 2>&1; then
+  need+=(jupyter-notebook jupyter-server jupyter-nbconvert python3-nbclient python3-ipykernel)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+    echo "error: missing Debian packages and no sudo to install them: as root, apt-get install ${need[*]}" >&2
+    exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -34,8 +34,11 @@ export async function kernelCommand(dir: string | undefined): Promise<number> {
   const { installKernel, jupyterPath } = await import(pathToFileURL(path.join(PACKAGE_ROOT, 'kernels/install.mjs')).href);
   const { file, changed } = installKernel(root);
   console.error(`kernel "flowbook (TypeScript)" ${changed ? 'installed' : 'already installed'}: ${file}`);
-  console.error('start Jupyter with it (Debian: apt-get install jupyter-server python3-notebook):');
+  // `jupyter notebook` is Debian's jupyter-notebook package (python3-notebook has no command), and
+  // refuses to run as root without --allow-root: the line printed is one that starts as it is
+  const asRoot = process.getuid?.() === 0;
+  console.error(`start Jupyter with it (Debian: ${asRoot ? '' : 'sudo '}apt-get install jupyter-notebook):`);
   const rel = path.relative(process.cwd(), root);
-  console.log(`JUPYTER_PATH=${jupyterPath(root)} jupyter notebook --ip 127.0.0.1 --no-browser ${rel.startsWith('..') ? root : rel || '.'}`);
+  console.log(`JUPYTER_PATH=${jupyterPath(root)} jupyter notebook --ip 127.0.0.1 --no-browser${asRoot ? ' --allow-root' : ''} ${rel.startsWith('..') ? root : rel || '.'}`);
   return 0;
 }

@@ -59,7 +59,7 @@ export async function startJupyterServer(o: { rootDir: string; jupyterPath: stri
       const missing = (r as any).code === 'ENOENT' || /No such file|not found|No module named/.test(log);
       throw new FlowbookError(
         missing
-          ? 'Jupyter is not installed: apt-get install jupyter-server python3-notebook jupyter-nbconvert python3-nbclient python3-ipykernel'
+          ? `Jupyter Server is not installed (no jupyter-server command): ${process.getuid?.() === 0 ? '' : 'sudo '}apt-get install jupyter-server`
           : `the Jupyter server stopped at start: ${log.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`,
       );
     }

@@ -146,7 +146,8 @@ console.log(JSON.stringify({
     // interactive Jupyter in the project: the kernel goes into its own .jupyter, and Jupyter lists it
     const kernel = sh('npx', ['--no-install', 'flowbook', 'notebook', 'kernel'], dir);
     ok(kernel);
-    expect(kernel.stdout.trim()).toBe(`JUPYTER_PATH=${path.join(dir, '.jupyter')} jupyter notebook --ip 127.0.0.1 --no-browser .`);
+    // as root, Jupyter refuses to start without --allow-root: the line says it
+    expect(kernel.stdout.trim()).toBe(`JUPYTER_PATH=${path.join(dir, '.jupyter')} jupyter notebook --ip 127.0.0.1 --no-browser${process.getuid?.() === 0 ? ' --allow-root' : ''} .`);
     const spec = JSON.parse(fs.readFileSync(path.join(dir, '.jupyter/kernels/flowbook/kernel.json'), 'utf8'));
     expect(spec.argv[1]).toBe(path.join(fs.realpathSync(path.join(dir, 'node_modules/flowbook')), 'kernels/tslab-kernel.cjs'));
     // what Jupyter's own kernel-spec lookup finds with that JUPYTER_PATH
