@@ -10,7 +10,7 @@ import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
 import { LocalBackend } from '../datastore/backend.js';
 import type { RunMeta } from '../datastore/metadata.js';
-import { FlowUsageError, TaskFailedError } from '../errors.js';
+import { FlowUsageError, ParamError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
 import { RunConsole } from './console.js';
 import { Scheduler, graphPlace, type PlannedTask } from './scheduler.js';
@@ -171,6 +171,16 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       if (k) remote.set(step, k);
     }
     checkRemote([...remote.keys()], store);
+    // a pod reads a secret from its own environment (a Kubernetes Secret): one given on this
+    // command line would silently be another value there, so it is refused
+    if (remote.size) {
+      for (const spec of flow.params.filter((p) => p.options.secret && opts.params?.[p.name] !== undefined)) {
+        const env = spec.options.env;
+        throw new ParamError(
+          `secret parameter --${spec.name} was given on the command line, but ${[...remote.keys()].join(', ')} run${remote.size === 1 ? 's' : ''} as pods, which cannot receive it (a pod's spec is readable in the Kubernetes API): ${env ? `put it in a Kubernetes Secret under the key ${env}, name the Secret with --with kubernetes:secrets=NAME (or FLOWBOOK_KUBERNETES_SECRETS), and run without --${spec.name}` : `give the parameter an env: option, put it in a Kubernetes Secret under that key and name the Secret with --with kubernetes:secrets=NAME`}`,
+        );
+      }
+    }
     // no cluster configured, or the code cannot be stored: refuse before the run record exists
     let code: (CodePackageRef & { uploadedBytes: number; files: number }) | undefined;
     if (remote.size) {

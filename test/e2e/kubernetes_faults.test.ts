@@ -67,6 +67,16 @@ describe('Kubernetes API faults', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
   }, 240_000);
 
+  it('a secret given on the command line is refused when steps run as pods (they would read another value), before anything runs', async () => {
+    const r = await flowbook(['run', fixture('secret.ts'), '--api-token', 'from-the-command-line', '--with', 'kubernetes'], { env });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toBe(
+      "error: secret parameter --api-token was given on the command line, but start, end run as pods, which cannot receive it (a pod's spec is readable in the Kubernetes API): put it in a Kubernetes Secret under the key MY_API_TOKEN, name the Secret with --with kubernetes:secrets=NAME (or FLOWBOOK_KUBERNETES_SECRETS), and run without --api-token",
+    );
+    expect(r.stderr).not.toMatch(/Running SecretFlow/);
+    expect(r.stderr + r.stdout).not.toContain('from-the-command-line');
+  }, 60_000);
+
   it('a 403 on the pod watch is one line naming the verb and the resource, at once', async () => {
     proxy.deny(/^GET \/api\/v1\/namespaces\/default\/pods\?.*watch=true/);
     try {
