@@ -201,6 +201,16 @@ describe('verify: usage errors are one line', () => {
     expect(none.code).toBe(1);
     expect(errorLine(none)).toBe(`error: run not found: LinearFlow/123 in datastore ${b.env.FLOWBOOK_HOME}`);
   });
+
+  it('latest and latest-successful as dump takes them', () => {
+    const b = local();
+    runLinear(b);
+    for (const run of ['latest', 'latest-successful']) {
+      const r = flowbook(['verify', `LinearFlow/${run}`], { env: b.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/checked \d+ blobs: \d+ ok, 0 corrupt, 0 missing/);
+    }
+  });
 });
 
 
