@@ -10,6 +10,7 @@ import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { parseWith } from '../runtime/run.js';
 import { tagKey } from '../datastore/names.js';
 import { parseParamFlags } from './run.js';
+import { flagValues } from '../flow/param-flags.js';
 import { uploadCodePackage } from '../runtime/code-package.js';
 import { LABEL, labelValue } from '../compute/kubernetes/job.js';
 import { buildWorkflowTemplate, paramText, templateName } from '../compute/argo/template.js';
@@ -90,8 +91,8 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
 export async function triggerCommand(file: string, flags: { namespace?: string }, cmd: Command): Promise<number> {
   const rest = [...cmd.args];
   rest.splice(rest.indexOf(file), 1);
-  const given = parseParamFlags(rest);
   const { graph, flow, name, namespace } = await deployment(file, flags);
+  const given = flagValues(flow.params, parseParamFlags(rest)) as Record<string, string>;
   const parameters: { name: string; value: string }[] = [];
   for (const [k, raw] of Object.entries(given)) {
     const spec = flow.params.find((p) => p.name === k);

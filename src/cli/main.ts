@@ -91,6 +91,7 @@ program
   .argument('<pathspec>')
   .option('--stdout', 'only stdout')
   .option('--stderr', 'only stderr')
+  .option('--attempt <n>', 'only this attempt (1 is the first run; default: every attempt, each under a marker)')
   .addOption(rootOption())
     .addOption(datastoreOption())
   .action(action(async () => (await import('./inspect.js')).logsCommand));
