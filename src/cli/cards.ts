@@ -54,7 +54,7 @@ export async function listCommand(target: string, step: string | undefined, flag
       count++;
     }
   }
-  if (!count) console.error(`no cards under ${pathspec}`);
+  if (!count) console.error(`no cards under ${[target, step].filter(Boolean).join(' ')}${pathspec !== target ? ` (${pathspec})` : ''}`);
   return 0;
 }
 
