@@ -105,3 +105,14 @@ describe('a parameter flag without a value', () => {
     expect(r.stdout).toContain('count=3 verbose=true');
   });
 });
+
+describe('@catchErrors under --with retry', () => {
+  it("catches a mistake flowbook reports on its first attempt, since no retry can fix it", async () => {
+    const r = flowbook(['run', fixture('retrying_caught.ts'), '--with', 'retry'], { root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/mistake\/\d+: failed but caught by @catchErrors: step 'mistake' finished without calling this\.next\(\.\.\.\)/);
+    expect(r.stderr).not.toMatch(/attempt \d of \d/);
+    const dump = flowbook(['dump', `RetryingCaughtFlow/${runIdOf(r.stderr)}/end/3/failure`, '--json'], { root });
+    expect(JSON.parse(dump.stdout)).toMatchObject({ type: 'FlowUsageError' });
+  });
+});
