@@ -87,7 +87,7 @@ program
 
 program
   .command('logs')
-  .description("print a task's stdout and stderr (Flow/run/step/task, or Flow/run/step for all its tasks; run may be 'latest' or 'latest-successful')")
+  .description("print a task's stdout and stderr, every attempt under a marker (Flow/run/step/task, or Flow/run/step for all its tasks; run may be 'latest' or 'latest-successful'; Flow/STEP: the latest run's)")
   .argument('<pathspec>')
   .option('--stdout', 'only stdout')
   .option('--stderr', 'only stderr')
