@@ -10,6 +10,7 @@ import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { parseWith } from '../runtime/run.js';
 import { checkUserTag } from '../datastore/names.js';
 import { parseParamFlags } from './run.js';
+import { flagValues } from '../flow/param-flags.js';
 import { uploadCodePackage } from '../runtime/code-package.js';
 import { LABEL, labelValue } from '../compute/kubernetes/job.js';
 import { USER_PARAM, argoParamValue, buildWorkflowTemplate, paramText, templateName } from '../compute/argo/template.js';
@@ -117,8 +118,8 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
 export async function triggerCommand(file: string, flags: { namespace?: string }, cmd: Command): Promise<number> {
   const rest = [...cmd.args];
   rest.splice(rest.indexOf(file), 1);
-  const given = parseParamFlags(rest);
   const { graph, flow, name, namespace } = await deployment(file, flags);
+  const given = flagValues(flow.params, parseParamFlags(rest)) as Record<string, string>;
   // who runs it: --user (unless the flow has a parameter of that name), else this user; a
   // CronWorkflow's runs keep the deployer's
   const own = !flow.params.some((p) => p.name === 'user');

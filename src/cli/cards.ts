@@ -4,53 +4,71 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
-import { resolvePathspec } from './pathspec.js';
+import { isFlowFile, resolveTarget } from './pathspec.js';
+import { flowExists } from '../client/flows.js';
 import { NameError, NotFoundError } from '../errors.js';
 
-/** `Flow`, `Flow/latest/…` and `Flow/latest-successful/…`: the resolver dump and logs use too. */
-async function resolveLatest(pathspec: string): Promise<string[]> {
-  return (await resolvePathspec(pathspec)).split('/');
-}
+/** Which run a short form (FILE STEP, Flow/STEP, `latest`) picked, on stderr: stdout is the card. */
+const say = (line: string) => console.error(line);
 
-async function tasksOf(pathspec: string, root?: string): Promise<TaskT[]> {
+/**
+ * The tasks `FILE|PATHSPEC [STEP]` name: a flow file or name, then a step, means that step of the
+ * flow's latest run (Metaflow's `python flow.py card view STEP`); see resolveTarget.
+ */
+async function tasksOf(target: string, step: string | undefined, root?: string): Promise<{ pathspec: string; tasks: TaskT[] }> {
   if (root) setDatastoreRoot(root);
   namespace(null);
-  const parts = await resolveLatest(pathspec);
-  const p = parts.join('/');
-  if (parts.length === 4) return [Task(p)];
-  if (parts.length === 3) return Step(p).tasks();
-  if (parts.length === 2) return (await Promise.all((await Run(p).steps()).map((s) => s.tasks()))).flat();
-  throw new NameError(`card commands take Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest' or 'latest-successful'), got ${JSON.stringify(pathspec)}`);
+  const p = await resolveTarget(target, step, say);
+  const n = p.split('/').length;
+  if (n === 4) return { pathspec: p, tasks: [Task(p)] };
+  if (n === 3) return { pathspec: p, tasks: await Step(p).tasks() };
+  if (n === 2) return { pathspec: p, tasks: (await Promise.all((await Run(p).steps()).map((s) => s.tasks()))).flat() };
+  throw new NameError(`card commands take FILE [STEP], Flow[/STEP], Flow/run[/step[/task]] (run may be 'latest' or 'latest-successful'), got ${JSON.stringify(target)}`);
 }
 
-/** One task's card: a task pathspec, or a step with a single task. */
-async function oneCard(pathspec: string, id: string | undefined, root?: string) {
-  const tasks = await tasksOf(pathspec, root);
-  if (pathspec.split('/').length < 3 || tasks.length !== 1) {
-    throw new NameError(`name one task: Flow/run/step/task, or a step with one task (${pathspec} has ${tasks.length} tasks)`);
-  }
-  const [task] = tasks;
-  const cards = await task.cards;
+/**
+ * One task's card: a task pathspec, or a step. A step with several tasks shows its first task
+ * that has the card, as Metaflow shows a step's first task, and says so and how to pick another.
+ */
+async function oneCard(target: string, step: string | undefined, id: string | undefined, root?: string) {
+  const { pathspec, tasks } = await tasksOf(target, step, root);
+  if (pathspec.split('/').length < 3) throw new NameError(`name a step or a task: ${target} STEP, or Flow/run/step[/task] (${pathspec} is a whole run; its cards: flowbook card list ${pathspec})`);
+  if (!tasks.length) throw new NotFoundError(`step ${pathspec} has no tasks yet`);
+  const withCards = await Promise.all(tasks.map(async (task) => ({ task, cards: await task.cards })));
+  const has = withCards.filter((t) => (id ? t.cards.some((c) => c.id === id) : t.cards.length));
+  const chosen = has[0] ?? withCards[0];
+  const { task, cards } = chosen;
   if (!cards.length) throw new NotFoundError(`task ${task.pathspec} has no cards (add @card to its step)`);
   const card = id ? cards.find((c) => c.id === id) : cards[0];
   if (!card) throw new NotFoundError(`task ${task.pathspec} has no card '${id}' (it has: ${cards.map((c) => c.id).join(', ')})`);
+  if (tasks.length > 1) say(`step ${pathspec} has ${tasks.length} tasks: the card of its first, ${task.pathspec} (another: ${pathspec}/TASK_ID; all of them: flowbook card list ${pathspec})`);
   return { ...card, task: task.pathspec };
 }
 
-export async function listCommand(pathspec: string, flags: { datastoreRoot?: string }): Promise<number> {
+export async function listCommand(target: string, step: string | undefined, flags: { datastoreRoot?: string }): Promise<number> {
   let count = 0;
-  for (const t of await tasksOf(pathspec, flags.datastoreRoot)) {
+  const { pathspec, tasks } = await tasksOf(target, step, flags.datastoreRoot);
+  for (const t of tasks) {
     for (const c of await t.cards) {
       console.log(`${t.pathspec}  ${c.id}  ${c.path}`);
       count++;
     }
   }
-  if (!count) console.error(`no cards under ${pathspec}`);
+  if (!count) console.error(`no cards under ${[target, step].filter(Boolean).join(' ')}${pathspec !== target ? ` (${pathspec})` : ''}`);
   return 0;
 }
 
-export async function getCommand(pathspec: string, file: string | undefined, flags: { id?: string; datastoreRoot?: string }): Promise<number> {
-  const card = await oneCard(pathspec, flags.id, flags.datastoreRoot);
+/**
+ * `card get FILE|Flow STEP [OUT]` or `card get PATHSPEC [OUT]`: after a flow (a file or a bare name)
+ * comes its step, after a pathspec the output file.
+ */
+export async function getCommand(target: string, second: string | undefined, third: string | undefined, flags: { id?: string; datastoreRoot?: string }): Promise<number> {
+  if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
+  // a bare name is a flow (a step follows) or a step of some flow (the file follows)
+  const afterFlow = isFlowFile(target) || (!target.includes('/') && (await flowExists(target)));
+  if (!afterFlow && third !== undefined) throw new NameError(`card get PATHSPEC [FILE] takes one file, got ${JSON.stringify(second)} and ${JSON.stringify(third)}`);
+  const [step, file] = afterFlow ? [second, third] : [undefined, second];
+  const card = await oneCard(target, step, flags.id, flags.datastoreRoot);
   const html = await card.html();
   if (file) fs.writeFileSync(file, html);
   else process.stdout.write(html);
@@ -66,8 +84,8 @@ async function localFile(card: { id: string; path: string; html(): Promise<strin
   return file;
 }
 
-export async function viewCommand(pathspec: string, flags: { id?: string; datastoreRoot?: string }): Promise<number> {
-  const found = await oneCard(pathspec, flags.id, flags.datastoreRoot);
+export async function viewCommand(target: string, step: string | undefined, flags: { id?: string; datastoreRoot?: string }): Promise<number> {
+  const found = await oneCard(target, step, flags.id, flags.datastoreRoot);
   const card = { ...found, path: await localFile(found, found.task) };
   // open a browser only where there is a display; otherwise say where the file is
   if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {

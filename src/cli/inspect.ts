@@ -8,6 +8,7 @@ import { Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../c
 import { arrowFileBytes, columnsToArrow, columnsToRecords, isArrowTable, isDanfoFrame, isRecords, tableColumns } from '../client/dataframe.js';
 import { tableText } from '../client/table-text.js';
 import type { Columns } from '../client/table.js';
+import type { AttemptMeta } from '../datastore/metadata.js';
 import { NameError, NotFoundError } from '../errors.js';
 import { resolvePathspec } from './pathspec.js';
 
@@ -19,17 +20,49 @@ function setup(flags: { datastoreRoot?: string }): void {
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;
 
-export async function logsCommand(given: string, flags: { stdout?: boolean; stderr?: boolean; datastoreRoot?: string }): Promise<number> {
+/** `--attempt N` counts from 1, as the run's lines and the headers below do; undefined: all. */
+function attemptFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new NameError(`--attempt takes a number ≥ 1 (attempt 1 is a task's first run, as \`flowbook run\` counts them), got ${JSON.stringify(v)}`);
+  return Number(v) - 1;
+}
+
+const attemptStatus = (a: AttemptMeta) => (a.status === 'done' ? (a.error ? 'failed, caught by @catchErrors' : 'succeeded') : a.status);
+
+export async function logsCommand(given: string, flags: { stdout?: boolean; stderr?: boolean; attempt?: string; datastoreRoot?: string }): Promise<number> {
   setup(flags);
+  const wanted = attemptFlag(flags.attempt);
   const pathspec = await resolvePathspec(given);
   const n = depth(pathspec);
   if (n !== 3 && n !== 4) throw new NameError(`logs takes Flow/run/step or Flow/run/step/task (run may be 'latest' or 'latest-successful'), got ${JSON.stringify(given)}`);
   const tasks = n === 4 ? [Task(pathspec)] : await Step(pathspec).tasks();
   const both = !flags.stdout && !flags.stderr;
+  const streams = (['stdout', 'stderr'] as const).filter((s) => both || flags[s]);
+  // the markers go with the output: on stdout, or on stderr when only stderr is shown
+  const mark = (line: string) => process[streams[0]].write(`${line}
+`);
+  let shown = 0;
   for (const task of tasks) {
-    if (tasks.length > 1) process.stdout.write(`--- ${task.pathspec}\n`);
-    if (both || flags.stdout) process.stdout.write(await task.stdout);
-    if (both || flags.stderr) process.stderr.write(await task.stderr);
+    // a task cloned by resume printed (and retried) where it ran
+    const attempts = await (task.origin ? Task(task.origin) : task).attempts;
+    const chosen = wanted === undefined ? attempts : attempts.filter((a) => a.attempt === wanted);
+    if (wanted !== undefined && !chosen.length) continue;
+    shown++;
+    if (tasks.length > 1) mark(`--- ${task.pathspec}`);
+    // no attempt recorded yet (a task that just started): what it has printed so far
+    if (!chosen.length) {
+      for (const s of streams) process[s].write(await task.log(s));
+      continue;
+    }
+    for (const a of chosen) {
+      // every attempt is shown, each under a marker, when there was more than one
+      if (wanted === undefined && attempts.length > 1) mark(`--- attempt ${a.attempt + 1} of ${attempts.length} (${attemptStatus(a)}) ---`);
+      for (const s of streams) process[s].write(await task.log(s, a.attempt));
+    }
+  }
+  if (wanted !== undefined && !shown) {
+    const most = Math.max(0, ...(await Promise.all(tasks.map(async (t) => (await (t.origin ? Task(t.origin) : t).attempts).length))));
+    throw new NotFoundError(`${pathspec} has no attempt ${wanted + 1}: ${tasks.length > 1 ? 'its tasks have at most' : 'it has'} ${most} attempt${most === 1 ? '' : 's'}`);
   }
   return 0;
 }

@@ -87,10 +87,11 @@ program
 
 program
   .command('logs')
-  .description("print a task's stdout and stderr (Flow/run/step/task, or Flow/run/step for all its tasks; run may be 'latest' or 'latest-successful')")
+  .description("print a task's stdout and stderr, every attempt under a marker (Flow/run/step/task, or Flow/run/step for all its tasks; run may be 'latest' or 'latest-successful'; Flow/STEP: the latest run's)")
   .argument('<pathspec>')
   .option('--stdout', 'only stdout')
   .option('--stderr', 'only stderr')
+  .option('--attempt <n>', 'only this attempt (1 is the first run; default: every attempt, each under a marker)')
   .addOption(rootOption())
     .addOption(datastoreOption())
   .action(action(async () => (await import('./inspect.js')).logsCommand));
@@ -124,17 +125,21 @@ program
   .action(action(async () => (await import('./advise.js')).adviseCommand));
 
 const card = program.command('card').description('HTML cards rendered by @card steps');
+// as Metaflow's `python flow.py card view STEP`: a flow (file or name) then a step means its latest run
+const cardTarget = 'FILE or Flow (with STEP: that step of the latest run), Flow/STEP, or Flow/run[/step[/task]] (run may be \'latest\')';
 card
   .command('list')
   .description('the cards of a run, step or task')
-  .argument('<pathspec>', "Flow, Flow/run, Flow/run/step or Flow/run/step/task (run may be 'latest')")
+  .argument('<target>', cardTarget)
+  .argument('[step]', 'a step of the latest run, after FILE or Flow')
   .addOption(rootOption())
     .addOption(datastoreOption())
   .action(action(async () => (await import('./cards.js')).listCommand));
 card
   .command('get')
-  .description("write a task's card to FILE (or stdout)")
-  .argument('<pathspec>', "Flow/run/step/task, or a step with one task (run may be 'latest')")
+  .description("write a task's card to FILE (or stdout); a step with several tasks: its first task's")
+  .argument('<target>', cardTarget)
+  .argument('[step]', 'after FILE or Flow: the step; after a pathspec: where to write the HTML')
   .argument('[file]', 'where to write the HTML')
   .option('--id <id>', 'which card (default: the first)')
   .addOption(rootOption())
@@ -142,8 +147,9 @@ card
   .action(action(async () => (await import('./cards.js')).getCommand));
 card
   .command('view')
-  .description("open a task's card in the browser, or print its file path when there is no display")
-  .argument('<pathspec>', "Flow/run/step/task, or a step with one task (run may be 'latest')")
+  .description("open a task's card in the browser, or print its file path when there is no display; a step with several tasks: its first task's")
+  .argument('<target>', cardTarget)
+  .argument('[step]', 'a step of the latest run, after FILE or Flow')
   .option('--id <id>', 'which card (default: the first)')
   .addOption(rootOption())
     .addOption(datastoreOption())

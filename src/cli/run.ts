@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Command, Option } from 'commander';
 import { ParamError } from '../errors.js';
+import { BARE_FLAG, type FlagValue } from '../flow/param-flags.js';
 import { runFlow, assertSucceeded, type RunOutcome } from '../runtime/run.js';
 import { resumeFlow } from '../runtime/resume.js';
 import { runTask } from '../runtime/task.js';
@@ -23,16 +24,19 @@ function int(name: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-/** Flow parameters arrive as unknown options: --name value, --name=value, or a bare --flag (true). */
-export function parseParamFlags(tokens: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * Flow parameters arrive as unknown options: --name value, --name=value, or a bare --flag, whose
+ * meaning (true, or a missing value) the flow's parameter kinds decide (flagValues()).
+ */
+export function parseParamFlags(tokens: string[]): Record<string, FlagValue> {
+  const out: Record<string, FlagValue> = {};
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (!t.startsWith('--')) throw new ParamError(`unexpected argument ${JSON.stringify(t)} (parameters are --name value)`);
     const eq = t.indexOf('=');
     if (eq > 0) out[t.slice(2, eq)] = t.slice(eq + 1);
     else if (i + 1 < tokens.length && !tokens[i + 1].startsWith('--')) out[t.slice(2)] = tokens[++i];
-    else out[t.slice(2)] = 'true';
+    else out[t.slice(2)] = BARE_FLAG;
   }
   return out;
 }

@@ -308,10 +308,11 @@ export class TaskObject {
     return Promise.resolve([...this.record.attempts]);
   }
 
-  private async log(stream: 'stdout' | 'stderr'): Promise<string> {
+  /** One attempt's output (0-based, as `attempts`; default: the last attempt, as `stdout`/`stderr`). */
+  async log(stream: 'stdout' | 'stderr', attempt?: number): Promise<string> {
     // a task cloned by resume printed where it ran
-    if (this.done?.origin) return new TaskObject(this.done.origin).log(stream).catch(() => '');
-    const last = this.done?.attempt ?? this.record.attempts.at(-1)?.attempt ?? 0;
+    if (this.done?.origin) return new TaskObject(this.done.origin).log(stream, attempt).catch(() => '');
+    const last = attempt ?? this.done?.attempt ?? this.record.attempts.at(-1)?.attempt ?? 0;
     const inline = this.record.logs?.[last]?.[stream];
     if (inline !== undefined) return inline;
     return storeFor(this.flowName).store.readLog(this.runId, this.stepName, this.id, last, stream);

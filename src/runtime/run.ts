@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadFlowGraph } from '../flow/graph.js';
 import { loadFlow, type LoadedFlow } from '../flow/load.js';
 import { resolveParams, resolveSecretsAgain, storableParams } from '../flow/params.js';
+import { flagValues } from '../flow/param-flags.js';
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
@@ -17,6 +18,7 @@ import { Scheduler, graphPlace, type PlannedTask } from './scheduler.js';
 import { pathspecOf, type TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
+import { notRetriedNote, retryLine, retryStartLine } from './retry.js';
 import type { KubernetesSpec } from '../flow/decorators.js';
 import { kubernetesFor, parseKubernetesWith, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
 import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
@@ -161,7 +163,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const schedule = scheduleOf(flow.cls); // checked here too: a bad schedule is found before deploying
     const user = currentUser();
     // secrets are not in the origin's record: a resume reads them again from their env variables
-    const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, opts.params ?? {});
+    const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, flagValues(flow.params, opts.params ?? {}));
     const storedParams = storableParams(flow.params, params);
     const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
     // which steps run as pods: decided (and checked) before anything runs, never silently local
@@ -244,6 +246,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       const declared = { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), ...(r.memory !== undefined ? { memory: r.memory } : {}) };
       return { declared, localResources: local(step) };
     };
+    const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? withDecos.retry ?? { times: 0, minutesBetweenRetries: 0 };
     const clonedTasks: string[] = [];
     const ranTasks: string[] = [];
     let interrupted = false;
@@ -252,7 +255,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       cores,
       memoryMiB,
       slotsOf: slots,
-      retriesOf: (step) => flow.steps.get(step)?.retry ?? withDecos.retry ?? { times: 0, minutesBetweenRetries: 0 },
+      retriesOf,
       makeSpec: (task: PlannedTask, node: GraphNode) => {
         const m = flow.steps.get(task.step);
         const s = slots(task.step);
@@ -309,10 +312,15 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         const ps = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
         if (kind === 'cloned' && clonedTasks.length < LISTED) clonedTasks.push(`${ps} (from ${cloner?.originOf(task)})`);
         if (kind === 'done' && ranTasks.length < LISTED) ranTasks.push(ps);
-        if (kind === 'retry') ui.info(`${ps}: attempt ${task.attempt + 1} failed: ${result?.error?.message}; retrying`);
+        if (kind === 'retry') {
+          const r = retriesOf(task.step);
+          ui.info(retryLine(ps, task.attempt, r.times, r.minutesBetweenRetries, result?.error?.message));
+        }
+        // after a wait, the retry's start is a sign of life
+        if (kind === 'start' && task.attempt > 0 && retriesOf(task.step).minutesBetweenRetries > 0) ui.info(retryStartLine(ps, task.attempt, retriesOf(task.step).times));
         if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
         if (kind === 'failed' && !sched.failure) {
-          ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}${result?.error?.where ? ` (at ${result.error.where})` : ''}`);
+          ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}${result?.error?.where ? ` (at ${result.error.where})` : ''}${notRetriedNote(task.attempt, retriesOf(task.step).times, result?.error)}`);
           ui.info(`  see its log: flowbook logs ${ps}`);
           if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
           queueMicrotask(() => {

@@ -5,6 +5,7 @@
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import type { ForeachFrame } from '../datastore/metadata.js';
 import { transitionOf, type TaskResult, type TaskSpec } from './task-spec.js';
+import { retryable } from './retry.js';
 
 /** A split this task is nested in. Static branches and foreach both push one; a join pops it. */
 export interface Frame {
@@ -190,7 +191,8 @@ export class Scheduler {
   private finished(task: PlannedTask, node: GraphNode, result: TaskResult, cloned: boolean): void {
     if (!result.ok) {
       const retry = this.hooks.retriesOf(task.step);
-      if (task.attempt < retry.times && !this.failure) {
+      // a mistake in the flow's code fails the same way again: never retried
+      if (task.attempt < retry.times && !this.failure && retryable(result.error)) {
         this.counts.retried++;
         this.hooks.onTaskEvent('retry', task, result);
         const again = { ...task, attempt: task.attempt + 1 };

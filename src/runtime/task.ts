@@ -9,6 +9,7 @@ import { FlowDatastore } from '../datastore/store.js';
 import type { ArtifactRef, AttemptMeta, ErrorInfo, TaskDone } from '../datastore/metadata.js';
 import type { JournalEntry, TaskLogs } from '../datastore/task-records.js';
 import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
+import { retryable } from './retry.js';
 import { TASK_STATE, type ArtifactSource, type InputView, type TaskState } from '../flow/flowspec.js';
 import { loadFlow } from '../flow/load.js';
 import { resolveSecretsAgain, storableParams } from '../flow/params.js';
@@ -191,7 +192,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     const resources = usage.stop(spec.resources, spec.worker, spec.localSlot);
     result = { ok: false, pathspec, error: info, resources };
     done = undefined;
-    if (spec.catchVar && spec.lastAttempt) {
+    if (spec.catchVar && (spec.lastAttempt || !retryable(info))) {
       const caught = await completeCaught(spec, store, inputs, info, startedAt, resources).catch((e) => ({ result: { ...result, error: errorInfo(e) }, done: undefined }));
       result = caught.result;
       done = caught.done;
@@ -301,9 +302,10 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
       await method.call(inst);
     }
   } catch (err) {
-    // @catchErrors on the last attempt: keep what the step had set, add the error, carry on
-    if (!spec.catchVar || !spec.lastAttempt || spec.transition === 'foreach' || spec.transition === 'switch') throw err;
+    // @catchErrors on the last attempt (a mistake in the flow's code is never retried, so its
+    // attempt is the last): keep what the step had set, add the error, carry on
     const info = errorInfo(err);
+    if (!spec.catchVar || !(spec.lastAttempt || !retryable(info)) || spec.transition === 'foreach' || spec.transition === 'switch') throw err;
     output[process.env.FLOWBOOK_DEBUG ? 'write' : 'logOnly']('stderr', `${info.stack ?? `${info.type}: ${info.message}`}\n`);
     inst[spec.catchVar] = { type: info.type, message: info.message, stack: info.stack ?? '' };
     return { artifacts: await persist(inst, state, lazies, store), next: spec.graphOut, foreachCount: undefined, caught: info };

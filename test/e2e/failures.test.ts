@@ -102,7 +102,7 @@ describe('failing steps', () => {
 
   it('retry, catchErrors in a foreach, and timeout', async () => {
     const r = flowbook(['run', fixture('resilient.ts')], { root });
-    expect(r.stderr).toContain('attempt 1 failed: flaky network; retrying');
+    expect(r.stderr).toContain('attempt 1 of 3 failed: flaky network; attempt 2 of 3 now');
     expect(r.code).toBe(0);
     const run = (await Flow('ResilientFlow').latestSuccessfulRun)!;
     const join = (await run.step('join').tasks())[0];
