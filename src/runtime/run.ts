@@ -74,6 +74,9 @@ const RUNNING_RECORD_MS = 1000;
 /** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */
 export const LISTED = 20;
 
+/** `Type: message`, without saying the type twice when the message starts with it (`OOMKilled: …`) */
+const typed = (e?: { type?: string; message?: string }) => (e?.type && !e.message?.startsWith(`${e.type}:`) ? `${e.type}: ${e.message}` : `${e?.message}`);
+
 export const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
 
 interface WithDecorators {
@@ -320,7 +323,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         if (kind === 'start' && task.attempt > 0 && retriesOf(task.step).minutesBetweenRetries > 0) ui.info(retryStartLine(ps, task.attempt, retriesOf(task.step).times));
         if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
         if (kind === 'failed' && !sched.failure) {
-          ui.info(`${ps} failed: ${result?.error?.type}: ${result?.error?.message}${result?.error?.where ? ` (at ${result.error.where})` : ''}${notRetriedNote(task.attempt, retriesOf(task.step).times, result?.error)}`);
+          ui.info(`${ps} failed: ${typed(result?.error)}${result?.error?.where ? ` (at ${result.error.where})` : ''}${notRetriedNote(task.attempt, retriesOf(task.step).times, result?.error)}`);
           ui.info(`  see its log: flowbook logs ${ps}`);
           if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
           queueMicrotask(() => {

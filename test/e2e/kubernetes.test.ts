@@ -147,6 +147,7 @@ describe('Kubernetes', () => {
     const r = await flowbook(['run', fixture('k8s_flow.ts'), '--mode', 'oom'], { env });
     expect(r.code).toBe(1);
     expect(errorLine(r)).toMatch(/^error: run K8sFlow\/\d+ failed at K8sFlow\/\d+\/work\/\d: OOMKilled: the pod used its whole memory limit \(384 MiB\); raise @kubernetes\(memory\)$/);
+    expect(r.stderr).not.toContain('OOMKilled: OOMKilled');
   }, 120_000);
 
   it('a request no node can fit fails at once with the scheduler\'s reason', async () => {
