@@ -1,6 +1,6 @@
 // The Kubernetes article's flow: the same videos through several model sizes, compared on
-// quality (WER against a reference transcript, or agreement with the largest model), latency
-// and real-time factor.
+// quality (WER against a reference transcript `<clip>.txt`, or, without one, disagreement with
+// the largest model that produced text), latency and real-time factor.
 //
 //   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en
 import fs from 'node:fs';
@@ -26,19 +26,65 @@ export interface ComparisonRow {
   rtf: number;
   cpus: number;
   words: number;
-  /** WER against the reference transcript, when there is one (Whisper-style normalization first) */
+  /**
+   * WER against the reference transcript, when there is one (Whisper-style normalization first);
+   * null without one, or when the text is not a transcript (a weightless test model)
+   */
   wer: number | null;
   /** the same WER of the texts as written */
   rawWer: number | null;
-  /** WER against the largest model's text, when there is no reference (1 - agreement) */
+  /**
+   * Without a reference: the word-error formula against `comparedWith`'s text — how much two
+   * models disagree, not how wrong either is. Null for that model itself and for rows without text.
+   */
   disagreement: number | null;
+  /** the largest model that produced text on this clip, when `disagreement` was measured */
+  comparedWith: string | null;
   note: string;
+}
+
+/** A text that is a transcript: a test model's empty text (its note says so) is not one. */
+const isText = (t: Transcript) => !t.note && tokenize(t.text).length > 0;
+
+/**
+ * One clip's models compared: WER against the reference when there is one; without it,
+ * disagreement with the largest model that produced text (never with an empty one, which would
+ * make every other model "100% wrong"); and the word diff of the smallest and largest with text.
+ */
+export function compareModels(
+  video: TranscriptionTask,
+  reference: string | null,
+  byModel: { model: string; transcript: Transcript; cpus: number }[],
+): { rows: ComparisonRow[]; diff: { small: string; large: string; ops: AlignOp[] } | null } {
+  const withText = byModel.filter((m) => isText(m.transcript)).sort((a, b) => modelRank(a.model) - modelRank(b.model));
+  const anchor = withText.at(-1);
+  const compared = (model: string, t: Transcript) => reference === null && anchor !== undefined && model !== anchor.model && isText(t);
+  const rows = byModel.map(({ model, transcript: t, cpus }) => ({
+    title: video.title,
+    url: video.url,
+    model,
+    engine: t.engine,
+    audioSeconds: t.audioSeconds,
+    wallSeconds: t.wallSeconds,
+    rtf: t.rtf,
+    cpus,
+    words: tokenize(t.text).length,
+    // normalized as Whisper's English normalizer does, so writing ("20" vs "twenty") is no error
+    wer: reference !== null && !t.note ? wordErrorRate(reference, t.text, { normalize: 'english' }).wer : null,
+    rawWer: reference !== null && !t.note ? wordErrorRate(reference, t.text).wer : null,
+    disagreement: compared(model, t) ? wordErrorRate(anchor!.transcript.text, t.text, { normalize: 'english' }).wer : null,
+    comparedWith: compared(model, t) ? anchor!.model : null,
+    note: t.note ?? '',
+  }));
+  const smallest = withText[0];
+  const diff = !anchor || smallest.model === anchor.model ? null : { small: smallest.model, large: anchor.model, ops: alignWords(anchor.transcript.text, smallest.transcript.text) };
+  return { rows, diff };
 }
 
 export class ModelSizeComparison extends FlowSpec {
   url = param.string('url', { default: '', help: 'a YouTube URL, an audio URL, a file or directory' });
-  urls = param.string('urls', { default: 'samples', help: 'a file of URLs, or a directory of audio' });
-  models = param.string('models', { default: 'tiny,large', help: 'comma-separated model names, smallest to largest' });
+  urls = param.string('urls', { default: '', help: 'a file of URLs, or a directory of audio (samples/ when neither --url nor --urls is given)' });
+  models = param.string('models', { default: 'tiny,large', help: 'comma-separated model names, smallest to largest (large means large-v3)' });
   cpuPrice = param.float('cpu-price', { default: 0.04, help: 'price of one cpu for an hour, for the cost column' });
 
   modelList!: string[];
@@ -57,14 +103,14 @@ export class ModelSizeComparison extends FlowSpec {
   /** Check every model before anything runs; resolve the videos. */
   @step
   async start() {
-    this.modelList = this.models.split(',').map((m) => m.trim()).filter(Boolean);
+    // an alias (`large`) is reported as the model it means (large-v3)
+    this.modelList = this.models.split(',').map((m) => m.trim()).filter(Boolean).map((m) => (m === SPHINX_MODEL ? m : findModel(m).name));
     if (!this.modelList.length) throw new Error('--models is empty: give e.g. tiny,large');
-    for (const m of this.modelList) {
-      if (m === SPHINX_MODEL) continue;
-      findModel(m);
-      resolveModelPath(m);
-    }
-    const resolved = await resolveSources([this.url, this.urls]);
+    for (const m of this.modelList) if (m !== SPHINX_MODEL) resolveModelPath(m);
+    // samples/ only when nothing was given: `--url mydir` transcribes mydir alone
+    const given = [this.url, this.urls].filter(Boolean);
+    if (!given.length) console.log('no --url or --urls: transcribing samples/');
+    const resolved = await resolveSources(given.length ? given : ['samples']);
     for (const s of resolved.skipped) console.log(`skipping ${s.url}: ${s.reason}`);
     for (const f of resolved.failed) console.log(`failed: ${f.reason}`);
     this.tasks = resolved.tasks;
@@ -102,26 +148,8 @@ export class ModelSizeComparison extends FlowSpec {
   @step
   async compare(inputs: Inputs) {
     this.mergeArtifacts(inputs, { include: ['video', 'reference', 'audioPath', 'modelList', 'tasks'] });
-    const byModel = inputs.map((i) => ({ model: i.modelName as string, t: i.transcript as Transcript, cpus: i.cpus as number }));
-    const largest = [...byModel].sort((a, b) => modelRank(b.model) - modelRank(a.model))[0];
-    this.comparison = byModel.map(({ model, t, cpus }) => ({
-      title: this.video.title,
-      url: this.video.url,
-      model,
-      engine: t.engine,
-      audioSeconds: t.audioSeconds,
-      wallSeconds: t.wallSeconds,
-      rtf: t.rtf,
-      cpus,
-      words: tokenize(t.text).length,
-      // normalized as Whisper's English normalizer does, so writing ("20" vs "twenty") is no error
-      wer: this.reference !== null ? wordErrorRate(this.reference, t.text, { normalize: 'english' }).wer : null,
-      rawWer: this.reference !== null ? wordErrorRate(this.reference, t.text).wer : null,
-      disagreement: this.reference === null && model !== largest.model ? wordErrorRate(largest.t.text, t.text, { normalize: 'english' }).wer : null,
-      note: t.note ?? '',
-    }));
-    const smallest = [...byModel].sort((a, b) => modelRank(a.model) - modelRank(b.model))[0];
-    this.diff = smallest.model === largest.model ? null : { small: smallest.model, large: largest.model, ops: alignWords(largest.t.text, smallest.t.text) };
+    const byModel = inputs.map((i) => ({ model: i.modelName as string, transcript: i.transcript as Transcript, cpus: i.cpus as number }));
+    ({ rows: this.comparison, diff: this.diff } = compareModels(this.video, this.reference, byModel));
     current.card.append(new ModelComparison(this.comparison, { pricePerCpuHour: this.cpuPrice, title: `${this.video.title}: model sizes compared` }));
     if (this.diff) current.card.append(new TranscriptSideBySide({ title: `${this.diff.large} vs ${this.diff.small}`, ...this.diff }));
     this.next(this.postjoin);
@@ -145,7 +173,8 @@ export class ModelSizeComparison extends FlowSpec {
     const fmt = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
     console.log(['video', 'model', 'WER', 'disagreement', 'wall s', 'rtf', 'note'].join('\t'));
     for (const r of this.table) {
-      console.log([r.title, r.model, fmt(r.wer), fmt(r.disagreement), r.wallSeconds.toFixed(2), r.rtf.toFixed(2), r.note].join('\t'));
+      const vs = r.comparedWith ? ` vs ${r.comparedWith}` : '';
+      console.log([r.title, r.model, fmt(r.wer), `${fmt(r.disagreement)}${vs}`, r.wallSeconds.toFixed(2), r.rtf.toFixed(2), r.note].join('\t'));
     }
   }
 }
