@@ -77,3 +77,4 @@ export async function closeTranscribers(): Promise<void> {
   engines.clear();
 }
 export { resolveSources, fetchAudio, isYouTube, SourceError, type TranscriptionTask, type Resolved } from './sources.js';
+export { compareModels, modelRank, type ComparisonRow } from './compare.js';
