@@ -45,7 +45,7 @@ const isText = (t: Transcript) => !t.note && tokenize(t.text).length > 0;
 /**
  * One clip's models compared: WER against the reference when there is one; without it,
  * disagreement with the largest model that produced text (never with an empty one, which would
- * make every other model "100% wrong"); and the word diff of the smallest and largest with text.
+ * make every other model "100% wrong"); and the word diff of that model and the smallest other one.
  */
 export function compareModels(
   video: TranscriptionTask,
@@ -72,7 +72,10 @@ export function compareModels(
     comparedWith: compared(model, t) ? anchor!.model : null,
     note: t.note ?? '',
   }));
-  const smallest = withText[0];
-  const diff = !anchor || smallest.model === anchor.model ? null : { small: smallest.model, large: anchor.model, ops: alignWords(anchor.transcript.text, smallest.transcript.text) };
+  // the word diff: the largest model with text against the smallest other one — preferring one
+  // with text; an empty one shows as all missing words, which is what it said
+  const others = byModel.filter((m) => m.model !== anchor?.model).sort((a, b) => Number(isText(b.transcript)) - Number(isText(a.transcript)) || modelRank(a.model) - modelRank(b.model));
+  const small = others[0];
+  const diff = !anchor || !small ? null : { small: small.model, large: anchor.model, ops: alignWords(anchor.transcript.text, small.transcript.text) };
   return { rows, diff };
 }
