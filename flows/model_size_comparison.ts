@@ -1,44 +1,20 @@
 // The Kubernetes article's flow: the same videos through several model sizes, compared on
-// quality (WER against a reference transcript, or agreement with the largest model), latency
-// and real-time factor.
+// quality (WER against a reference transcript `<clip>.txt`, or, without one, disagreement with
+// the largest model that produced text), latency and real-time factor.
 //
 //   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en
 import fs from 'node:fs';
 import path from 'node:path';
 import { FlowSpec, step, param, resources, card, current, ModelComparison, TranscriptSideBySide, type Inputs } from 'flowbook';
-import { resolveSources, fetchAudio, decodeAudio, getTranscriber, findModel, resolveModelPath, SPHINX_MODEL, type TranscriptionTask, type Transcript } from 'flowbook/transcribe';
-import { tokenize, wordErrorRate, alignWords, type AlignOp } from 'flowbook/text';
-
-/** Rough size order of the model families, to find "the largest" for agreement. */
-export function modelRank(name: string): number {
-  const order = ['sphinx', 'for-tests', 'tiny', 'base', 'small', 'medium', 'large-v1', 'large-v2', 'large-v3-turbo', 'large-v3', 'large'];
-  const i = order.findIndex((p) => name.startsWith(p));
-  return i < 0 ? order.length : i;
-}
-
-export interface ComparisonRow {
-  title: string;
-  url: string;
-  model: string;
-  engine: string;
-  audioSeconds: number;
-  wallSeconds: number;
-  rtf: number;
-  cpus: number;
-  words: number;
-  /** WER against the reference transcript, when there is one (Whisper-style normalization first) */
-  wer: number | null;
-  /** the same WER of the texts as written */
-  rawWer: number | null;
-  /** WER against the largest model's text, when there is no reference (1 - agreement) */
-  disagreement: number | null;
-  note: string;
-}
+import {
+  resolveSources, fetchAudio, decodeAudio, getTranscriber, findModel, resolveModelPath, compareModels, SPHINX_MODEL, type TranscriptionTask, type Transcript, type ComparisonRow,
+} from 'flowbook/transcribe';
+import type { AlignOp } from 'flowbook/text';
 
 export class ModelSizeComparison extends FlowSpec {
   url = param.string('url', { default: '', help: 'a YouTube URL, an audio URL, a file or directory' });
-  urls = param.string('urls', { default: 'samples', help: 'a file of URLs, or a directory of audio' });
-  models = param.string('models', { default: 'tiny,large', help: 'comma-separated model names, smallest to largest' });
+  urls = param.string('urls', { default: '', help: 'a file of URLs, or a directory of audio (samples/ when neither --url nor --urls is given)' });
+  models = param.string('models', { default: 'tiny,large', help: 'comma-separated model names, smallest to largest (large means large-v3)' });
   cpuPrice = param.float('cpu-price', { default: 0.04, help: 'price of one cpu for an hour, for the cost column' });
 
   modelList!: string[];
@@ -57,14 +33,14 @@ export class ModelSizeComparison extends FlowSpec {
   /** Check every model before anything runs; resolve the videos. */
   @step
   async start() {
-    this.modelList = this.models.split(',').map((m) => m.trim()).filter(Boolean);
+    // an alias (`large`) is reported as the model it means (large-v3)
+    this.modelList = this.models.split(',').map((m) => m.trim()).filter(Boolean).map((m) => (m === SPHINX_MODEL ? m : findModel(m).name));
     if (!this.modelList.length) throw new Error('--models is empty: give e.g. tiny,large');
-    for (const m of this.modelList) {
-      if (m === SPHINX_MODEL) continue;
-      findModel(m);
-      resolveModelPath(m);
-    }
-    const resolved = await resolveSources([this.url, this.urls]);
+    for (const m of this.modelList) if (m !== SPHINX_MODEL) resolveModelPath(m);
+    // samples/ only when nothing was given: `--url mydir` transcribes mydir alone
+    const given = [this.url, this.urls].filter(Boolean);
+    if (!given.length) console.log('no --url or --urls: transcribing samples/');
+    const resolved = await resolveSources(given.length ? given : ['samples']);
     for (const s of resolved.skipped) console.log(`skipping ${s.url}: ${s.reason}`);
     for (const f of resolved.failed) console.log(`failed: ${f.reason}`);
     this.tasks = resolved.tasks;
@@ -102,26 +78,8 @@ export class ModelSizeComparison extends FlowSpec {
   @step
   async compare(inputs: Inputs) {
     this.mergeArtifacts(inputs, { include: ['video', 'reference', 'audioPath', 'modelList', 'tasks'] });
-    const byModel = inputs.map((i) => ({ model: i.modelName as string, t: i.transcript as Transcript, cpus: i.cpus as number }));
-    const largest = [...byModel].sort((a, b) => modelRank(b.model) - modelRank(a.model))[0];
-    this.comparison = byModel.map(({ model, t, cpus }) => ({
-      title: this.video.title,
-      url: this.video.url,
-      model,
-      engine: t.engine,
-      audioSeconds: t.audioSeconds,
-      wallSeconds: t.wallSeconds,
-      rtf: t.rtf,
-      cpus,
-      words: tokenize(t.text).length,
-      // normalized as Whisper's English normalizer does, so writing ("20" vs "twenty") is no error
-      wer: this.reference !== null ? wordErrorRate(this.reference, t.text, { normalize: 'english' }).wer : null,
-      rawWer: this.reference !== null ? wordErrorRate(this.reference, t.text).wer : null,
-      disagreement: this.reference === null && model !== largest.model ? wordErrorRate(largest.t.text, t.text, { normalize: 'english' }).wer : null,
-      note: t.note ?? '',
-    }));
-    const smallest = [...byModel].sort((a, b) => modelRank(a.model) - modelRank(b.model))[0];
-    this.diff = smallest.model === largest.model ? null : { small: smallest.model, large: largest.model, ops: alignWords(largest.t.text, smallest.t.text) };
+    const byModel = inputs.map((i) => ({ model: i.modelName as string, transcript: i.transcript as Transcript, cpus: i.cpus as number }));
+    ({ rows: this.comparison, diff: this.diff } = compareModels(this.video, this.reference, byModel));
     current.card.append(new ModelComparison(this.comparison, { pricePerCpuHour: this.cpuPrice, title: `${this.video.title}: model sizes compared` }));
     if (this.diff) current.card.append(new TranscriptSideBySide({ title: `${this.diff.large} vs ${this.diff.small}`, ...this.diff }));
     this.next(this.postjoin);
@@ -145,7 +103,8 @@ export class ModelSizeComparison extends FlowSpec {
     const fmt = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
     console.log(['video', 'model', 'WER', 'disagreement', 'wall s', 'rtf', 'note'].join('\t'));
     for (const r of this.table) {
-      console.log([r.title, r.model, fmt(r.wer), fmt(r.disagreement), r.wallSeconds.toFixed(2), r.rtf.toFixed(2), r.note].join('\t'));
+      const vs = r.comparedWith ? ` vs ${r.comparedWith}` : '';
+      console.log([r.title, r.model, fmt(r.wer), `${fmt(r.disagreement)}${vs}`, r.wallSeconds.toFixed(2), r.rtf.toFixed(2), r.note].join('\t'));
     }
   }
 }

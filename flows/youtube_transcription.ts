@@ -17,13 +17,18 @@ export interface ResultRow {
   url: string;
   engine: string;
   model: string;
-  audioSeconds: number;
-  wallSeconds: number;
-  rtf: number;
-  words: number;
-  /** WER after Whisper-style normalization (numbers, contractions, spellings), against the reference */
+  // null: not measured (the task failed) — never 0, which would read as a measurement
+  audioSeconds: number | null;
+  wallSeconds: number | null;
+  rtf: number | null;
+  words: number | null;
+  /**
+   * WER after Whisper-style normalization (numbers, contractions, spellings), against the
+   * reference `<clip>.txt` beside the audio; null without one (every YouTube video), or when the
+   * engine's text is not a transcript (a weightless test model)
+   */
   wer: number | null;
-  /** WER of the texts as written */
+  /** WER of the texts as written; null as `wer` is */
   rawWer: number | null;
   text: string;
   note: string;
@@ -71,13 +76,11 @@ export class YouTubeVideoTranscription extends FlowSpec {
       this.modelName = auto.model;
       this.modelReason = auto.reason;
     } else {
-      this.modelName = this.model;
-      this.modelReason = 'given with --model';
-      // fail here, before any task starts, when the model is unknown or not downloaded
-      if (this.model !== SPHINX_MODEL) {
-        findModel(this.model);
-        resolveModelPath(this.model);
-      }
+      // fail here, before any task starts, when the model is unknown or not downloaded; an alias
+      // (`large`) is reported as the model it means (large-v3)
+      this.modelName = this.model === SPHINX_MODEL ? this.model : findModel(this.model).name;
+      this.modelReason = this.modelName === this.model ? 'given with --model' : `--model ${this.model} means ${this.modelName}`;
+      if (this.modelName !== SPHINX_MODEL) resolveModelPath(this.modelName);
     }
     console.log(`model: ${this.modelName} (${this.modelReason})`);
     const resolved = await resolveSources([this.url, this.urls]);
@@ -106,7 +109,8 @@ export class YouTubeVideoTranscription extends FlowSpec {
     const file = await fetchAudio(this.video, downloads, downloadProgressLines(`download ${this.video.title}`, { print: (l) => console.log(l), quietSeconds: 2 }));
     const audio = await decodeAudio(file);
     this.transcript = await getTranscriber(this.modelName).transcribe(audio, { threads: current.resources.cpu, onProgress: transcriptionProgressLines(this.video.title) });
-    const ref = this.video.referencePath && fs.existsSync(this.video.referencePath) ? fs.readFileSync(this.video.referencePath, 'utf8') : undefined;
+    // a test model's empty text is not a transcript (its note says so): it has no error rate
+    const ref = this.video.referencePath && fs.existsSync(this.video.referencePath) && !this.transcript.note ? fs.readFileSync(this.video.referencePath, 'utf8') : undefined;
     // fair to Whisper: "twenty" vs "20" or "it's" vs "it is" are not errors; the raw WER stays beside it
     this.wer = ref !== undefined ? wordErrorRate(ref, this.transcript.text, { normalize: 'english' }) : null;
     this.rawWer = ref !== undefined ? wordErrorRate(ref, this.transcript.text).wer : null;
@@ -131,10 +135,10 @@ export class YouTubeVideoTranscription extends FlowSpec {
         url: video.url,
         engine: t?.engine ?? '',
         model: t?.model ?? this.modelName,
-        audioSeconds: t?.audioSeconds ?? 0,
-        wallSeconds: t?.wallSeconds ?? 0,
-        rtf: t?.rtf ?? 0,
-        words: t ? tokenize(t.text).length : 0,
+        audioSeconds: t?.audioSeconds ?? null,
+        wallSeconds: t?.wallSeconds ?? null,
+        rtf: t?.rtf ?? null,
+        words: t ? tokenize(t.text).length : null,
         wer: wer ? wer.wer : null,
         rawWer: err ? null : ((i.rawWer as number | null | undefined) ?? null),
         text: t?.text ?? '',
@@ -144,7 +148,7 @@ export class YouTubeVideoTranscription extends FlowSpec {
     });
     // a source that could not be resolved at the start is a row too, with why
     for (const f of this.failedSources ?? []) {
-      this.rows.push({ title: f.url, url: f.url, engine: '', model: this.modelName, audioSeconds: 0, wallSeconds: 0, rtf: 0, words: 0, wer: null, rawWer: null, text: '', note: '', error: f.reason });
+      this.rows.push({ title: f.url, url: f.url, engine: '', model: this.modelName, audioSeconds: null, wallSeconds: null, rtf: null, words: null, wer: null, rawWer: null, text: '', note: '', error: f.reason });
     }
     const failed = this.rows.filter((r) => r.error);
     for (const r of failed) console.log(`failed: ${r.title}: ${r.error}`);
@@ -159,7 +163,8 @@ export class YouTubeVideoTranscription extends FlowSpec {
     const pca = pca2d(w2v.vectors);
     this.embedding = w2v.vocab.map((word, k) => ({ word, x: pca.points[k][0], y: pca.points[k][1], count: w2v.counts[k] }));
     const { DataFrame } = await import('danfojs-node');
-    this.results = new DataFrame(this.rows.map((r) => ({ ...r, wer: r.wer ?? -1 })));
+    // what was not measured is a missing value (NaN in the frame): the number columns stay numbers
+    this.results = new DataFrame(this.rows);
 
     current.card.append(new Markdown(`# ${this.title}\n${ok(this.rows)} with **${this.modelName}** (${this.modelReason}).`));
     current.card.append(new WordCloud(this.frequencies, { title: 'Word cloud (stopwords removed)' }));

@@ -30,7 +30,7 @@ describe('ModelComparison', () => {
   it('the per-model summary comes first: mean and median WER with n, total audio, cost, mean RTF', () => {
     expect(html.indexOf('<h3>Per model</h3>')).toBeLessThan(html.indexOf('<h3>Per video</h3>'));
     // sphinx: WER 20% and 10% → mean 15.0%, median 15.0%, 0:14 of audio
-    expect(html).toMatch(/<td>sphinx-en-us<\/td><td class="num">2<\/td><td>15\.0% \(n=2\)<\/td><td>15\.0%<\/td><td>0:14<\/td>/);
+    expect(html).toMatch(/<td>sphinx-en-us<\/td><td class="num">2<\/td><td>15\.0% \(n=2\)<\/td><td>15\.0%<\/td><td>—<\/td><td>0:14<\/td>/);
   });
 
   it('normalized WER with the raw one beside it; costs as money per 1,000 audio-minutes', () => {
@@ -39,6 +39,39 @@ describe('ModelComparison', () => {
     // 1 cpu × 2 s × $0.04/h = $0.000022 for 11 s of audio → $0.12 per 1,000 audio-minutes
     expect(html).toContain('<td>$0.000022</td><td>$0.12</td>');
     expect(html).not.toMatch(/\de-\d/); // no exponent notation anywhere
+  });
+
+  it('without a reference, disagreement is named with the model it is measured against, never called or averaged as WER', () => {
+    const mixed = [
+      row({ model: 'tiny.en', wer: 0.3, rawWer: 0.4 }),
+      row({ model: 'base.en', wer: 0.1, rawWer: 0.2 }),
+      row({ title: 'talk', model: 'tiny.en', wer: null, rawWer: null, disagreement: 0.2, comparedWith: 'base.en' }),
+      row({ title: 'talk', model: 'base.en', wer: null, rawWer: null, disagreement: null, comparedWith: null }),
+      row({ title: 'talk', model: 'for-tests-tiny.en', wer: null, rawWer: null, words: 0, note: 'test model' }),
+    ];
+    const out = new ModelComparison(mixed).render();
+    expect(out).not.toContain('WER / disagreement');
+    // per video: the disagreement column names the yardstick; the WER column stays empty
+    expect(out).toContain('<td>talk</td><td>tiny.en</td><td>—</td><td>—</td><td>20.0% vs base.en</td>');
+    // per model: the mean WER is over clips with a reference only, the disagreement beside it
+    expect(out).toContain('<td>tiny.en</td><td class="num">2</td><td>30.0% (n=1)</td><td>30.0%</td><td>20.0% vs base.en (n=1)</td>');
+    expect(out).toContain('<td>base.en</td><td class="num">2</td><td>10.0% (n=1)</td><td>10.0%</td><td>—</td>');
+    const [bars, points] = specs(out);
+    expect(bars.encoding.x.title).toBe('mean WER vs reference (lower is better)');
+    expect(bars.data.values.map((v: any) => [v.model, v.mean])).toEqual([['tiny.en', 0.3], ['base.en', 0.1]]);
+    expect(points.data.values.map((v: any) => `${v.model}/${v.title}: ${v.measure}`)).toEqual([
+      'tiny.en/jfk: WER vs reference',
+      'base.en/jfk: WER vs reference',
+      'tiny.en/talk: disagreement vs base.en',
+    ]);
+    expect(points.encoding.y.title).toBe('WER (vs reference) or disagreement (vs the largest model with text) (lower is better)');
+    expect(out).toContain('Not plotted: base.en on talk (the others are compared with it); for-tests-tiny.en on talk (no text).');
+
+    // no references at all: the bars are disagreement, and say so
+    const only = specs(new ModelComparison(mixed.slice(2)).render());
+    expect(only[0].encoding.x.title).toBe('mean disagreement vs base.en (lower is better)');
+    expect(only[0].data.values.map((v: any) => [v.model, v.mean])).toEqual([['tiny.en', 0.2]]);
+    expect(only[1].encoding.y.title).toBe('disagreement vs base.en (lower is better)');
   });
 
   it('latency goes on a log axis when the plotted rows span more than 10x, else linear', () => {

@@ -77,6 +77,17 @@ describe('serializers', () => {
     expect((again.back as any).column('n').values).toEqual([1, 2]);
   }, 30_000);
 
+
+  it('a missing number in a DataFrame comes back as NaN in a numeric column, never as a string', async () => {
+    const dfd: any = await import('danfojs-node');
+    // records with null where nothing was measured: danfo calls these columns float32 and keeps the nulls
+    const df = new (dfd.default ?? dfd).DataFrame([{ title: 'a', wer: null, words: 3 }, { title: 'b', wer: 0.25, words: null }, { title: 'c', wer: null, words: 5 }]);
+    const back = (await roundTrip(df)).back as any;
+    expect(back.dtypes).toEqual(['string', 'float32', 'float32']);
+    expect(back.column('wer').values).toEqual([NaN, 0.25, NaN]);
+    expect(back.column('words').values).toEqual([3, NaN, 5]);
+    expect(back.column('wer').mean()).toBe(0.25);
+  }, 30_000);
   it('the same value always gives the same bytes', () => {
     const mk = () => ({ a: [1, 2, 3], m: new Map([['x', 1]]) });
     expect(serialize(mk(), 'a').bytes.equals(serialize(mk(), 'a').bytes)).toBe(true);

@@ -251,8 +251,14 @@ function danfoToIPC(df: any): Buffer {
   const data: Record<string, unknown> = {};
   cols.forEach((c, i) => {
     const values = df.column(c).values as unknown[];
-    const numeric = (dtypes[i] === 'float32' || dtypes[i] === 'int32') && values.every((v) => typeof v === 'number');
-    if (numeric) data[c] = Float64Array.from(values as number[]);
+    // a missing number (danfo keeps null in a float32 column it built from records) is NaN, as in
+    // pandas: the column stays numeric instead of turning into strings
+    const missing = (v: unknown) => v === null || v === undefined;
+    const numeric = (dtypes[i] === 'float32' || dtypes[i] === 'int32') && values.every((v) => typeof v === 'number' || missing(v));
+    if (numeric) {
+      data[c] = Float64Array.from(values, (v) => (missing(v) ? NaN : (v as number)));
+      if (dtypes[i] === 'int32' && values.some((v) => missing(v) || Number.isNaN(v))) dtypes[i] = 'float32';
+    }
     else if (dtypes[i] === 'boolean' && values.every((v) => typeof v === 'boolean')) data[c] = values;
     else {
       dtypes[i] = 'string';

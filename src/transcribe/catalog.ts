@@ -44,12 +44,21 @@ export const SPHINX_MODEL = 'sphinx-en-us';
 
 export class UnknownModelError extends FlowbookError {}
 
+/**
+ * Names a user types that mean a catalog model: `large` is the newest large model (as in
+ * openai-whisper, where `large` is large-v3); large-v3-turbo is a different, distilled model.
+ */
+export const MODEL_ALIASES: Record<string, string> = { large: 'large-v3' };
+
+/** The catalog name a user's model name means (`large` → `large-v3`); other names as given. */
+export const canonicalModelName = (name: string): string => MODEL_ALIASES[name] ?? name;
+
 export function findModel(name: string): ModelEntry {
-  const m = CATALOG.find((e) => e.name === name);
+  const m = CATALOG.find((e) => e.name === canonicalModelName(name));
   if (m) return m;
   const near = CATALOG.map((e) => e.name).filter((n) => n.startsWith(name.split(/[.-]/)[0]) && !n.startsWith('for-tests'));
   throw new UnknownModelError(
     `unknown model ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.slice(0, 4).join(', ')}?)` : ''}; ` +
-      `known: ${SIZES.join(', ')}, their quantized -q5/-q8 variants, and ${SPHINX_MODEL}`,
+      `known: ${SIZES.join(', ')} (large means ${MODEL_ALIASES.large}), their quantized -q5/-q8 variants, and ${SPHINX_MODEL}`,
   );
 }

@@ -1,6 +1,6 @@
 // Transcription: pick an engine by model name, decode the audio, transcribe.
 import { decodeAudio } from './audio.js';
-import { SPHINX_MODEL, findModel } from './catalog.js';
+import { SPHINX_MODEL, canonicalModelName, findModel } from './catalog.js';
 import { modelStatus, resolveModelPath } from './models.js';
 import { SphinxTranscriber } from './sphinx.js';
 import { WhisperTranscriber } from './whisper.js';
@@ -8,7 +8,7 @@ import type { Transcriber, TranscribeOptions, Transcript } from './types.js';
 
 export * from './types.js';
 export { decodeAudio, AudioError } from './audio.js';
-export { CATALOG, SPHINX_MODEL, findModel, UnknownModelError } from './catalog.js';
+export { CATALOG, SPHINX_MODEL, MODEL_ALIASES, canonicalModelName, findModel, UnknownModelError } from './catalog.js';
 export { listModels, pullModel, verifyModel, resolveModelPath, modelsDir, ModelNotDownloadedError } from './models.js';
 export { WhisperTranscriber, isTestModel } from './whisper.js';
 export { SphinxTranscriber } from './sphinx.js';
@@ -18,7 +18,9 @@ export { chunkBounds } from './chunks.js';
 // one engine per model per process: a warm worker loads a model once for all its tasks
 const engines = new Map<string, Transcriber>();
 
-export function getTranscriber(model: string): Transcriber {
+export function getTranscriber(given: string): Transcriber {
+  // `large` is large-v3: the transcript names the model that ran
+  const model = canonicalModelName(given);
   let t = engines.get(model);
   if (!t) {
     t = model === SPHINX_MODEL ? new SphinxTranscriber() : new WhisperTranscriber(model, resolveModelPath(model));
@@ -75,3 +77,4 @@ export async function closeTranscribers(): Promise<void> {
   engines.clear();
 }
 export { resolveSources, fetchAudio, isYouTube, SourceError, type TranscriptionTask, type Resolved } from './sources.js';
+export { compareModels, modelRank, type ComparisonRow } from './compare.js';

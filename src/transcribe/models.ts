@@ -134,7 +134,7 @@ export function resolveModelPath(name: string): string {
   const entry = findModel(name);
   const st = modelStatus(entry);
   if (!st.present) {
-    throw new ModelNotDownloadedError(`Whisper model ${name} is not downloaded (looked in ${modelsDir()}): run \`npx flowbook models pull ${name}\``);
+    throw new ModelNotDownloadedError(`Whisper model ${entry.name} is not downloaded (looked in ${modelsDir()}): run \`npx flowbook models pull ${entry.name}\``);
   }
   return st.file;
 }
