@@ -17,8 +17,8 @@ import { Scheduler, graphPlace, type PlannedTask } from './scheduler.js';
 import { pathspecOf, type TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
-import type { KubernetesSpec } from '../flow/decorators.js';
-import { kubernetesFor, parseKubernetesWith, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
+import { kubernetesFor, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
+import { flowWith, parseWith } from './with.js';
 import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
 import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
 import { uploadCodePackage, type CodePackageRef } from './code-package.js';
@@ -29,6 +29,8 @@ import { describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
 
 export interface RunOptions {
   file: string;
+  /** the flow class, when the file has several (`--flow NAME`) */
+  flowName?: string;
   root?: string;
   /** parameter values as given on the command line (text), by parameter name */
   params?: Record<string, unknown>;
@@ -74,11 +76,6 @@ export const LISTED = 20;
 
 export const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
 
-interface WithDecorators {
-  retry?: { times: number; minutesBetweenRetries: number };
-  kubernetes?: KubernetesSpec;
-}
-
 /** The graph's shape as run.json keeps it (for the default card's picture). */
 export function graphShape(graph: FlowGraph): NonNullable<RunMeta['graph']> {
   return {
@@ -92,17 +89,8 @@ export function graphShape(graph: FlowGraph): NonNullable<RunMeta['graph']> {
   };
 }
 
-export function parseWith(items: string[] = []): WithDecorators {
-  const out: WithDecorators = {};
-  for (const item of items) {
-    const [name, args = ''] = item.split(/:(.*)/s);
-    const kv = Object.fromEntries(args.split(',').filter(Boolean).map((p) => p.split('=') as [string, string]));
-    if (name === 'retry') out.retry = { times: Number(kv.times ?? 3), minutesBetweenRetries: Number(kv.minutes_between_retries ?? kv.minutesBetweenRetries ?? 2) };
-    else if (name === 'kubernetes') out.kubernetes = parseKubernetesWith(args);
-    else throw new FlowUsageError(`unknown decorator in --with: ${JSON.stringify(name)} (known: retry, kubernetes)`);
-  }
-  return out;
-}
+// `--with NAME[:k=v,…]` for every step decorator: with.ts
+export { parseWith } from './with.js';
 
 type LocalUse = { cpu?: number; memory?: number };
 
@@ -147,7 +135,7 @@ function checkRemote(remoteSteps: string[], store: FlowDatastore): void {
 export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const ui = new RunConsole(opts.quiet);
-  const graph = await loadFlowGraph(opts.file);
+  const graph = await loadFlowGraph(opts.file, opts.flowName);
   const withDecos = parseWith(opts.with);
   // FLOWBOOK_CORES pretends the machine has that many cores (to plan slots as on a smaller or bigger host)
   const cores = Number(process.env.FLOWBOOK_CORES) || os.availableParallelism();
@@ -157,7 +145,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   // workers boot while this process loads the flow and writes the run record
   pool.prestart(Math.min(maxWorkers, 2));
   try {
-    const flow = await loadFlow(opts.file, graph.flowName);
+    // --with card, retry, timeout…: added to every step without its own
+    const flow = flowWith(await loadFlow(opts.file, graph.flowName), withDecos);
     const schedule = scheduleOf(flow.cls); // checked here too: a bad schedule is found before deploying
     const user = currentUser();
     // secrets are not in the origin's record: a resume reads them again from their env variables
@@ -256,6 +245,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           user,
           // a pod's spec is readable in the Kubernetes API: it gets no secret, the pod reads it from its env
           params: remote.has(task.step) ? storedParams : params,
+          // the step's cards (its own, or --with card's): a worker reads only its own from the module
+          ...(m?.cards.length ? { cards: m.cards } : {}),
           catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
           catchPrint: m?.catch?.printException,
           echo: !opts.quiet,
