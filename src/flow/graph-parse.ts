@@ -246,6 +246,10 @@ export function parseFlowSourceWithFacts(source: string, file: string, flowName?
   if (syntax.length) {
     const d = syntax[0];
     const line = sf.getLineAndCharacterOfPosition(d.start).line + 1;
+    // Metaflow's @catch: `catch` is a reserved word in TypeScript, so it reads as a syntax error
+    if (/@\s*catch\b/.test(source.split('\n')[line - 1] ?? '')) {
+      throw new GraphError(`${file}:${line}: @catch is Metaflow's name (catch is a reserved word here): flowbook's is @catchErrors`);
+    }
     throw new GraphError(`${file}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
   }
   const cls = pickFlowClass(sf, file, flowName);
