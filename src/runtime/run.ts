@@ -245,8 +245,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           user,
           // a pod's spec is readable in the Kubernetes API: it gets no secret, the pod reads it from its env
           params: remote.has(task.step) ? storedParams : params,
-          // the step's cards (its own, or --with card's): a worker reads only its own from the module
-          ...(m?.cards.length ? { cards: m.cards } : {}),
+          // --with card's cards: a worker reads only the step's own @card from the flow module
+          ...(withDecos.cards && m?.cards === withDecos.cards ? { cards: m.cards } : {}),
           catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
           catchPrint: m?.catch?.printException,
           echo: !opts.quiet,
