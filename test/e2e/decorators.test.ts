@@ -93,6 +93,16 @@ describe('--with every step decorator', () => {
     const k = flowbook(['run', file, '--with', 'timeout:minute=1'], { root });
     expect(errorLine(k)).toBe('error: --with timeout: unknown option "minute" (known: seconds, minutes, hours)');
   });
+
+  it('argo-workflows create applies --with retry and timeout to the template, and refuses what its pods cannot see', () => {
+    const r = flowbook(['argo-workflows', 'create', file, '--only-json', '--with', 'retry:times=2,minutes_between_retries=0', '--with', 'timeout:seconds=90'], { root });
+    expect(r.code, r.stderr).toBe(0);
+    const middle = JSON.parse(r.stdout).spec.templates.find((t: any) => t.retryStrategy);
+    expect(middle).toMatchObject({ retryStrategy: { limit: '2' }, activeDeadlineSeconds: 90 });
+    const card = flowbook(['argo-workflows', 'create', file, '--only-json', '--with', 'card'], { root });
+    expect(card.code).toBe(1);
+    expect(errorLine(card)).toBe('error: argo-workflows create applies --with kubernetes, resources, retry and timeout; put @card on the steps instead of --with card');
+  });
 });
 
 describe('an empty foreach', () => {
