@@ -2,12 +2,11 @@
 // (src/compute/argo/), start runs there, and see them. Runs made by Argo are ordinary runs in the
 // S3 datastore: `flowbook logs`, the client and cards read them like any other.
 import type { Command } from 'commander';
-import { loadFlowGraph } from '../flow/graph.js';
-import { loadFlow } from '../flow/load.js';
+import { loadFlowFile } from '../flow/load.js';
 import { parseParam } from '../flow/params.js';
 import { FlowUsageError } from '../errors.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
-import { parseWith } from '../runtime/run.js';
+import { flowWith, parseWith } from '../runtime/with.js';
 import { checkUserTag } from '../datastore/names.js';
 import { parseParamFlags } from './run.js';
 import { flagValues } from '../flow/param-flags.js';
@@ -27,6 +26,7 @@ interface DeployFlags {
   maxNumSplits?: string;
   datastoreRoot?: string;
   tag?: string[];
+  flow?: string;
   serviceAccount?: string;
   automountServiceAccountToken?: boolean;
   user?: string;
@@ -57,16 +57,18 @@ function warnEndpoint(): void {
  * The flow in FILE and where its objects live: the template's name, and the namespace from
  * --namespace, then the start step's @kubernetes, the environment, default.
  */
-async function deployment(file: string, flags: { namespace?: string }) {
-  const graph = await loadFlowGraph(file);
-  const flow = await loadFlow(file, graph.flowName);
+async function deployment(file: string, flags: { namespace?: string; flow?: string }) {
+  const { graph, flow } = await loadFlowFile(file, flags.flow);
   const namespace = flags.namespace ?? flow.steps.get('start')?.kubernetes?.namespace ?? process.env.FLOWBOOK_KUBERNETES_NAMESPACE ?? 'default';
   return { graph, flow, flowName: graph.flowName, name: templateName(graph.flowName), namespace };
 }
 
 export async function createCommand(file: string, flags: DeployFlags): Promise<number> {
-  const graph = await loadFlowGraph(file);
-  const flow = await loadFlow(file, graph.flowName);
+  const w = parseWith(flags.with);
+  // the pods read @card and @catchErrors from the flow's code, so --with cannot add them there
+  if (w.cards || w.catch) throw new FlowUsageError(`argo-workflows create applies --with kubernetes, resources, retry and timeout; put @${w.cards ? 'card' : 'catchErrors'} on the steps instead of --with ${w.cards ? 'card' : 'catch'}`);
+  const { graph, flow: own } = await loadFlowFile(file, flags.flow);
+  const flow = flowWith(own, w);
   const schedule = scheduleOf(flow.cls);
   let root: string | undefined;
   try {
@@ -87,7 +89,7 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
     code,
     namespace: flags.namespace,
     image: flags.image ?? (flags.onlyJson && !process.env.FLOWBOOK_KUBERNETES_IMAGE ? 'flowbook:latest' : undefined),
-    withKubernetes: parseWith(flags.with).kubernetes,
+    withKubernetes: w.kubernetes,
     user: runUser(flags.user),
     serviceAccount: flags.serviceAccount ?? process.env.FLOWBOOK_KUBERNETES_SERVICE_ACCOUNT,
     automountToken: flags.automountServiceAccountToken,
@@ -115,7 +117,7 @@ export async function createCommand(file: string, flags: DeployFlags): Promise<n
   return 0;
 }
 
-export async function triggerCommand(file: string, flags: { namespace?: string }, cmd: Command): Promise<number> {
+export async function triggerCommand(file: string, flags: { namespace?: string; flow?: string }, cmd: Command): Promise<number> {
   const rest = [...cmd.args];
   rest.splice(rest.indexOf(file), 1);
   const { graph, flow, name, namespace } = await deployment(file, flags);
@@ -151,7 +153,7 @@ export async function triggerCommand(file: string, flags: { namespace?: string }
   return 0;
 }
 
-export async function listRunsCommand(file: string, flags: { namespace?: string }): Promise<number> {
+export async function listRunsCommand(file: string, flags: { namespace?: string; flow?: string }): Promise<number> {
   const { flowName, namespace } = await deployment(file, flags);
   const api = await ArgoApi.connect();
   const items = await api.list('workflows', namespace, `${LABEL.flow}=${labelValue(flowName)}`);
@@ -165,7 +167,7 @@ export async function listRunsCommand(file: string, flags: { namespace?: string 
   return 0;
 }
 
-export async function deleteCommand(file: string, flags: { namespace?: string }): Promise<number> {
+export async function deleteCommand(file: string, flags: { namespace?: string; flow?: string }): Promise<number> {
   const { flowName, name, namespace } = await deployment(file, flags);
   const api = await ArgoApi.connect();
   const template = await api.delete('workflowtemplates', namespace, name);

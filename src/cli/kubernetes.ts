@@ -1,21 +1,21 @@
 // `flowbook kubernetes job FILE STEP`: the Job one task of STEP would get, printed before anything
 // is submitted, so a user can read its requests, image, env and volumes first.
-import { loadFlowGraph } from '../flow/graph.js';
-import { loadFlow } from '../flow/load.js';
+import { loadFlowFile } from '../flow/load.js';
 import { FlowUsageError } from '../errors.js';
-import { parseWith } from '../runtime/run.js';
+import { flowWith, parseWith } from '../runtime/with.js';
 import { kubernetesFor } from '../compute/kubernetes/options.js';
 import { buildJob } from '../compute/kubernetes/job.js';
 import { transitionOf } from '../runtime/task-spec.js';
 import { currentUser, resolveRoot } from '../datastore/store.js';
 
-export async function jobCommand(file: string, step: string, flags: { with?: string[]; datastoreRoot?: string }): Promise<number> {
-  const graph = await loadFlowGraph(file);
+export async function jobCommand(file: string, step: string, flags: { with?: string[]; datastoreRoot?: string; flow?: string }): Promise<number> {
+  const w = parseWith(flags.with);
+  const { graph, flow } = await loadFlowFile(file, flags.flow);
   const node = graph.nodes[step];
   if (!node) throw new FlowUsageError(`${graph.flowName} has no step '${step}' (steps: ${graph.order.join(', ')})`);
-  const flow = await loadFlow(file, graph.flowName);
-  const meta = flow.steps.get(step);
-  const withK8s = parseWith(flags.with).kubernetes;
+  // --with timeout / resources shape the Job as a run would
+  const meta = flowWith(flow, w).steps.get(step);
+  const withK8s = w.kubernetes;
   // a step without @kubernetes is shown as `--with kubernetes` would run it
   const k8s = kubernetesFor(meta, { ...(process.env.FLOWBOOK_KUBERNETES_IMAGE ? {} : { image: 'flowbook:latest' }), ...withK8s })!;
   let root = 's3://BUCKET/PREFIX';

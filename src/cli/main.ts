@@ -43,6 +43,8 @@ const rootOption = () =>
 const datastoreOption = () => new Option('--datastore <kind>', 'local or s3 (default: $FLOWBOOK_DATASTORE or local)').choices(['local', 's3']);
 
 const repeatable = (v: string, all: string[]) => [...all, v];
+/** every command that takes a FILE: which flow class, when the file has several */
+const flowOption = () => new Option('--flow <name>', 'the flow class to use when FILE has several');
 
 /** The options `run` and `resume` share. */
 function runOptions(cmd: Command): Command {
@@ -53,13 +55,14 @@ function runOptions(cmd: Command): Command {
     .option('--max-num-splits <n>', 'largest foreach allowed', '100')
     .option('--tag <tag>', 'tag the run (repeatable)', repeatable, [] as string[])
     .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
+    .addOption(flowOption())
     .option('--quiet', 'do not echo task output');
 }
 
 runOptions(program.command('run'))
   .description('run a flow; flow parameters are flags: --<param> <value>')
   .argument('<file>', 'the flow file (.ts)')
-  .option('--with <decorator>', 'apply a decorator to every step, e.g. retry (repeatable)', repeatable, [] as string[])
+  .option('--with <decorator>', 'add a step decorator to every step without it: card, catch, timeout, resources, retry, kubernetes, as NAME[:k=v,…] (repeatable)', repeatable, [] as string[])
   .allowUnknownOption()
   .allowExcessArguments()
   .action(action(async () => (await import('./run.js')).runCommand));
@@ -75,6 +78,7 @@ program
   .command('show')
   .description("print the flow's graph, steps and parameters")
   .argument('<file>', 'the flow file (.ts)')
+  .addOption(flowOption())
   .action(action(async () => (await import('./show.js')).showCommand));
 
 program
@@ -210,12 +214,14 @@ program
   .argument('<file>', 'the flow file (.ts)')
   .argument('<step>', 'the step')
   .option('--with <decorator>', 'as for run, e.g. kubernetes:cpu=4,memory=8192,image=… (repeatable)', repeatable, [] as string[])
+  .addOption(flowOption())
   .addOption(rootOption())
   .addOption(datastoreOption())
   .action(action(async () => (await import('./kubernetes.js')).jobCommand));
 
 const argo = program.command('argo-workflows').description('deploy a flow to Argo Workflows, start and list its runs there');
-const argoFlags = (c: Command) => c.option('--namespace <ns>', 'the namespace (default: @kubernetes of start, $FLOWBOOK_KUBERNETES_NAMESPACE, or default)');
+const argoFlags = (c: Command) =>
+  c.option('--namespace <ns>', 'the namespace (default: @kubernetes of start, $FLOWBOOK_KUBERNETES_NAMESPACE, or default)').addOption(flowOption());
 argoFlags(argo.command('create'))
   .description('create or replace the flow\'s WorkflowTemplate (and a CronWorkflow for @schedule); stores its code in the S3 datastore')
   .argument('<file>', 'the flow file (.ts)')

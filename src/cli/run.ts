@@ -16,6 +16,8 @@ interface RunFlags {
   with?: string[];
   isolation: 'worker' | 'process';
   quiet?: boolean;
+  /** the flow class, when FILE has several */
+  flow?: string;
 }
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -47,11 +49,10 @@ export function parseParamFlags(tokens: string[]): Record<string, FlagValue> {
 const FLOW_HELP_COMMANDS = [['run'], ['resume'], ['argo-workflows', 'trigger']];
 
 /** The parameter lines of a flow's help, or one line saying why they cannot be listed. */
-export async function flowParamsHelp(file: string): Promise<string> {
+export async function flowParamsHelp(file: string, flowName?: string): Promise<string> {
   try {
-    const [{ loadFlowGraph }, { loadFlow }] = await Promise.all([import('../flow/graph.js'), import('../flow/load.js')]);
-    const graph = await loadFlowGraph(file);
-    const flow = await loadFlow(file, graph.flowName);
+    const { loadFlowFile } = await import('../flow/load.js');
+    const { flow } = await loadFlowFile(file, flowName);
     if (!flow.params.length) return `\nFlow parameters (${flow.name}): none`;
     const rows = flow.params.map((p) => {
       const o = p.options;
@@ -69,6 +70,12 @@ export async function flowParamsHelp(file: string): Promise<string> {
     const why = String(err?.message ?? err).split('\n')[0];
     return `\nFlow parameters: cannot be listed: ${why}`;
   }
+}
+
+/** `--flow NAME` or `--flow=NAME` anywhere in argv */
+function flowFlag(argv: string[]): string | undefined {
+  const i = argv.indexOf('--flow');
+  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--flow='))?.slice('--flow='.length);
 }
 
 /**
@@ -95,7 +102,7 @@ export async function addFlowParamsHelp(program: Command, argv: string[]): Promi
       continue;
     }
     // the first operand: the flow file, when this command takes one
-    if (FLOW_HELP_COMMANDS.some((path) => path.join(' ') === names.join(' '))) cmd.addHelpText('after', await flowParamsHelp(token));
+    if (FLOW_HELP_COMMANDS.some((path) => path.join(' ') === names.join(' '))) cmd.addHelpText('after', await flowParamsHelp(token, flowFlag(argv)));
     return;
   }
 }
@@ -136,6 +143,7 @@ export async function runCommand(file: string, flags: RunFlags, cmd: Command): P
   rest.splice(rest.indexOf(file), 1);
   const outcome = await runFlow({
     file,
+    flowName: flags.flow,
     root: flags.datastoreRoot,
     params: parseParamFlags(rest),
     tags: flags.tag,
@@ -153,6 +161,7 @@ export async function runCommand(file: string, flags: RunFlags, cmd: Command): P
 export async function resumeCommand(file: string, step: string | undefined, flags: RunFlags & { originRunId?: string }): Promise<number> {
   const outcome = await resumeFlow({
     file,
+    flowName: flags.flow,
     step,
     originRunId: flags.originRunId,
     root: flags.datastoreRoot,

@@ -127,7 +127,8 @@ export abstract class FlowSpec {
     const include = opts.include ? new Set(opts.include) : undefined;
     const all = new Map<string, ArtifactSource[]>();
     for (const src of sources) for (const n of src.names()) all.set(n, [...(all.get(n) ?? []), src]);
-    if (include) {
+    // an empty foreach has no input that could have set a name: only names that some input lacks are errors
+    if (include && inputs.length > 0) {
       for (const n of include) if (!all.has(n)) throw new FlowUsageError(`step '${s.stepName}': mergeArtifacts include names '${n}', which no input has`);
     }
     const own = this as any;

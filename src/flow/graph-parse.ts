@@ -10,6 +10,7 @@ import type TS from 'typescript';
 import { GraphError } from '../errors.js';
 import type { FlowGraph, GraphDecorator, GraphNode } from './graph-types.js';
 import { validateGraph } from './graph-validate.js';
+import { checkClassDecorators, checkParamField, checkPlainMethod, checkStepDecorators, importsOf, seeDecorator } from './graph-decorators.js';
 
 /** One `this.next(...)` call in a step's body. */
 export interface NextCall {
@@ -45,13 +46,6 @@ function loadTypeScript(): void {
 }
 
 const lineOf = (sf: TS.SourceFile, node: TS.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-
-function decoratorName(d: TS.Decorator): string {
-  let e = d.expression;
-  if (ts.isCallExpression(e)) e = e.expression;
-  if (ts.isPropertyAccessExpression(e)) return e.name.text;
-  return ts.isIdentifier(e) ? e.text : e.getText();
-}
 
 function extendsFlowSpec(c: TS.ClassDeclaration): boolean {
   return !!c.heritageClauses?.some(
@@ -208,17 +202,43 @@ function collectAssignments(node: TS.Node, into: Set<string>): void {
 
 const isThisParam = (p: TS.ParameterDeclaration) => ts.isIdentifier(p.name) && p.name.text === 'this';
 
-export function parseFlowSource(source: string, file: string): FlowGraph {
-  return parseFlowSourceWithFacts(source, file).graph;
+/** `flowName`: which flow class, when the file has several (`--flow NAME`). */
+export function parseFlowSource(source: string, file: string, flowName?: string): FlowGraph {
+  return parseFlowSourceWithFacts(source, file, flowName).graph;
 }
 
 /** Parse with a given TypeScript module (graph.ts passes the one it imported). */
-export function parseFlowSourceWith(lib: typeof TS, source: string, file: string): FlowGraph {
+export function parseFlowSourceWith(lib: typeof TS, source: string, file: string, flowName?: string): FlowGraph {
   useTypeScript(lib);
-  return parseFlowSourceWithFacts(source, file).graph;
+  return parseFlowSourceWithFacts(source, file, flowName).graph;
 }
 
-export function parseFlowSourceWithFacts(source: string, file: string): { graph: FlowGraph; facts: ParseFacts } {
+/**
+ * The flow class of a file: the one named by `flowName`, else the only exported one. Two flow
+ * classes and no name is an error, never the first one silently.
+ */
+function pickFlowClass(sf: TS.SourceFile, file: string, flowName: string | undefined): TS.ClassDeclaration {
+  const exported = exportedNames(sf);
+  const classes = sf.statements.filter((s): s is TS.ClassDeclaration => ts.isClassDeclaration(s) && !!s.name && extendsFlowSpec(s));
+  const isExported = (c: TS.ClassDeclaration) =>
+    !!c.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) || exported.has(c.name!.text);
+  const names = (cs: TS.ClassDeclaration[]) => cs.map((c) => c.name!.text).join(', ');
+  if (flowName !== undefined) {
+    const named = classes.find((c) => c.name!.text === flowName);
+    if (!named) throw new GraphError(`${file}:1: no flow class ${flowName} in this file (its flow classes: ${names(classes) || 'none'})`);
+    if (!isExported(named)) throw new GraphError(`${file}:${lineOf(sf, named.name!)}: flow class ${flowName} is not exported (export class ${flowName} extends FlowSpec)`);
+    return named;
+  }
+  const candidates = classes.filter(isExported);
+  if (candidates.length > 1) {
+    throw new GraphError(`${file}:${lineOf(sf, candidates[1].name!)}: this file has ${candidates.length} flow classes (${names(candidates)}): pick one with --flow NAME`);
+  }
+  const cls = candidates[0] ?? classes[0];
+  if (!cls) throw new GraphError(`${file}:1: no class extends FlowSpec in this file`);
+  return cls;
+}
+
+export function parseFlowSourceWithFacts(source: string, file: string, flowName?: string): { graph: FlowGraph; facts: ParseFacts } {
   loadTypeScript();
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   // a syntax error (a missing '}') would otherwise surface as a confusing graph error
@@ -226,14 +246,16 @@ export function parseFlowSourceWithFacts(source: string, file: string): { graph:
   if (syntax.length) {
     const d = syntax[0];
     const line = sf.getLineAndCharacterOfPosition(d.start).line + 1;
+    // Metaflow's @catch: `catch` is a reserved word in TypeScript, so it reads as a syntax error
+    if (/@\s*catch\b/.test(source.split('\n')[line - 1] ?? '')) {
+      throw new GraphError(`${file}:${line}: @catch is Metaflow's name (catch is a reserved word here): flowbook's is @catchErrors`);
+    }
     throw new GraphError(`${file}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
   }
-  const exported = exportedNames(sf);
-  const classes = sf.statements.filter((s): s is TS.ClassDeclaration => ts.isClassDeclaration(s) && !!s.name && extendsFlowSpec(s));
-  const isExported = (c: TS.ClassDeclaration) =>
-    !!c.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) || exported.has(c.name!.text);
-  const cls = classes.find(isExported) ?? classes[0];
-  if (!cls) throw new GraphError(`${file}:1: no class extends FlowSpec in this file`);
+  const cls = pickFlowClass(sf, file, flowName);
+  const imports = importsOf(ts, sf);
+  const see = (d: TS.Decorator) => seeDecorator(ts, sf, imports, d);
+  checkClassDecorators(ts, sf, file, cls.name!.text, (ts.getDecorators(cls) ?? []).map(see));
 
   const nodes: Record<string, GraphNode> = {};
   const facts: ParseFacts = { classLine: lineOf(sf, cls.name!), assigned: new Set(), nextCalls: new Map(), plainMethods: new Map() };
@@ -243,12 +265,14 @@ export function parseFlowSourceWithFacts(source: string, file: string): { graph:
     if (ts.isPropertyDeclaration(member) && member.initializer) {
       const n = propName(member.name);
       if (n) facts.assigned.add(n);
+      checkParamField(ts, sf, file, imports, member.initializer);
     }
     if (!ts.isMethodDeclaration(member)) continue;
-    const decorators = ts.getDecorators(member) ?? [];
+    const seen = (ts.getDecorators(member) ?? []).map(see);
     const name = propName(member.name);
     const line = lineOf(sf, member.name);
-    if (!decorators.some((d) => decoratorName(d) === 'step')) {
+    if (!seen.some((d) => d.name === 'step')) {
+      checkPlainMethod(file, name ?? member.name.getText(sf), seen);
       if (name) facts.plainMethods.set(name, line);
       continue;
     }
@@ -258,6 +282,7 @@ export function parseFlowSourceWithFacts(source: string, file: string): { graph:
       throw new GraphError(`${file}:${line}: step name '${name}' is not allowed: use ASCII letters, digits and '_', starting with a letter or '_'`);
     }
     if (nodes[name]) throw new GraphError(`${file}:${line}: step '${name}' is defined twice (first at line ${nodes[name].line})`);
+    checkStepDecorators(ts, sf, file, name, seen);
     const calls: NextCall[] = [];
     const findNext = (n: TS.Node) => {
       if (ts.isCallExpression(n) && thisMember(n.expression) === 'next') calls.push(parseNext(sf, file, name, n));
@@ -266,10 +291,7 @@ export function parseFlowSourceWithFacts(source: string, file: string): { graph:
     if (member.body) findNext(member.body);
     facts.nextCalls.set(name, calls);
     const first = calls[0];
-    const decos: GraphDecorator[] = decorators.map((d) => {
-      const args = ts.isCallExpression(d.expression) ? d.expression.arguments.map((a) => a.getText(sf)).join(', ') : undefined;
-      return { name: decoratorName(d), line: lineOf(sf, d), ...(args !== undefined ? { args } : {}) };
-    });
+    const decos: GraphDecorator[] = seen.map((d) => ({ name: d.name, line: d.line, ...(d.args ? { args: d.args.map((a) => a.getText(sf)).join(', ') } : {}) }));
     const params = member.parameters.filter((p) => !isThisParam(p));
     if (params.length > 1) {
       throw new GraphError(`${file}:${line}: step '${name}' declares ${params.length} parameters; a step takes none, or one (inputs) if it is a join`);

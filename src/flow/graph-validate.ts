@@ -190,9 +190,31 @@ function checkSplitsAndJoins(graph: FlowGraph, at: (where: GraphNode, what: stri
       n.splitParents = path.map(splitOf);
     }
     if (s === 'end' && path.length) {
+      forgottenJoin(graph, paths, path, at);
       const open = path.map(splitOf).reverse();
       throw at(n, `step 'end' is reached before the split${open.length > 1 ? 's' : ''} at ${open.map((o) => `'${o}'`).join(', ')} ${open.length > 1 ? 'are' : 'is'} joined: add a join step (one taking inputs) before 'end'`);
     }
     paths.set(s, path);
+  }
+}
+
+/**
+ * `end` is reached with a split still open: most often a join step that forgot its `inputs`.
+ * Walking back from `end` past joins and splits, the first plain step inside a split that follows
+ * another step of it (not the split itself) is where a join was most likely meant, so the error is
+ * reported at its line, not at `end`.
+ */
+function forgottenJoin(graph: FlowGraph, paths: Map<string, Path>, open: Path, at: (where: GraphNode, what: string) => GraphError): void {
+  const { nodes } = graph;
+  const split = splitOf(open.at(-1)!);
+  const kind = nodes[split].foreach !== undefined ? 'foreach' : 'branches';
+  const seen = new Set<string>();
+  for (let cur = nodes.end.in[0]; cur !== undefined && !seen.has(cur); cur = nodes[cur].in[0]) {
+    seen.add(cur);
+    const n = nodes[cur];
+    const path = paths.get(cur) ?? [];
+    if (n.isJoin || n.out.length !== 1 || n.foreach !== undefined || n.condition !== undefined || !path.length) continue;
+    if (n.in.length !== 1 || n.in[0] === splitOf(path.at(-1)!)) continue;
+    throw at(n, `step '${cur}' does not take inputs, so the ${kind} of '${split}' (line ${nodes[split].line}) is still open at 'end': if '${cur}' is its join, declare it as async ${cur}(inputs: Inputs); else add a join step before 'end'`);
   }
 }

@@ -16,7 +16,7 @@ export { validateGraph } from './graph-validate.js';
 export type { FlowGraph, GraphNode, GraphDecorator, NodeType } from './graph-types.js';
 
 /** Bump when the parser's output changes, so old cache entries are ignored. */
-export const PARSER_VERSION = 2;
+export const PARSER_VERSION = 3;
 
 export function cacheDir(): string {
   return process.env.FLOWBOOK_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'flowbook');
@@ -31,8 +31,11 @@ function readCached(file: string): FlowGraph | undefined {
   }
 }
 
-/** The validated graph of a flow file (throws FlowFileError if it cannot be read, GraphError if invalid). */
-export async function loadFlowGraph(file: string): Promise<FlowGraph> {
+/**
+ * The validated graph of a flow file (throws FlowFileError if it cannot be read, GraphError if
+ * invalid). `flowName` picks the flow class of a file that has several (`--flow NAME`).
+ */
+export async function loadFlowGraph(file: string, flowName?: string): Promise<FlowGraph> {
   let source: string;
   try {
     source = fs.readFileSync(file, 'utf8');
@@ -43,13 +46,13 @@ export async function loadFlowGraph(file: string): Promise<FlowGraph> {
     throw new FlowFileError(`cannot read flow file ${file}: ${err?.message}`, { cause: err });
   }
   const sha = crypto.createHash('sha256').update(source).digest('hex');
-  const cached = path.join(cacheDir(), 'graph', `${sha}-v${PARSER_VERSION}.json`);
+  const cached = path.join(cacheDir(), 'graph', `${sha}-v${PARSER_VERSION}${flowName ? `-${flowName}` : ''}.json`);
   const hit = readCached(cached);
   if (hit) return { ...hit, file };
 
   // miss: load the compiler now, parse and validate (a GraphError means nothing is cached)
   const { default: ts } = await import('typescript');
-  const graph = parseFlowSourceWith(ts, source, file);
+  const graph = parseFlowSourceWith(ts, source, file, flowName);
   const tmp = `${cached}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
   try {
     fs.mkdirSync(path.dirname(cached), { recursive: true });

@@ -7,6 +7,7 @@ import { FlowFileError, GraphError } from '../errors.js';
 import { isFlowSpecClass, type FlowSpec } from './flowspec.js';
 import { STEP_META, type StepMeta } from './decorators.js';
 import { isParamSpec, type ParamSpec } from './params.js';
+import { loadFlowGraph, type FlowGraph } from './graph.js';
 
 let hooksRegistered = false;
 
@@ -43,6 +44,9 @@ export async function loadFlow(file: string, className?: string): Promise<Loaded
     throw new FlowFileError(`cannot load flow file ${file}: ${err?.message ?? err}`, { cause: err });
   }
   const classes = Object.values(mod).filter(isFlowSpecClass) as (new () => FlowSpec)[];
+  if (!className && classes.length > 1) {
+    throw new GraphError(`${file}: this file has ${classes.length} flow classes (${classes.map((c) => c.name).join(', ')}): pick one with --flow NAME`);
+  }
   const cls = className ? classes.find((c) => c.name === className) : classes[0];
   if (!cls) {
     throw new GraphError(
@@ -54,6 +58,16 @@ export async function loadFlow(file: string, className?: string): Promise<Loaded
   const flow: LoadedFlow = { file: abs, cls, name: cls.name, steps: collectSteps(cls), params: collectParams(cls) };
   loaded.set(abs, flow);
   return flow;
+}
+
+/**
+ * What every command that takes a FILE does first: parse and check its graph, then load its
+ * module. `flowName` (`--flow NAME`) picks the flow class of a file that has several; without it
+ * such a file is refused, never run as its first class.
+ */
+export async function loadFlowFile(file: string, flowName?: string): Promise<{ graph: FlowGraph; flow: LoadedFlow }> {
+  const graph = await loadFlowGraph(file, flowName);
+  return { graph, flow: await loadFlow(file, graph.flowName) };
 }
 
 function collectSteps(cls: Function): Map<string, StepMeta> {

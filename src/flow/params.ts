@@ -52,10 +52,15 @@ export const param = {
   int: make<number>('int'),
   float: make<number>('float'),
   bool: make<boolean>('bool'),
+  /** `param.boolean('dry-run')`: the same as param.bool (Metaflow's Parameter(type=bool)); `--dry-run`, `--no-dry-run`, `--dry-run false` */
+  boolean: make<boolean>('bool'),
   json: <T = unknown>(name: string, options: ParamOptions<T> = {}): T => make<T>('json')(name, options),
   /** `param.secret('api-token', { env: 'MY_API_TOKEN' })`: a string that is never stored or shown */
   secret: (name: string, options: Omit<ParamOptions<string>, 'secret'> = {}): string => make<string>('string')(name, { ...options, secret: true }),
 };
+
+/** the kinds a parameter may have: `param.<kind>(name, options)` (the graph parser refuses others) */
+export const PARAM_KINDS: readonly string[] = Object.keys(param);
 
 /** run.json's copy of the parameters: secrets replaced by SECRET_MARKER. */
 export function storableParams(specs: ParamSpec[], values: Record<string, unknown>): Record<string, unknown> {
@@ -132,6 +137,16 @@ function checkTyped(spec: ParamSpec, v: unknown, source: string): unknown {
  */
 export function resolveParams(specs: ParamSpec[], given: Record<string, unknown>): Record<string, unknown> {
   const byName = new Map(specs.map((s) => [s.name, s]));
+  given = { ...given };
+  // a boolean is also `--no-<name>`, as Metaflow's (click's) boolean flags
+  for (const name of Object.keys(given)) {
+    const flag = name.startsWith('no-') ? byName.get(name.slice(3)) : undefined;
+    if (byName.has(name) || flag?.type !== 'bool') continue;
+    if (given[name] !== 'true' && given[name] !== true) throw new ParamError(`--${name} takes no value (it is --${flag.name} false), got ${JSON.stringify(given[name])}`);
+    if (given[flag.name] !== undefined) throw new ParamError(`--${flag.name} and --${name} are both given`);
+    given[flag.name] = false;
+    delete given[name];
+  }
   for (const name of Object.keys(given)) {
     if (!byName.has(name)) {
       const known = specs.map((s) => '--' + s.name).join(', ') || 'none';

@@ -148,7 +148,7 @@ function wholeSteps(origins: Map<string, Source>, doneIn: Map<string, number>, r
 }
 
 export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
-  const graph = await loadFlowGraph(opts.file);
+  const graph = await loadFlowGraph(opts.file, opts.flowName);
   if (opts.step && !graph.nodes[opts.step]) {
     throw new FlowUsageError(`cannot resume from step '${opts.step}': ${graph.flowName} has no such step (steps: ${graph.order.join(', ')})`);
   }

@@ -19,8 +19,8 @@ import { pathspecOf, type TaskResult } from './task-spec.js';
 import type { Cloner } from './resume.js';
 import { recordLostTask } from './task.js';
 import { notRetriedNote, retryLine, retryStartLine } from './retry.js';
-import type { KubernetesSpec } from '../flow/decorators.js';
-import { kubernetesFor, parseKubernetesWith, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
+import { kubernetesFor, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
+import { flowWith, parseWith } from './with.js';
 import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
 import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
 import { uploadCodePackage, type CodePackageRef } from './code-package.js';
@@ -31,6 +31,8 @@ import { describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
 
 export interface RunOptions {
   file: string;
+  /** the flow class, when the file has several (`--flow NAME`) */
+  flowName?: string;
   root?: string;
   /** parameter values as given on the command line (text), by parameter name */
   params?: Record<string, unknown>;
@@ -79,11 +81,6 @@ const typed = (e?: { type?: string; message?: string }) => (e?.type && !e.messag
 
 export const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
 
-interface WithDecorators {
-  retry?: { times: number; minutesBetweenRetries: number };
-  kubernetes?: KubernetesSpec;
-}
-
 /** The graph's shape as run.json keeps it (for the default card's picture). */
 export function graphShape(graph: FlowGraph): NonNullable<RunMeta['graph']> {
   return {
@@ -97,17 +94,8 @@ export function graphShape(graph: FlowGraph): NonNullable<RunMeta['graph']> {
   };
 }
 
-export function parseWith(items: string[] = []): WithDecorators {
-  const out: WithDecorators = {};
-  for (const item of items) {
-    const [name, args = ''] = item.split(/:(.*)/s);
-    const kv = Object.fromEntries(args.split(',').filter(Boolean).map((p) => p.split('=') as [string, string]));
-    if (name === 'retry') out.retry = { times: Number(kv.times ?? 3), minutesBetweenRetries: Number(kv.minutes_between_retries ?? kv.minutesBetweenRetries ?? 2) };
-    else if (name === 'kubernetes') out.kubernetes = parseKubernetesWith(args);
-    else throw new FlowUsageError(`unknown decorator in --with: ${JSON.stringify(name)} (known: retry, kubernetes)`);
-  }
-  return out;
-}
+// `--with NAME[:k=v,…]` for every step decorator: with.ts
+export { parseWith } from './with.js';
 
 type LocalUse = { cpu?: number; memory?: number };
 
@@ -152,7 +140,7 @@ function checkRemote(remoteSteps: string[], store: FlowDatastore): void {
 export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const ui = new RunConsole(opts.quiet);
-  const graph = await loadFlowGraph(opts.file);
+  const graph = await loadFlowGraph(opts.file, opts.flowName);
   const withDecos = parseWith(opts.with);
   // FLOWBOOK_CORES pretends the machine has that many cores (to plan slots as on a smaller or bigger host)
   const cores = Number(process.env.FLOWBOOK_CORES) || os.availableParallelism();
@@ -162,7 +150,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   // workers boot while this process loads the flow and writes the run record
   pool.prestart(Math.min(maxWorkers, 2));
   try {
-    const flow = await loadFlow(opts.file, graph.flowName);
+    // --with card, retry, timeout…: added to every step without its own
+    const flow = flowWith(await loadFlow(opts.file, graph.flowName), withDecos);
     const schedule = scheduleOf(flow.cls); // checked here too: a bad schedule is found before deploying
     const user = currentUser();
     // secrets are not in the origin's record: a resume reads them again from their env variables
@@ -280,6 +269,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
           user,
           // a pod's spec is readable in the Kubernetes API: it gets no secret, the pod reads it from its env
           params: remote.has(task.step) ? storedParams : params,
+          // --with card's cards: a worker reads only the step's own @card from the flow module
+          ...(withDecos.cards && m?.cards === withDecos.cards ? { cards: m.cards } : {}),
           catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
           catchPrint: m?.catch?.printException,
           echo: !opts.quiet,

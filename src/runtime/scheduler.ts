@@ -24,6 +24,8 @@ export interface PlannedTask {
   frames: Frame[];
   key: string;
   attempt: number;
+  /** a join of a foreach over zero items: the foreach task, whose artifacts mergeArtifacts passes on */
+  emptyForeach?: string;
 }
 
 export interface SchedulerHooks {
@@ -61,11 +63,12 @@ export function foreachStack(frames: Frame[]): ForeachFrame[] {
 }
 
 /** The part of a TaskSpec the graph gives: where the task sits and what its step does next. */
-export function graphPlace(task: Pick<PlannedTask, 'step' | 'taskId' | 'inputs' | 'frames' | 'key'>, node: GraphNode) {
+export function graphPlace(task: Pick<PlannedTask, 'step' | 'taskId' | 'inputs' | 'frames' | 'key' | 'emptyForeach'>, node: GraphNode) {
   return {
     step: task.step,
     taskId: task.taskId,
     inputs: task.inputs,
+    ...(task.emptyForeach ? { emptyForeach: task.emptyForeach } : {}),
     isJoin: node.isJoin,
     foreachStack: foreachStack(task.frames),
     key: task.key,
@@ -111,11 +114,11 @@ export class Scheduler {
     return this.running.size;
   }
 
-  private plan(step: string, inputs: string[], frames: Frame[]): void {
+  private plan(step: string, inputs: string[], frames: Frame[], emptyForeach?: string): void {
     const key = taskKey(step, frames);
     const taskId = this.hooks.taskIdFor?.(step, key) ?? String(this.nextTaskId++);
     this.planned++;
-    this.ready.push({ step, taskId, inputs, frames, key, attempt: 0 });
+    this.ready.push({ step, taskId, inputs, frames, key, attempt: 0, ...(emptyForeach ? { emptyForeach } : {}) });
   }
 
   /** Run the whole graph; resolves when nothing is left to run or a task failed for good. */
@@ -237,9 +240,10 @@ export class Scheduler {
       const count = result.foreachCount ?? 0;
       const frame = (i: number): Frame => ({ kind: 'foreach', step: node.name, taskId: task.taskId, index: i, count, field: node.foreach });
       if (count === 0) {
-        // an empty foreach goes straight to its join, with no inputs
+        // an empty foreach goes straight to its join, with no inputs; what the foreach step set
+        // reaches the join through mergeArtifacts, as if every (absent) item had changed nothing
         const join = node.matchingJoin!;
-        this.plan(join, [], task.frames);
+        this.plan(join, [], task.frames, pathspec);
         return;
       }
       for (let i = 0; i < count; i++) this.toStep(next[0], pathspec, [...task.frames, frame(i)]);

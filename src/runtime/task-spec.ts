@@ -4,6 +4,7 @@
 import type { ErrorInfo, ForeachFrame, LocalSlot, ResourceUse } from '../datastore/metadata.js';
 import type { GraphNode, NodeType } from '../flow/graph-types.js';
 import type { CodePackageRef } from './code-package.js';
+import type { CardSpec } from '../flow/decorators.js';
 import type { JournalEntry } from '../datastore/task-records.js';
 
 export interface TaskSpec {
@@ -19,6 +20,8 @@ export interface TaskSpec {
   lastAttempt: boolean;
   /** pathspecs of the parent tasks; a join has one per branch/foreach task, in order */
   inputs: string[];
+  /** a join of a foreach over zero items: the foreach task's pathspec (mergeArtifacts merges its artifacts) */
+  emptyForeach?: string;
   isJoin: boolean;
   /** the foreach frames this task is in (outermost first); the last one gives this.input */
   foreachStack: ForeachFrame[];
@@ -39,6 +42,8 @@ export interface TaskSpec {
   params: Record<string, unknown>;
   /** @catchErrors var: on a final failure the task still completes with the error in this artifact */
   catchVar?: string;
+  /** the step's cards as the runner has them (with `--with card`); else the flow module's @card */
+  cards?: CardSpec[];
   catchPrint?: boolean;
   worker: string;
   /** echo the task's output with a [run/step/task] prefix to the process's stdout/stderr */

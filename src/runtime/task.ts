@@ -126,9 +126,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   usage.rebase();
   const stepMeta = flowModule?.steps.get(spec.step);
   // the card modules load only for steps that have cards
-  const collector: CardCollector | undefined = stepMeta?.cards.length
-    ? new (await import('../cards/collector.js')).CardCollector(stepMeta.cards)
-    : undefined;
+  const cards = spec.cards ?? stepMeta?.cards ?? [];
+  const collector: CardCollector | undefined = cards.length ? new (await import('../cards/collector.js')).CardCollector(cards) : undefined;
   const live = collector && (await import('../cards/render.js')).liveCardWriter(store, pathspec, collector);
   if (collector) collector.onRefresh = live!.refresh;
   setCurrent({
@@ -294,7 +293,8 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
   const method = inst[spec.step] as (...a: any[]) => unknown;
   try {
     if (spec.isJoin) {
-      state.inputSources = inputs;
+      // a foreach over zero items: no inputs, and mergeArtifacts takes what the foreach step had
+      state.inputSources = spec.emptyForeach && !inputs.length ? [await TaskArtifacts.open(store, spec.emptyForeach)] : inputs;
       const views = inputs.map(inputView) as any;
       for (const v of views) if (!(v.stepName in views) && !/^\d+$/.test(v.stepName)) views[v.stepName] = v;
       await method.call(inst, views);

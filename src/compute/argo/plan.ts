@@ -79,6 +79,8 @@ export interface ArgoTask {
   key: string;
   frames: Frame[];
   inputs: string[];
+  /** a join of a foreach over zero items: the foreach task (see PlannedTask.emptyForeach) */
+  emptyForeach?: string;
 }
 
 /** The frames of `step` given its foreach indices: each split's task id and count as the scheduler has them. */
@@ -134,7 +136,8 @@ export async function planArgoTask(graph: FlowGraph, runId: string, step: string
       inputs = found;
     }
   }
-  return { step, taskId: argoTaskId(frames), key: taskKey(step, frames), frames, inputs };
+  const emptyForeach = node.isJoin && step !== 'start' && !inputs.length && graph.nodes[splitJoinedBy(graph, step)].foreach ? pathspec(splitJoinedBy(graph, step), frames) : undefined;
+  return { step, taskId: argoTaskId(frames), key: taskKey(step, frames), frames, inputs, ...(emptyForeach ? { emptyForeach } : {}) };
 }
 
 async function whichRan(steps: string[], frames: Frame[], records: RecordLookup, pathspec: (s: string, f: Frame[]) => string, what: string): Promise<string> {

@@ -111,7 +111,7 @@ export async function argoStep(flags: StepFlags): Promise<number> {
   const dir = process.env.FLOWBOOK_CODE_DIR || path.resolve('.flowbook-code');
   const code = await fetchCodePackage(store, { sha: flags.codePackage, flowPath: flags.flowPath }, dir);
   if (code.lockMatches === false) console.error(`warning: this image's package-lock.json differs from the one the template was created with: dependencies may differ`);
-  const graph = await loadFlowGraph(code.flowFile);
+  const graph = await loadFlowGraph(code.flowFile, flags.flow);
   const flow = await loadFlow(code.flowFile, flags.flow);
   const run = await ensureRun(store, runId, flags, flags.step !== 'start' ? undefined : () =>
     argoRunMeta(flags, {
