@@ -72,6 +72,7 @@ runOptions(program.command('resume'))
   .argument('<file>', 'the flow file (.ts)')
   .argument('[step]', 'rerun from this step (default: from where the origin run stopped)')
   .option('--origin-run-id <id>', 'the run to resume (default: your latest run of the flow)')
+  .option('--with <decorator>', "as for run; default: the origin run's --with set (--with none: none)", repeatable, [] as string[])
   .action(action(async () => (await import('./run.js')).resumeCommand));
 
 program

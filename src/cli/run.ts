@@ -164,6 +164,7 @@ export async function resumeCommand(file: string, step: string | undefined, flag
     flowName: flags.flow,
     step,
     originRunId: flags.originRunId,
+    with: flags.with,
     root: flags.datastoreRoot,
     tags: flags.tag,
     maxWorkers: int('--max-workers', flags.maxWorkers),

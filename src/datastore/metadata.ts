@@ -51,6 +51,8 @@ export interface RunMeta {
   failure?: { pathspec: string; message: string };
   /** a run made by Argo Workflows: its workflow (which owns its liveness and writes its end) */
   argo?: { workflow: string; uid: string; template: string };
+  /** the run's `--with` decorators as given (`kubernetes:cpu=2`, `retry`): a resume runs with them too */
+  with?: string[];
 }
 
 export interface ForeachFrame {

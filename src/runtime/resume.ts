@@ -147,6 +147,36 @@ function wholeSteps(origins: Map<string, Source>, doneIn: Map<string, number>, r
   return whole;
 }
 
+/**
+ * A resume runs where its origin ran: with the origin's `--with` set, unless it is given its own
+ * (`--with none` for none). Says which, and says so when a step the origin ran as a pod would now
+ * run here — never a silent move from pods to this machine.
+ */
+function resumeWith(opts: ResumeOptions, origin: RunMeta): string[] {
+  const inherited = origin.with ?? [];
+  const given = opts.with ?? [];
+  const say = (line: string) => {
+    if (!opts.quiet) process.stderr.write(line + '\n');
+  };
+  const names = (w: string[]) => w.map((x) => x.split(':')[0]);
+  let chosen: string[];
+  if (!given.length) {
+    chosen = inherited;
+    if (inherited.length) say(`resume: --with ${inherited.join(' --with ')}, as run ${origin.flowName}/${origin.runId} ran`);
+  } else {
+    chosen = given.filter((w) => w !== 'none');
+    if (given.includes('none') && given.length > 1) throw new FlowUsageError(`--with none resumes without decorators; it cannot be given with others (${given.filter((w) => w !== 'none').join(', ')})`);
+    if (inherited.length || chosen.length) say(`resume: --with ${chosen.length ? chosen.join(' --with ') : 'none'} (run ${origin.flowName}/${origin.runId} ran with ${inherited.length ? `--with ${inherited.join(' --with ')}` : 'none'})`);
+  }
+  if (names(inherited).includes('kubernetes') && !names(chosen).includes('kubernetes')) {
+    say(`note: run ${origin.flowName}/${origin.runId} ran every step as a pod (--with kubernetes); this resume runs them on this machine (only steps with @kubernetes go to pods), as --with asks`);
+  }
+  if (origin.argo && !names(chosen).includes('kubernetes')) {
+    say(`note: run ${origin.flowName}/${origin.runId} ran on Argo Workflows; this resume runs on this machine (steps with @kubernetes as pods): add --with kubernetes to run every step as a pod`);
+  }
+  return chosen;
+}
+
 export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
   const graph = await loadFlowGraph(opts.file, opts.flowName);
   if (opts.step && !graph.nodes[opts.step]) {
@@ -191,5 +221,5 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
     };
   };
 
-  return runFlow({ ...opts, origin: { run: origin, cloner, step: opts.step }, onRunCreated: (run) => void claimed(run.runId).catch(() => {}) });
+  return runFlow({ ...opts, with: resumeWith(opts, origin), origin: { run: origin, cloner, step: opts.step }, onRunCreated: (run) => void claimed(run.runId).catch(() => {}) });
 }

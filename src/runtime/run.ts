@@ -197,6 +197,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       pid: process.pid,
       originRunId: opts.origin?.run.runId,
       ...(opts.origin?.step ? { resumeStep: opts.origin.step } : {}),
+      ...(opts.with?.length ? { with: opts.with } : {}),
       graph: graphShape(graph),
     });
     const stopHeartbeat = await startHeartbeat(store, run.runId);

@@ -67,6 +67,28 @@ describe('Kubernetes API faults', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
   }, 240_000);
 
+  it('resume runs where the origin ran: a killed --with kubernetes run resumes with its pods, and says so', async () => {
+    const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow', '--with', 'kubernetes'], { env });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    for (let i = 0; i < 300 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
+    const origin = /Running K8sFlow\/(\d+)/.exec(err)![1];
+    child.kill('SIGKILL');
+    await exited(child);
+    const r = await flowbook(['resume', fixture('k8s_flow.ts'), '--origin-run-id', origin], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`resume: --with kubernetes, as run K8sFlow/${origin} ran`);
+    expect(r.stderr).toMatch(/Kubernetes http:\/\/127\.0\.0\.1:\d+: start, work, join, end run as pods/);
+    const resumed = /Resuming K8sFlow\/(\d+)/.exec(r.stderr)![1];
+    // the steps that ran again ran as pods of the resumed run, never on this machine
+    const podSteps = new Set(cluster.pods().filter((p) => p.metadata.labels['flowbook/run-id'] === resumed).map((p) => p.metadata.labels['flowbook/step-name']));
+    expect(podSteps.has('join') && podSteps.has('end')).toBe(true);
+    // --with given to resume changes it, and moving steps off pods is said
+    const again = await flowbook(['resume', fixture('k8s_flow.ts'), '--origin-run-id', resumed, '--with', 'none'], { env });
+    expect(again.stderr).toContain(`resume: --with none (run K8sFlow/${resumed} ran with --with kubernetes)`);
+    expect(again.stderr).toContain(`note: run K8sFlow/${resumed} ran every step as a pod (--with kubernetes); this resume runs them on this machine (only steps with @kubernetes go to pods), as --with asks`);
+  }, 240_000);
+
   it('a secret given on the command line is refused when steps run as pods (they would read another value), before anything runs', async () => {
     const r = await flowbook(['run', fixture('secret.ts'), '--api-token', 'from-the-command-line', '--with', 'kubernetes'], { env });
     expect(r.code).toBe(1);
