@@ -281,7 +281,9 @@ export function parseFlowSourceWithFacts(source: string, file: string, flowName?
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
       throw new GraphError(`${file}:${line}: step name '${name}' is not allowed: use ASCII letters, digits and '_', starting with a letter or '_'`);
     }
-    if (nodes[name]) throw new GraphError(`${file}:${line}: step '${name}' is defined twice (first at line ${nodes[name].line})`);
+    // toString, hasOwnProperty …: every object has them, so the class, the graph and the datastore's maps would all mistake them
+    if (name in Object.prototype) throw new GraphError(`${file}:${line}: step name '${name}' is not allowed: every JavaScript object has a member of that name (Object.prototype); rename the step`);
+    if (Object.hasOwn(nodes, name)) throw new GraphError(`${file}:${line}: step '${name}' is defined twice (first at line ${nodes[name].line})`);
     checkStepDecorators(ts, sf, file, name, seen);
     const calls: NextCall[] = [];
     const findNext = (n: TS.Node) => {
