@@ -37,14 +37,16 @@ afterAll(async () => {
 async function slowRun(extra: Record<string, string> = {}) {
   const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env: { ...env, ...extra } });
   let err = '';
+  let out = '';
   child.stderr.on('data', (c) => (err += c));
+  child.stdout.on('data', (c) => (out += c));
   for (let i = 0; i < 300 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
-  return { child, err: () => err };
+  return { child, err: () => err, out: () => out };
 }
 
 describe('Kubernetes API faults', () => {
   it('a 4 s loss of the API mid-run: the watch reconnects and resyncs, the run succeeds, the console says so', async () => {
-    const { child, err } = await slowRun();
+    const { child, err, out } = await slowRun();
     await proxy.stop();
     await wait(4000);
     await proxy.start();
@@ -53,6 +55,11 @@ describe('Kubernetes API faults', () => {
     expect(err()).toMatch(/Kubernetes API unreachable for \d+ s, retrying/);
     expect(err()).toMatch(/Kubernetes API reachable again after \d+ s/);
     expect(err()).toMatch(/K8sFlow\/\d+ succeeded/);
+    // the pods' log streams were cut too: followed again from their last line, each line shows once
+    for (const i of [1, 2, 3]) {
+      expect(out().match(new RegExp(`work ${i} on `, 'g')) ?? [], `work ${i}`).toHaveLength(1);
+      expect(out().match(new RegExp(`work ${i} slept`, 'g')) ?? [], `work ${i}`).toHaveLength(1);
+    }
   }, 180_000);
 
   it('an outage past FLOWBOOK_KUBERNETES_API_TIMEOUT fails the run with that reason; resume finishes it once the API is back', async () => {

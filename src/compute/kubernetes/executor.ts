@@ -254,20 +254,58 @@ export class KubernetesExecutor {
     void this.complete(a, pathspec, v.state === 'succeeded');
   }
 
-  /** Stream the pod's log (its lines already carry the [run/step/task] prefix) into the run's output. */
+  /**
+   * Stream the pod's log (its lines already carry the [run/step/task] prefix) into the run's
+   * output. A stream that ends while the pod still runs was cut (the API went away): it is
+   * followed again from the last line's timestamp, with backoff, and the lines already shown are
+   * skipped, so the console gets each line once.
+   */
   private async followLog(a: Active): Promise<void> {
+    const seen = { ts: '', atTs: 0 };
+    for (let attempt = 0; !a.settled && !this.closed; attempt++) {
+      if (attempt > 0) await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
+      await this.followOnce(a, seen).catch(() => {
+        // logs are a convenience here; the task's own logs are in the datastore
+      });
+      // the container ended, or the stream was cut: the watch tells which, soon
+      for (let i = 0; i < 20 && !a.settled && !a.completing; i++) await sleep(50);
+      if (a.settled || a.completing) return;
+    }
+  }
+
+  /** One log stream, from `seen.ts` on; `seen` moves with each line shown. */
+  private async followOnce(a: Active, seen: { ts: string; atTs: number }): Promise<void> {
     const out = new PassThrough();
     out.setEncoding('utf8');
+    let partial = '';
+    let skip = seen.atTs; // lines at seen.ts already shown by the stream before
+    const line = (l: string) => {
+      const sp = l.indexOf(' ');
+      const ts = sp > 0 ? nanoTime(l.slice(0, sp)) : '';
+      const text = sp > 0 ? l.slice(sp + 1) : l;
+      if (ts && seen.ts && ts < seen.ts) return;
+      if (ts && ts === seen.ts) {
+        if (skip > 0) return void skip--;
+        seen.atTs++;
+      } else if (ts) {
+        seen.ts = ts;
+        seen.atTs = 1;
+        skip = 0;
+      }
+      a.log += text + '\n';
+      this.sink('stdout', text + '\n');
+    };
     out.on('data', (c: string) => {
-      a.log += c;
-      this.sink('stdout', c);
+      const lines = (partial + c).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) line(l);
     });
     const ended = new Promise<void>((r) => out.once('end', r).once('close', r).once('error', () => r()));
     try {
-      await new this.api.Log(this.kc).log(a.namespace, a.pod!, 'step', out, { follow: true });
+      await new this.api.Log(this.kc).log(a.namespace, a.pod!, 'step', out, { follow: true, timestamps: true, ...(seen.ts ? { sinceTime: seen.ts } : {}) });
       await ended;
-    } catch {
-      // logs are a convenience here; the task's own logs are in the datastore
+    } finally {
+      if (partial) line(partial);
     }
   }
 
@@ -369,6 +407,12 @@ function isRefusal(err: any): boolean {
 function refusal(err: any, verb: string, resource: string, namespace: string, server: string): Error {
   const code = err?.statusCode ?? err?.code;
   return explainApiError({ ...err, code, message: err?.message }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
+}
+
+/** An RFC 3339 time with its fraction padded to nanoseconds, so times compare as strings. */
+function nanoTime(ts: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(ts);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : '';
 }
 
 const describeNetError = (err: any): string => String(err?.cause?.code ?? err?.code ?? err?.message ?? err ?? 'the connection closed');
