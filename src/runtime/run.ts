@@ -316,7 +316,9 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
         if (kind === 'failed' && !sched.failure) {
           ui.info(`${ps} failed: ${typed(result?.error)}${result?.error?.where ? ` (at ${result.error.where})` : ''}${notRetriedNote(task.attempt, retriesOf(task.step).times, result?.error)}`);
-          ui.info(`  see its log: flowbook logs ${ps}`);
+          // a task that failed because the datastore could not be reached has no stored log to point at
+          if (result?.error?.type === 'DatastoreError') ui.info(`  its log may not have reached the datastore (it could not be reached); what it printed is above`);
+          else ui.info(`  see its log: flowbook logs ${ps}`);
           if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
           queueMicrotask(() => {
             pool.killAll();
