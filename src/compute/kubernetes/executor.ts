@@ -3,7 +3,6 @@
 // task's result within seconds — unschedulable, image pull errors, OOM kills, evictions and
 // deadlines included. A pod that stays Pending fails its task after FLOWBOOK_KUBERNETES_PENDING_TIMEOUT
 // seconds (default 600). On failure or interrupt the run's Jobs are deleted.
-import { PassThrough } from 'node:stream';
 import type { BatchV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { FlowDatastore } from '../../datastore/store.js';
 import { pathspecOf, type TaskResult, type TaskSpec } from '../../runtime/task-spec.js';
@@ -12,6 +11,7 @@ import { buildJob, LABEL } from './job.js';
 import { loadKubeConfig, k8sApi, explainApiError } from './client.js';
 import type { ResolvedKubernetes } from './options.js';
 import { podVerdict } from './pod-status.js';
+import { followPodLog } from './pod-log.js';
 
 interface Active {
   name: string;
@@ -264,48 +264,15 @@ export class KubernetesExecutor {
     const seen = { ts: '', atTs: 0 };
     for (let attempt = 0; !a.settled && !this.closed; attempt++) {
       if (attempt > 0) await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
-      await this.followOnce(a, seen).catch(() => {
+      await followPodLog(new this.api.Log(this.kc), a.namespace, a.pod!, seen, (text) => {
+        a.log += text + '\n';
+        this.sink('stdout', text + '\n');
+      }).catch(() => {
         // logs are a convenience here; the task's own logs are in the datastore
       });
       // the container ended, or the stream was cut: the watch tells which, soon
       for (let i = 0; i < 20 && !a.settled && !a.completing; i++) await sleep(50);
       if (a.settled || a.completing) return;
-    }
-  }
-
-  /** One log stream, from `seen.ts` on; `seen` moves with each line shown. */
-  private async followOnce(a: Active, seen: { ts: string; atTs: number }): Promise<void> {
-    const out = new PassThrough();
-    out.setEncoding('utf8');
-    let partial = '';
-    let skip = seen.atTs; // lines at seen.ts already shown by the stream before
-    const line = (l: string) => {
-      const sp = l.indexOf(' ');
-      const ts = sp > 0 ? nanoTime(l.slice(0, sp)) : '';
-      const text = sp > 0 ? l.slice(sp + 1) : l;
-      if (ts && seen.ts && ts < seen.ts) return;
-      if (ts && ts === seen.ts) {
-        if (skip > 0) return void skip--;
-        seen.atTs++;
-      } else if (ts) {
-        seen.ts = ts;
-        seen.atTs = 1;
-        skip = 0;
-      }
-      a.log += text + '\n';
-      this.sink('stdout', text + '\n');
-    };
-    out.on('data', (c: string) => {
-      const lines = (partial + c).split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) line(l);
-    });
-    const ended = new Promise<void>((r) => out.once('end', r).once('close', r).once('error', () => r()));
-    try {
-      await new this.api.Log(this.kc).log(a.namespace, a.pod!, 'step', out, { follow: true, timestamps: true, ...(seen.ts ? { sinceTime: seen.ts } : {}) });
-      await ended;
-    } finally {
-      if (partial) line(partial);
     }
   }
 
@@ -407,12 +374,6 @@ function isRefusal(err: any): boolean {
 function refusal(err: any, verb: string, resource: string, namespace: string, server: string): Error {
   const code = err?.statusCode ?? err?.code;
   return explainApiError({ ...err, code, message: err?.message }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
-}
-
-/** An RFC 3339 time with its fraction padded to nanoseconds, so times compare as strings. */
-function nanoTime(ts: string): string {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(ts);
-  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : '';
 }
 
 const describeNetError = (err: any): string => String(err?.cause?.code ?? err?.code ?? err?.message ?? err ?? 'the connection closed');
