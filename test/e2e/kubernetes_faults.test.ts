@@ -106,6 +106,20 @@ describe('Kubernetes API faults', () => {
     expect(r.stderr + r.stdout).not.toContain('from-the-command-line');
   }, 60_000);
 
+  it("a 403 on a pod's log is one warning naming the verb and the resource; the task runs on, its log in the datastore", async () => {
+    proxy.deny(/^GET \/api\/v1\/namespaces\/default\/pods\/[^/]+\/log\?/);
+    try {
+      const r = await flowbook(['run', fixture('k8s_flow.ts')], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: Kubernetes refused to get pods\/log in namespace default: not allowed \(HTTP 403\).*; the task's log is in the datastore \(flowbook logs K8sFlow\/\d+\/work\/\d+\)/);
+      const id = /K8sFlow\/(\d+) succeeded/.exec(r.stderr)![1];
+      const logs = await flowbook(['logs', `K8sFlow/${id}/work`], { env });
+      expect(logs.stdout).toMatch(/work \d on node-a/);
+    } finally {
+      proxy.deny(undefined);
+    }
+  }, 120_000);
+
   it('a 403 on the pod watch is one line naming the verb and the resource, at once', async () => {
     proxy.deny(/^GET \/api\/v1\/namespaces\/default\/pods\?.*watch=true/);
     try {

@@ -3,6 +3,7 @@
 // task's result within seconds — unschedulable, image pull errors, OOM kills, evictions and
 // deadlines included. A pod that stays Pending fails its task after FLOWBOOK_KUBERNETES_PENDING_TIMEOUT
 // seconds (default 600). On failure or interrupt the run's Jobs are deleted.
+import { STATUS_CODES } from 'node:http';
 import type { BatchV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { FlowDatastore } from '../../datastore/store.js';
 import { pathspecOf, type TaskResult, type TaskSpec } from '../../runtime/task-spec.js';
@@ -262,14 +263,19 @@ export class KubernetesExecutor {
    */
   private async followLog(a: Active): Promise<void> {
     const seen = { ts: '', atTs: 0 };
+    let refused = false;
     for (let attempt = 0; !a.settled && !this.closed; attempt++) {
       if (attempt > 0) await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
       await followPodLog(new this.api.Log(this.kc), a.namespace, a.pod!, seen, (text) => {
         a.log += text + '\n';
         this.sink('stdout', text + '\n');
-      }).catch(() => {
-        // logs are a convenience here; the task's own logs are in the datastore
+      }).catch((err) => {
+        // logs are a convenience here (the task's own logs are in the datastore), but a refusal is said, once
+        if (!isRefusal(err)) return;
+        this.sink('stderr', `warning: ${refusal(err, 'get', 'pods/log', a.namespace, this.server).message}; the task's log is in the datastore (flowbook logs ${pathspecOf(a.spec)})\n`);
+        refused = true;
       });
+      if (refused) return;
       // the container ended, or the stream was cut: the watch tells which, soon
       for (let i = 0; i < 20 && !a.settled && !a.completing; i++) await sleep(50);
       if (a.settled || a.completing) return;
@@ -373,7 +379,18 @@ function isRefusal(err: any): boolean {
 /** One line naming the verb and the resource Kubernetes refused. */
 function refusal(err: any, verb: string, resource: string, namespace: string, server: string): Error {
   const code = err?.statusCode ?? err?.code;
-  return explainApiError({ ...err, code, message: err?.message }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
+  let body = err?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = { message: body };
+    }
+  }
+  // the client's own message is several lines ("HTTP-Code: 403\nMessage: …"): the server's, or the status's name
+  const text = String(err?.message ?? '');
+  const message = body?.message ?? (text.startsWith('HTTP-Code:') || !text ? (STATUS_CODES[code] ?? `HTTP ${code}`) : text.split('\n')[0]);
+  return explainApiError({ code, body: { message } }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
 }
 
 const describeNetError = (err: any): string => String(err?.cause?.code ?? err?.code ?? err?.message ?? err ?? 'the connection closed');
