@@ -20,7 +20,7 @@ describe('errors outside the step’s await chain', () => {
     setDatastoreRoot(root);
     namespace(null);
     const run = (await Flow('StrayErrorsFlow').latestRun)!;
-    const task = await (await run.step('start')).task;
+    const task = (await (await run.step('start')).task)!;
     const exc = (await task.exception)!;
     expect(exc.type).toBe(type);
     expect(exc.message).toBe(message);
@@ -40,7 +40,7 @@ describe('an artifact too large to store', () => {
     expect(r.stderr).not.toMatch(/ERR_OUT_OF_RANGE|data is too long|WorkerDied/);
     setDatastoreRoot(root);
     namespace(null);
-    const task = await (await (await Flow('HugeArtifactFlow').latestRun)!.step('start')).task;
+    const task = (await (await (await Flow('HugeArtifactFlow').latestRun)!.step('start')).task)!;
     expect((await task.exception)!.type).toBe('SerializationError');
   }, 120_000);
 });
