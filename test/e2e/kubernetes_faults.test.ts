@@ -74,6 +74,19 @@ describe('Kubernetes API faults', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
   }, 240_000);
 
+  it('stopped while the API is away: the run says its Jobs could not be deleted and how to delete them, never that they were', async () => {
+    const { child, err } = await slowRun();
+    await proxy.stop();
+    try {
+      child.kill('SIGTERM');
+      expect(await exited(child)).not.toBe(0);
+    } finally {
+      await proxy.start();
+    }
+    expect(err()).not.toContain('its Job was deleted');
+    expect(err()).toMatch(/the run was stopped, but its Job default\/fb-k8sflow-\S+ could not be deleted: kubectl delete job -n default fb-k8sflow-\S+/);
+  }, 120_000);
+
   it('resume runs where the origin ran: a killed --with kubernetes run resumes with its pods, and says so', async () => {
     const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow', '--with', 'kubernetes'], { env });
     let err = '';
