@@ -33,6 +33,13 @@ afterAll(async () => {
   await s3?.close();
 });
 
+/** Resolves once a work pod of the run that `err` announces runs (pods of earlier runs may still be there). */
+async function workPodRunning(err: () => string) {
+  for (let i = 0; i < 300 && !/Running K8sFlow\/\d+/.test(err()); i++) await wait(50);
+  const id = /Running K8sFlow\/(\d+)/.exec(err())?.[1];
+  for (let i = 0; i < 300 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work' && p.metadata.labels['flowbook/run-id'] === id); i++) await wait(100);
+}
+
 /** K8sFlow in slow mode; resolves once a work pod runs */
 async function slowRun(extra: Record<string, string> = {}) {
   const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow'], { env: { ...env, ...extra } });
@@ -40,7 +47,7 @@ async function slowRun(extra: Record<string, string> = {}) {
   let out = '';
   child.stderr.on('data', (c) => (err += c));
   child.stdout.on('data', (c) => (out += c));
-  for (let i = 0; i < 300 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
+  await workPodRunning(() => err);
   return { child, err: () => err, out: () => out };
 }
 
@@ -91,7 +98,7 @@ describe('Kubernetes API faults', () => {
     const child = flowbookAsync(['run', fixture('k8s_flow.ts'), '--mode', 'slow', '--with', 'kubernetes'], { env });
     let err = '';
     child.stderr.on('data', (c) => (err += c));
-    for (let i = 0; i < 300 && !cluster.pods().some((p) => p.status?.phase === 'Running' && p.metadata.labels['flowbook/step-name'] === 'work'); i++) await wait(100);
+    await workPodRunning(() => err);
     const origin = /Running K8sFlow\/(\d+)/.exec(err)![1];
     child.kill('SIGKILL');
     await exited(child);

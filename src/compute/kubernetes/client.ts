@@ -1,6 +1,7 @@
 // The Kubernetes client (@kubernetes/client-node 1.4): loaded only when a run uses Kubernetes,
 // configured by the default loader (KUBECONFIG, ~/.kube/config, or in-cluster service account).
 import fs from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { KubernetesError } from '../../errors.js';
@@ -48,3 +49,28 @@ export function explainApiError(err: any, what: string, server: string): Kuberne
   }
   return new KubernetesError(`${what}: ${detail}`, { cause: err });
 }
+
+/** an HTTP answer that asking again will not change (401, 403, 404 …; not 410 Gone, 429 or 5xx) */
+export function isRefusal(err: any): boolean {
+  const code = typeof err?.statusCode === 'number' ? err.statusCode : typeof err?.code === 'number' ? err.code : undefined;
+  return code !== undefined && code >= 400 && code < 500 && code !== 410 && code !== 429 && code !== 408;
+}
+
+/** One line naming the verb and the resource Kubernetes refused. */
+export function refusal(err: any, verb: string, resource: string, namespace: string, server: string): Error {
+  const code = err?.statusCode ?? err?.code;
+  let body = err?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = { message: body };
+    }
+  }
+  // the client's own message is several lines ("HTTP-Code: 403\nMessage: …"): the server's, or the status's name
+  const text = String(err?.message ?? '');
+  const message = body?.message ?? (text.startsWith('HTTP-Code:') || !text ? (STATUS_CODES[code] ?? `HTTP ${code}`) : text.split('\n')[0]);
+  return explainApiError({ code, body: { message } }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
+}
+
+export const describeNetError = (err: any): string => String(err?.cause?.code ?? err?.code ?? err?.message ?? err ?? 'the connection closed');

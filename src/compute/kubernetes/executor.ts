@@ -3,13 +3,12 @@
 // task's result within seconds — unschedulable, image pull errors, OOM kills, evictions and
 // deadlines included. A pod that stays Pending fails its task after FLOWBOOK_KUBERNETES_PENDING_TIMEOUT
 // seconds (default 600). On failure or interrupt the run's Jobs are deleted.
-import { STATUS_CODES } from 'node:http';
 import type { BatchV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { FlowDatastore } from '../../datastore/store.js';
 import { pathspecOf, type TaskResult, type TaskSpec } from '../../runtime/task-spec.js';
 import type { OutputSink } from '../local-worker.js';
 import { buildJob, LABEL } from './job.js';
-import { loadKubeConfig, k8sApi, explainApiError } from './client.js';
+import { loadKubeConfig, k8sApi, explainApiError, isRefusal, refusal, describeNetError } from './client.js';
 import type { ResolvedKubernetes } from './options.js';
 import { podVerdict } from './pod-status.js';
 import { followPodLog } from './pod-log.js';
@@ -23,6 +22,8 @@ interface Active {
   /** the last thing Kubernetes said while the pod waited (ContainerCreating, Pending …) */
   waiting: string;
   logging?: Promise<void>;
+  /** ends the log stream being followed (the API went away: it may hang without a word) */
+  logAbort?: AbortController;
   log: string;
   pendingTimer?: NodeJS.Timeout;
   settle: (r: TaskResult) => void;
@@ -173,12 +174,16 @@ export class KubernetesExecutor {
       let cause = err;
       // a stream the server closed normally is reopened at once; a broken one after a pause
       if (cause) w.failingSince ??= Date.now();
+      let logsCut = false;
       for (;;) {
         if (this.closed || !this.waitingIn(namespace).length) {
           this.watches.delete(namespace);
           return;
         }
         if (w.failingSince) {
+          // the pods' log streams went with the API, perhaps without a word: follow them again
+          if (!logsCut) for (const a of this.waitingIn(namespace)) a.logAbort?.abort();
+          logsCut = true;
           const down = (Date.now() - w.failingSince) / 1000;
           if (down * 1000 >= this.apiTimeoutMs) {
             const why = `the Kubernetes API at ${this.server} was unreachable for ${Math.round(down)} s (FLOWBOOK_KUBERNETES_API_TIMEOUT=${this.apiTimeoutMs / 1000}): ${describeNetError(cause)}; resume the run once it is back`;
@@ -263,22 +268,30 @@ export class KubernetesExecutor {
    */
   private async followLog(a: Active): Promise<void> {
     const seen = { ts: '', atTs: 0 };
-    let refused = false;
-    for (let attempt = 0; !a.settled && !this.closed; attempt++) {
-      if (attempt > 0) await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
-      await followPodLog(new this.api.Log(this.kc), a.namespace, a.pod!, seen, (text) => {
+    const done = () => a.settled || this.closed;
+    const finished = () => done() || !!a.completing;
+    for (let attempt = 0; !done(); attempt++) {
+      // a pause before following again, cut short when the pod finishes (then one last read)
+      if (attempt > 0) await until(finished, Math.min(500 * 2 ** (attempt - 1), 10_000));
+      if (done()) return;
+      const last = !!a.completing;
+      let refused = false;
+      a.logAbort = new AbortController();
+      const clean = await followPodLog(new this.api.Log(this.kc), a.namespace, a.pod!, seen, (text) => {
         a.log += text + '\n';
         this.sink('stdout', text + '\n');
-      }).catch((err) => {
+      }, a.logAbort.signal).catch((err) => {
         // logs are a convenience here (the task's own logs are in the datastore), but a refusal is said, once
-        if (!isRefusal(err)) return;
-        this.sink('stderr', `warning: ${refusal(err, 'get', 'pods/log', a.namespace, this.server).message}; the task's log is in the datastore (flowbook logs ${pathspecOf(a.spec)})\n`);
-        refused = true;
+        if (isRefusal(err)) {
+          this.sink('stderr', `warning: ${refusal(err, 'get', 'pods/log', a.namespace, this.server).message}; the task's log is in the datastore (flowbook logs ${pathspecOf(a.spec)})\n`);
+          refused = true;
+        }
+        return false;
       });
-      if (refused) return;
+      if (refused || last) return;
       // the container ended, or the stream was cut: the watch tells which, soon
-      for (let i = 0; i < 20 && !a.settled && !a.completing; i++) await sleep(50);
-      if (a.settled || a.completing) return;
+      await until(finished, 1000);
+      if (a.completing && clean) return;
     }
   }
 
@@ -360,6 +373,10 @@ const NOTICE_MS = 5000;
 /** a pod listing that takes longer has failed */
 const LIST_TIMEOUT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait up to `ms` for `cond`, looking every 50 ms. */
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  for (const t0 = Date.now(); !cond() && Date.now() - t0 < ms; ) await sleep(50);
+}
 
 interface WatchState {
   ctl?: AbortController;
@@ -369,28 +386,3 @@ interface WatchState {
   attempt: number;
   reconnecting?: boolean;
 }
-
-/** an HTTP answer that asking again will not change (401, 403, 404 …; not 410 Gone, 429 or 5xx) */
-function isRefusal(err: any): boolean {
-  const code = typeof err?.statusCode === 'number' ? err.statusCode : typeof err?.code === 'number' ? err.code : undefined;
-  return code !== undefined && code >= 400 && code < 500 && code !== 410 && code !== 429 && code !== 408;
-}
-
-/** One line naming the verb and the resource Kubernetes refused. */
-function refusal(err: any, verb: string, resource: string, namespace: string, server: string): Error {
-  const code = err?.statusCode ?? err?.code;
-  let body = err?.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      body = { message: body };
-    }
-  }
-  // the client's own message is several lines ("HTTP-Code: 403\nMessage: …"): the server's, or the status's name
-  const text = String(err?.message ?? '');
-  const message = body?.message ?? (text.startsWith('HTTP-Code:') || !text ? (STATUS_CODES[code] ?? `HTTP ${code}`) : text.split('\n')[0]);
-  return explainApiError({ code, body: { message } }, `Kubernetes refused to ${verb} ${resource} in namespace ${namespace}`, server);
-}
-
-const describeNetError = (err: any): string => String(err?.cause?.code ?? err?.code ?? err?.message ?? err ?? 'the connection closed');

@@ -10,8 +10,11 @@ export interface LogPosition {
   atTs: number;
 }
 
-/** Follow the log of the pod's `step` container from `seen` on; resolves when the stream ends. */
-export async function followPodLog(log: Log, namespace: string, pod: string, seen: LogPosition, show: (line: string) => void): Promise<void> {
+/**
+ * Follow the log of the pod's `step` container from `seen` on. Resolves when the stream ends:
+ * true when it ended cleanly (the container's output closed), false when it was cut.
+ */
+export async function followPodLog(log: Log, namespace: string, pod: string, seen: LogPosition, show: (line: string) => void, signal?: AbortSignal): Promise<boolean> {
   const out = new PassThrough();
   out.setEncoding('utf8');
   let partial = '';
@@ -36,10 +39,18 @@ export async function followPodLog(log: Log, namespace: string, pod: string, see
     partial = lines.pop()!;
     for (const l of lines) line(l);
   });
-  const ended = new Promise<void>((r) => out.once('end', r).once('close', r).once('error', () => r()));
+  // a connection cut without a word can leave the stream open forever: the caller aborts it then
+  // (the watch saw the API go), and this follow counts as cut
+  let ctl: AbortController | undefined;
+  const ended = new Promise<boolean>((r) => {
+    out.once('end', () => r(true)).once('close', () => r(false)).once('error', () => r(false));
+    signal?.addEventListener('abort', () => (ctl?.abort(), r(false)), { once: true });
+  });
   try {
-    await log.log(namespace, pod, 'step', out, { follow: true, timestamps: true, ...(seen.ts ? { sinceTime: seen.ts } : {}) });
-    await ended;
+    if (signal?.aborted) return false;
+    ctl = await log.log(namespace, pod, 'step', out, { follow: true, timestamps: true, ...(seen.ts ? { sinceTime: seen.ts } : {}) });
+    if (signal?.aborted) ctl.abort();
+    return await ended;
   } finally {
     if (partial) line(partial);
   }
