@@ -231,6 +231,9 @@ export class FlowDatastore {
   /** Allocate a run id (milliseconds since the epoch; bumped on collision) and write run.json. */
   async createRun(meta: Omit<RunMeta, 'runId' | 'flowName'>): Promise<RunMeta> {
     let id = Date.now();
+    const runWith = (runId: number): RunMeta => ({ ...meta, flowName: this.flowName, runId: String(runId) });
+    // a flow's own marker: lets a datastore list its flows with one shallow listing
+    await this.backend.putIfAbsent(`${this.flowName}/flow.json`, Buffer.from(JSON.stringify({ flowName: this.flowName })));
     if (this.backend.kind === 'local') {
       // mkdir is atomic: two runners starting in the same millisecond get different ids
       const runsDir = this.displayPath(`${this.flowName}/runs`);
@@ -243,21 +246,17 @@ export class FlowDatastore {
           if (err?.code !== 'EEXIST') throw err;
         }
       }
-    }
-    // a flow's own marker: lets a datastore list its flows with one shallow listing
-    await this.backend.putIfAbsent(`${this.flowName}/flow.json`, Buffer.from(JSON.stringify({ flowName: this.flowName })));
-    if (this.backend.kind === 'local') {
-      const run: RunMeta = { ...meta, flowName: this.flowName, runId: String(id) };
+      const run = runWith(id);
       await this.writeRun(run);
       return run;
     }
-    // S3: skip ids already taken (HEAD), then create run.json with a conditional PUT, so two
+    // S3: skip ids already taken (one HEAD), then create run.json with a conditional PUT, so two
     // runners on servers that honour it never share an id. Ids are milliseconds: more than a few
     // taken in a row means the server answers every HEAD as found, and asking on would not end.
     for (let tries = 0; tries < MAX_RUN_ID_TRIES; tries++, id++) {
       const key = `${this.runKey(String(id))}/run.json`;
-      if (await this.backend.exists(key)) continue;
-      const run: RunMeta = { ...meta, flowName: this.flowName, runId: String(id) };
+      if (await this.backend.stat(key)) continue;
+      const run = runWith(id);
       if (await this.backend.createExclusive!(key, JSON.stringify(run, null, 1))) return run;
     }
     throw new DatastoreError(

@@ -223,23 +223,27 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
 
     const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
     const local = localResources(flow, params, (m) => ui.info(m));
+    // what the step's @resources / @kubernetes declare
+    const declaredOf = (step: string) => {
+      const m = flow.steps.get(step);
+      return { ...m?.resources, ...m?.kubernetes };
+    };
     const slots = (step: string) => {
       // a pod holds no local cores or memory (--max-workers still caps how many run at once)
       if (remote.has(step)) return { cpu: 0, memory: 0, gpu: 0 };
-      const m = flow.steps.get(step);
-      const r = { ...m?.resources, ...m?.kubernetes };
+      const r = declaredOf(step);
       // locally a task holds no more than it can use: a single-threaded engine, one core
       const use = local(step);
       return { cpu: Math.min(r.cpu ?? 1, use.cpu ?? Infinity, cores), memory: Math.min(r.memory ?? 0, use.memory ?? Infinity, memoryMiB), gpu: r.gpu ?? 0 };
     };
     // what the slot was made from, for advice: a pod request is judged only where the slot was it
     const localSlotOf = (step: string) => {
-      const m = flow.steps.get(step);
-      const r = { ...m?.resources, ...m?.kubernetes };
+      const r = declaredOf(step);
       const declared = { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), ...(r.memory !== undefined ? { memory: r.memory } : {}) };
       return { declared, localResources: local(step) };
     };
-    const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? withDecos.retry ?? { times: 0, minutesBetweenRetries: 0 };
+    // --with retry is in flow.steps already (flowWith)
+    const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? { times: 0, minutesBetweenRetries: 0 };
     const clonedTasks: string[] = [];
     const ranTasks: string[] = [];
     let interrupted = false;
@@ -252,7 +256,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       makeSpec: (task: PlannedTask, node: GraphNode) => {
         const m = flow.steps.get(task.step);
         const s = slots(task.step);
-        const retry = flow.steps.get(task.step)?.retry ?? withDecos.retry ?? { times: 0 };
+        const retry = retriesOf(task.step);
         return {
           root: store.root,
           flowFile: path.resolve(opts.file),

@@ -84,14 +84,11 @@ export const USER_PARAM = 'flowbook-user';
  * privilege escalation, no capabilities, the runtime's seccomp profile — what a restricted
  * Pod Security Standard asks for.
  */
-export const SECURITY_CONTEXT = {
-  runAsNonRoot: true,
-  runAsUser: 1000,
-  runAsGroup: 1000,
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+const NON_ROOT = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 };
+const SECCOMP = { seccompProfile: { type: 'RuntimeDefault' } };
+export const SECURITY_CONTEXT = { ...NON_ROOT, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, ...SECCOMP };
+/** the pod's: the same user, and volumes writable by its group */
+const POD_SECURITY_CONTEXT = { ...NON_ROOT, fsGroup: 1000, ...SECCOMP };
 
 export function buildWorkflowTemplate(input: TemplateInput): any {
   const { graph, flow } = input;
@@ -222,7 +219,7 @@ export function buildWorkflowTemplate(input: TemplateInput): any {
       // reports outputs through the API) runs with the workflow's service account
       ...(input.serviceAccount ? { serviceAccountName: input.serviceAccount } : {}),
       ...(input.automountToken ? {} : { automountServiceAccountToken: false, executor: { serviceAccountName: input.serviceAccount ?? 'default' } }),
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: POD_SECURITY_CONTEXT,
       arguments: {
         parameters: [
           ...params.map((p) => ({

@@ -3,6 +3,7 @@
 // task's result within seconds — unschedulable, image pull errors, OOM kills, evictions and
 // deadlines included. A pod that stays Pending fails its task after FLOWBOOK_KUBERNETES_PENDING_TIMEOUT
 // seconds (default 600). On failure or interrupt the run's Jobs are deleted.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { FlowDatastore } from '../../datastore/store.js';
 import { pathspecOf, type TaskResult, type TaskSpec } from '../../runtime/task-spec.js';
@@ -106,7 +107,8 @@ export class KubernetesExecutor {
         return undefined;
       } catch (err: any) {
         if (attempt > 0 && err?.code === 409) return undefined;
-        if (isRefusal(err) || typeof err?.code === 'number') return { type: 'KubernetesError', message: explainApiError(err, `cannot create Job ${name}`, this.server).message };
+        // an HTTP answer (the API is there): asking again would get the same
+        if (typeof err?.code === 'number') return { type: 'KubernetesError', message: explainApiError(err, `cannot create Job ${name}`, this.server).message };
         if (this.closed || Date.now() - t0 >= this.apiTimeoutMs) {
           return { type: 'KubernetesUnreachable', message: `cannot create Job ${name}: the Kubernetes API at ${this.server} was unreachable for ${Math.round((Date.now() - t0) / 1000)} s (FLOWBOOK_KUBERNETES_API_TIMEOUT): ${describeNetError(err)}; resume the run once it is back` };
         }
@@ -135,17 +137,18 @@ export class KubernetesExecutor {
    */
   private async openWatch(namespace: string, w: WatchState): Promise<any | undefined> {
     let ended = false;
+    let opening = true;
     let refused: any;
     const onEnd = (err: any) => {
       if (ended) return;
       ended = true;
       w.ctl = undefined;
       if (this.closed) return;
-      if (isRefusal(err) && !w.ctl && opening) refused = err;
+      // refused while opening: the caller says so; later, the waiting tasks fail with why
+      if (isRefusal(err) && opening) refused = err;
       else if (isRefusal(err)) this.refuse(namespace, refusal(err, 'watch', 'pods', namespace, this.server));
       else void this.reconnect(namespace, w, err ?? undefined);
     };
-    let opening = true;
     try {
       const ctl = await new this.api.Watch(this.kc).watch(
         `/api/v1/namespaces/${namespace}/pods`,
@@ -372,7 +375,6 @@ const lost = (pathspec: string, type: string, message: string): TaskResult => ({
 const NOTICE_MS = 5000;
 /** a pod listing that takes longer has failed */
 const LIST_TIMEOUT_MS = 15_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Wait up to `ms` for `cond`, looking every 50 ms. */
 async function until(cond: () => boolean, ms: number): Promise<void> {
   for (const t0 = Date.now(); !cond() && Date.now() - t0 < ms; ) await sleep(50);

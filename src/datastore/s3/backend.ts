@@ -10,11 +10,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DatastoreError, FlowbookError, NotFoundError } from '../../errors.js';
 import { checkKey, LocalBackend, type StorageBackend } from '../backend.js';
+import { processAlive } from '../liveness.js';
 import { endpointName, makeS3Client, parseS3Url, s3ClientConfig, sdk, storageSdk, type S3ClientConfig, type S3Location } from './config.js';
 import type { SyncRequest, SyncResponse } from './sync-worker.js';
 
@@ -233,7 +235,7 @@ export class S3Backend implements StorageBackend {
       const owner = JSON.stringify({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() });
       for (let attempt = 0; !(await this.createExclusive(lockKey, owner)); attempt++) {
         if (await this.lockIsStale(lockKey, staleMs)) await this.remove(lockKey);
-        else await new Promise((r) => setTimeout(r, Math.min(50 * (attempt + 1), 500)));
+        else await sleep(Math.min(50 * (attempt + 1), 500));
       }
       try {
         return await fn();
@@ -247,14 +249,8 @@ export class S3Backend implements StorageBackend {
     const st = await this.stat(lockKey);
     if (!st) return false; // released meanwhile: try again
     const holder = await this.get(lockKey).then((b) => JSON.parse(b.toString('utf8')) as { host: string; pid: number }).catch(() => undefined);
-    if (holder?.host === os.hostname() && holder.pid > 0) {
-      try {
-        process.kill(holder.pid, 0);
-        return false;
-      } catch (err: any) {
-        return err?.code === 'ESRCH';
-      }
-    }
+    // a holder on this host is judged by its pid, one elsewhere by the lock's age
+    if (holder?.host === os.hostname() && holder.pid > 0) return !processAlive(holder.host, holder.pid);
     return Date.now() - st.mtimeMs > staleMs;
   }
 
