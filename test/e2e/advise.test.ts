@@ -2,9 +2,8 @@
 // held; `flowbook advise` turns the records into verdicts and decorators; a run's last lines say
 // when a step asked for the wrong amount.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { flowbook, flowbookAsyncResult, fixture, tempDir, errorLine, REPO } from './helpers.js';
-import { startS3, type TestS3 } from '../s3/server.js';
-import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
+import { flowbook, flowbookAsyncResult, fixture, tempDir, errorLine } from './helpers.js';
+import { startPodTestbed, type PodTestbed } from '../k8s/testbed.js';
 import { FlowDatastore } from '../../src/datastore/store.js';
 import type { ResourceUse } from '../../src/datastore/metadata.js';
 
@@ -132,23 +131,15 @@ describe('right-sizing', () => {
 });
 
 describe('right-sizing a pod', () => {
-  let s3: TestS3;
-  let cluster: FakeCluster;
+  let bed: PodTestbed;
   let env: Record<string, string>;
-  const IMAGE = 'registry.example.com/flowbook:test';
   beforeAll(async () => {
-    s3 = await startS3();
     // the Kubernetes API double: its kubelet runs each pod's command as a local process
-    cluster = await startFakeCluster({
-      nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
-      images: { [IMAGE]: REPO },
-      secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
-    });
-    env = { ...s3.env('advise'), KUBECONFIG: cluster.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+    bed = await startPodTestbed('advise');
+    env = bed.env();
   }, 120_000);
   afterAll(async () => {
-    await cluster?.close();
-    await s3?.close();
+    await bed?.close();
   });
 
   it('--with kubernetes: the step is judged against its pod request, and the decorator is @kubernetes', async () => {

@@ -11,11 +11,11 @@ import { WorkflowTemplate, CronWorkflow } from '@kubernetes-models/argo-workflow
 import { flowbookAsyncResult as flowbook, fixture, errorLine, tempDir, REPO } from './helpers.js';
 import { SHARED_DATA } from '../shared-data.js';
 import { currentUser } from '../../src/datastore/store.js';
-import { startS3, type TestS3 } from '../s3/server.js';
-import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
+import type { FakeCluster } from '../k8s/cluster.js';
+import { startPodTestbed, type PodTestbed } from '../k8s/testbed.js';
 import { startArgoController, type ArgoController } from '../argo/controller.js';
 
-let s3: TestS3;
+let bed: PodTestbed;
 let cluster: FakeCluster;
 let argo: ArgoController;
 let env: Record<string, string>;
@@ -40,22 +40,17 @@ async function triggerAndWait(file: string, ...params: string[]) {
 }
 
 beforeAll(async () => {
-  s3 = await startS3();
-  cluster = await startFakeCluster({
-    nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
-    images: { [IMAGE]: REPO },
-    secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
-  });
+  bed = await startPodTestbed('argo', IMAGE);
+  cluster = bed.cluster;
   argo = await startArgoController(cluster);
   fs.copyFileSync(path.join(SHARED_DATA, 'audio/jfk.wav'), path.join(clips, 'jfk.wav'));
   execFileSync('espeak-ng', ['-w', path.join(clips, 'fox.wav'), 'the quick brown fox jumps over the lazy dog']);
-  env = { ...s3.env('argo'), KUBECONFIG: cluster.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+  env = bed.env();
 }, 120_000);
 
 afterAll(async () => {
   await argo?.close();
-  await cluster?.close();
-  await s3?.close();
+  await bed?.close();
 });
 
 describe('Argo Workflows', () => {

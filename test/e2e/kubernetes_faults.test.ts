@@ -5,32 +5,26 @@
 // is back; a 403 on the pod watch is one line naming the verb and the resource, at once.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, exited, wait } from './helpers.js';
-import { startS3, type TestS3 } from '../s3/server.js';
-import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
+import type { FakeCluster } from '../k8s/cluster.js';
 import { startApiProxy, type ApiProxy } from '../k8s/proxy.js';
-import { REPO } from './helpers.js';
+import { startPodTestbed, type PodTestbed } from '../k8s/testbed.js';
 
-let s3: TestS3;
+let bed: PodTestbed;
 let cluster: FakeCluster;
 let proxy: ApiProxy;
 let env: Record<string, string>;
-const IMAGE = 'registry.example.com/flowbook:test';
 
 beforeAll(async () => {
-  s3 = await startS3();
-  cluster = await startFakeCluster({
-    nodes: [{ name: 'node-a', cpu: 4, memoryMiB: 16384 }],
-    images: { [IMAGE]: REPO },
-    secrets: { 'default/flowbook-s3': { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } },
-  });
+  bed = await startPodTestbed('k8s-faults');
+  cluster = bed.cluster;
   proxy = await startApiProxy(cluster.url, cluster.kubeconfigPath, tempDir('flowbook-k8s-proxy-'));
-  env = { ...s3.env('k8s-faults'), KUBECONFIG: proxy.kubeconfigPath, FLOWBOOK_KUBERNETES_IMAGE: IMAGE, FLOWBOOK_KUBERNETES_SECRETS: 'flowbook-s3' };
+  // every call of the runner goes through the proxy
+  env = bed.env(proxy.kubeconfigPath);
 }, 120_000);
 
 afterAll(async () => {
   await proxy?.close();
-  await cluster?.close();
-  await s3?.close();
+  await bed?.close();
 });
 
 /** Resolves once a work pod of the run that `err` announces runs (pods of earlier runs may still be there). */
