@@ -1,4 +1,4 @@
-// Runner overhead per pod task (issue 05), on the Kubernetes API double from test/k8s (loaded
+// Runner overhead per pod task (issue 05), on the Kubernetes API double from test/doubles/kubernetes (loaded
 // through flowbook's own TypeScript hooks) with s3rver: bench/flows/pods.ts with 2 and with 8
 // trivial pod tasks run one at a time; the difference over 6 is what one pod task costs from
 // submit through Running to done, as the runner sees it. Each pod is a fresh Node process that
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { median, table, fmt, REPO, BIN } from './lib.mjs';
 import { startS3 } from './s3lib.mjs'; // also registers the TypeScript hooks
 
-const { startFakeCluster } = await import('../test/k8s/cluster.ts');
+const { startFakeCluster } = await import('../test/doubles/kubernetes/cluster.ts');
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const IMAGE = 'bench/flowbook:1';

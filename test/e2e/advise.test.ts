@@ -3,7 +3,7 @@
 // when a step asked for the wrong amount.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { flowbook, flowbookAsyncResult, fixture, tempDir, errorLine } from './helpers.js';
-import { startPodTestbed, type PodTestbed } from '../k8s/testbed.js';
+import { startPodTestbed, type PodTestbed } from './pod-testbed.js';
 import { FlowDatastore } from '../../src/datastore/store.js';
 import type { ResourceUse } from '../../src/datastore/metadata.js';
 

@@ -1,6 +1,6 @@
 // Argo Workflows end to end: the real CLI deploys a flow through @kubernetes/client-node's
 // CustomObjectsApi to the Kubernetes API double (every object checked against the Argo schema);
-// an emulated workflow controller (test/argo/) executes the template's DAG — withParam, depends,
+// an emulated workflow controller (test/doubles/argo/) executes the template's DAG — withParam, depends,
 // when, retryStrategy, onExit — with pods run by the kubelet emulator; the run is read back from
 // S3 by the client in a fresh process, as any other run.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -11,9 +11,9 @@ import { WorkflowTemplate, CronWorkflow } from '@kubernetes-models/argo-workflow
 import { flowbookAsyncResult as flowbook, fixture, errorLine, tempDir, REPO } from './helpers.js';
 import { SHARED_DATA } from '../shared-data.js';
 import { currentUser } from '../../src/datastore/store.js';
-import type { FakeCluster } from '../k8s/cluster.js';
-import { startPodTestbed, type PodTestbed } from '../k8s/testbed.js';
-import { startArgoController, type ArgoController } from '../argo/controller.js';
+import type { FakeCluster } from '../doubles/kubernetes/cluster.js';
+import { startPodTestbed, type PodTestbed } from './pod-testbed.js';
+import { startArgoController, type ArgoController } from '../doubles/argo/controller.js';
 
 let bed: PodTestbed;
 let cluster: FakeCluster;

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { flowbook, fixture, tempDir, runIdOf, REPO } from './helpers.js';
 import { Flow, Run, Task, flows, namespace, setDatastoreRoot, NotFoundError, FlowUsageError, type Task as TaskT } from '../../src/index.js';
-import { startS3, type TestS3 } from '../s3/server.js';
+import { startS3, type TestS3 } from '../doubles/s3/server.js';
 
 const root = tempDir();
 let okId = '';

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, fixture, tempDir, errorLine, REPO } from './helpers.js';
-import { startS3, type TestS3 } from '../s3/server.js';
+import { startS3, type TestS3 } from '../doubles/s3/server.js';
 
 interface Backend {
   name: string;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { flowbook, flowbookAsyncResult, tempDir, errorLine, REPO } from './helpers.js';
 import { SHARED_MODELS } from '../shared-data.js';
-import { serveRange } from '../http-range.js';
+import { serveRange } from '../doubles/http-range.js';
 
 const MODEL = 'for-tests-tiny';
 const FILE = 'for-tests-ggml-tiny.bin';

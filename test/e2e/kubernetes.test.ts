@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, REPO, exited, wait, runIdOf } from './helpers.js';
-import { startS3, type TestS3 } from '../s3/server.js';
-import { startFakeCluster, type FakeCluster } from '../k8s/cluster.js';
+import { startS3, type TestS3 } from '../doubles/s3/server.js';
+import { startFakeCluster, type FakeCluster } from '../doubles/kubernetes/cluster.js';
 import { SHARED_DATA } from '../shared-data.js';
 
 let s3: TestS3;

@@ -5,9 +5,9 @@
 // is back; a 403 on the pod watch is one line naming the verb and the resource, at once.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { flowbookAsyncResult as flowbook, flowbookAsync, fixture, tempDir, errorLine, exited, wait } from './helpers.js';
-import type { FakeCluster } from '../k8s/cluster.js';
-import { startApiProxy, type ApiProxy } from '../k8s/proxy.js';
-import { startPodTestbed, type PodTestbed } from '../k8s/testbed.js';
+import type { FakeCluster } from '../doubles/kubernetes/cluster.js';
+import { startApiProxy, type ApiProxy } from '../doubles/kubernetes/proxy.js';
+import { startPodTestbed, type PodTestbed } from './pod-testbed.js';
 
 let bed: PodTestbed;
 let cluster: FakeCluster;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, fixture, errorLine, REPO } from './helpers.js';
-import { startS3, type TestS3 } from '../s3/server.js';
+import { startS3, type TestS3 } from '../doubles/s3/server.js';
 
 let s3: TestS3;
 let env: Record<string, string>;

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { flowbook, flowbookAsync, flowbookAsyncResult, fixture, errorLine, exited, wait } from './helpers.js';
-import { startS3, type TestS3 } from '../s3/server.js';
+import { startS3, type TestS3 } from '../doubles/s3/server.js';
 
 /** A fast failure: 1 s of silence is a timeout, and a request is tried twice. */
 const BOUNDS = { FLOWBOOK_S3_TIMEOUT_SECONDS: '1', FLOWBOOK_S3_CONNECT_TIMEOUT_SECONDS: '1', FLOWBOOK_S3_MAX_ATTEMPTS: '2' };
