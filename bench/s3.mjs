@@ -11,7 +11,7 @@ const s3 = await startS3();
 Object.assign(process.env, s3.env);
 const { FlowDatastore } = await import('../dist/datastore/store.js');
 const { runIndexFor } = await import('../dist/datastore/index-files.js');
-const { uploadCodePackage } = await import('../dist/runtime/code-package.js');
+const { uploadCodePackage } = await import('../dist/compute/code-package.js');
 const rows = [];
 try {
   const MB = 100 * 2 ** 20;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { median, tempRoot, table, fmt, REPO, BIN } from './lib.mjs';
 import { decodeAudio, getTranscriber, closeTranscribers } from '../dist/transcribe/index.js';
 import { Flow, namespace, setDatastoreRoot } from '../dist/client/index.js';
-import { childCpu } from '../dist/runtime/usage.js';
+import { childCpu } from '../dist/compute/task/usage.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SHARED = path.resolve(REPO, '../shared/data');

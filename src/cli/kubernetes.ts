@@ -2,10 +2,10 @@
 // is submitted, so a user can read its requests, image, env and volumes first.
 import { loadFlowFile } from '../flow/load.js';
 import { FlowUsageError } from '../errors.js';
-import { flowWith, parseWith } from '../runtime/with.js';
+import { flowWith, parseWith } from '../flow/with.js';
 import { kubernetesFor } from '../compute/kubernetes/options.js';
 import { buildJob } from '../compute/kubernetes/job.js';
-import { transitionOf } from '../runtime/task-spec.js';
+import { buildTaskSpec } from '../compute/task/spec.js';
 import { currentUser, resolveRoot } from '../datastore/store.js';
 
 export async function jobCommand(file: string, step: string, flags: { with?: string[]; datastoreRoot?: string; flow?: string }): Promise<number> {
@@ -26,30 +26,22 @@ export async function jobCommand(file: string, step: string, flags: { with?: str
     /* no S3 root configured: keep the placeholder */
   }
   const job = buildJob({
-    spec: {
+    spec: buildTaskSpec({
       root,
       flowFile: file,
       flowName: graph.flowName,
       runId: 'RUN-ID',
-      step,
-      taskId: 'TASK-ID',
+      place: { step, taskId: 'TASK-ID', inputs: [`${graph.flowName}/RUN-ID/PARENT-STEP/PARENT-TASK-ID`], frames: [], key: step },
+      node,
       attempt: 0,
-      lastAttempt: true,
-      inputs: [`${graph.flowName}/RUN-ID/PARENT-STEP/PARENT-TASK-ID`],
-      isJoin: node.isJoin,
-      foreachStack: [],
-      key: step,
-      nodeType: node.type,
-      transition: transitionOf(node),
-      graphOut: node.out,
-      maxNumSplits: 100,
+      retries: 0,
+      meta,
       resources: { cpu: k8s.cpu, memory: k8s.memory, gpu: k8s.gpu },
       tags: [`user:${currentUser()}`],
       user: currentUser(),
       params: {},
-      echo: true,
       codePackage: { sha: 'CODE-PACKAGE-SHA256', flowPath: file },
-    },
+    }),
     k8s,
     timeoutSeconds: meta?.timeout?.seconds,
   });

@@ -1,12 +1,10 @@
 // `flowbook run`, `resume` and the internal `step`.
-import path from 'node:path';
 import type { Command, Option } from 'commander';
 import { ParamError } from '../errors.js';
 import { BARE_FLAG, type FlagValue } from '../flow/param-flags.js';
 import { runFlow, assertSucceeded, type RunOutcome } from '../runtime/run.js';
 import { resumeFlow } from '../runtime/resume.js';
-import { runTask } from '../runtime/task.js';
-import type { TaskSpec } from '../runtime/task-spec.js';
+import type { TaskSpec } from '../compute/task/spec.js';
 
 interface RunFlags {
   datastoreRoot?: string;
@@ -189,21 +187,8 @@ export async function stepCommand(flags: { taskSpec: string }): Promise<number> 
   } catch {
     throw new ParamError('--task-spec is not valid JSON');
   }
-  if (spec.codePackage) {
-    // in a pod: the flow's code comes from the datastore, not the image
-    const { FlowDatastore } = await import('../datastore/store.js');
-    const { fetchCodePackage } = await import('../runtime/code-package.js');
-    const dir = process.env.FLOWBOOK_CODE_DIR || path.resolve('.flowbook-code');
-    const code = await fetchCodePackage(new FlowDatastore(spec.root, spec.flowName), spec.codePackage, dir);
-    if (code.lockMatches === false) console.error(`warning: this image's package-lock.json differs from the one the run was started with: dependencies may differ`);
-    spec.flowFile = code.flowFile;
-  }
-  const worker = spec.worker ?? (process.env.FLOWBOOK_POD_NAME ? `pod ${process.env.FLOWBOOK_POD_NAME}` : 'step-cli');
-  const r = await runTask({ ...spec, worker, echo: spec.echo ?? true });
-  // the runner reads this and commits the records to the step's journal (a pod has no IPC to it)
-  const { FlowDatastore } = await import('../datastore/store.js');
-  const store = new FlowDatastore(spec.root, spec.flowName);
-  await store.backend.put(store.outcomeKey(spec.runId, spec.step, spec.taskId, spec.attempt), JSON.stringify(r));
+  const { runJobTask } = await import('../compute/pod-entry.js');
+  const r = await runJobTask(spec);
   if (!r.ok) console.error(`error: ${r.pathspec} failed: ${r.error?.type}: ${r.error?.message}`);
   return r.ok ? 0 : 1;
 }

@@ -81,7 +81,7 @@ export interface StepDecorator<S> {
 /**
  * The step decorators and the options each takes: the graph parser refuses any other decorator on
  * a step, and any other option key, with the file and line (graph-parse.ts); `--with` takes the
- * same names (runtime/with.ts). A new step decorator is added here.
+ * same names (flow/with.ts). A new step decorator is added here.
  */
 export const STEP_DECORATORS = {
   step: [],

@@ -10,18 +10,11 @@ import os from 'node:os';
 import type { RunMeta, TaskDone } from '../datastore/metadata.js';
 import { effectiveStatus, processAlive, readHeartbeatSync } from '../datastore/liveness.js';
 import { FlowUsageError, NotFoundError } from '../errors.js';
-import { runFlow, type RunContext, type RunOptions, type RunOutcome } from './run.js';
-import { foreachStack, type PlannedTask } from './scheduler.js';
-import type { TaskResult } from './task-spec.js';
-
-export interface Cloner {
-  clone(task: PlannedTask): Promise<TaskResult | undefined>;
-  originOf(task: PlannedTask): string | undefined;
-  /** a cloned task keeps the id it had, so a whole step can be reused by reference */
-  taskIdFor(step: string, key: string): string | undefined;
-  /** new tasks are numbered above every id of the runs cloned from */
-  firstTaskId: number;
-}
+import { foreachStack } from '../compute/task/placement.js';
+import type { TaskResult } from '../compute/task/spec.js';
+import { resumeNotes } from '../compute/executors.js';
+import { runFlow } from './run.js';
+import type { Cloner, RunContext, RunOptions, RunOutcome } from './run-types.js';
 
 export interface ResumeOptions extends Omit<RunOptions, 'origin' | 'params'> {
   /** rerun from this step (it and everything after it run again) */
@@ -149,8 +142,8 @@ function wholeSteps(origins: Map<string, Source>, doneIn: Map<string, number>, r
 
 /**
  * A resume runs where its origin ran: with the origin's `--with` set, unless it is given its own
- * (`--with none` for none). Says which, and says so when a step the origin ran as a pod would now
- * run here — never a silent move from pods to this machine.
+ * (`--with none` for none). Says which, and says so when a step the origin ran elsewhere (a pod)
+ * would now run here — never a silent move to this machine.
  */
 function resumeWith(opts: ResumeOptions, origin: RunMeta): string[] {
   const inherited = origin.with ?? [];
@@ -168,12 +161,8 @@ function resumeWith(opts: ResumeOptions, origin: RunMeta): string[] {
     if (given.includes('none') && given.length > 1) throw new FlowUsageError(`--with none resumes without decorators; it cannot be given with others (${given.filter((w) => w !== 'none').join(', ')})`);
     if (inherited.length || chosen.length) say(`resume: --with ${chosen.length ? chosen.join(' --with ') : 'none'} (run ${origin.flowName}/${origin.runId} ran with ${inherited.length ? `--with ${inherited.join(' --with ')}` : 'none'})`);
   }
-  if (names(inherited).includes('kubernetes') && !names(chosen).includes('kubernetes')) {
-    say(`note: run ${origin.flowName}/${origin.runId} ran every step as a pod (--with kubernetes); this resume runs them on this machine (only steps with @kubernetes go to pods), as --with asks`);
-  }
-  if (origin.argo && !names(chosen).includes('kubernetes')) {
-    say(`note: run ${origin.flowName}/${origin.runId} ran on Argo Workflows; this resume runs on this machine (steps with @kubernetes as pods): add --with kubernetes to run every step as a pod`);
-  }
+  // a step the origin ran elsewhere that would now run here is said by the backend it ran on
+  for (const line of resumeNotes(origin, names(chosen))) say(line);
   return chosen;
 }
 

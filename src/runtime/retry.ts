@@ -1,19 +1,8 @@
-// @retry and `--with retry`: which failures are worth another attempt, and what the run says
-// while it waits for one (Metaflow's default wait is 2 minutes: a silent 2 minutes reads as a hang).
+// @retry and `--with retry`: what the run says about attempts — when one failed and another
+// follows, when it starts, why one was not retried (which failures are worth another attempt:
+// compute/task/error-info.ts). Metaflow's default wait is 2 minutes: a silent 2 minutes reads as a hang.
 import type { ErrorInfo } from '../datastore/metadata.js';
-
-/**
- * Errors flowbook raises about how the flow's code uses it (a bad next(), a foreach over a
- * non-array, an unknown parameter, a value that cannot be stored, …). The same code fails the same
- * way on every attempt, so retrying only delays the failure: they are never retried. Matched by
- * name, as a task's error reaches the runner as a record (from a worker or a pod).
- */
-const FLOW_MISTAKES = new Set(['FlowUsageError', 'GraphError', 'ParamError', 'ForeachError', 'SerializationError', 'MergeConflictError']);
-
-/** Whether a failed attempt may succeed when run again (user errors, timeouts, lost workers may). */
-export function retryable(error: Pick<ErrorInfo, 'type'> | undefined): boolean {
-  return !error || !FLOW_MISTAKES.has(error.type);
-}
+import { retryable } from '../compute/task/error-info.js';
 
 /** `120 s`, `3 s`, `0.5 s`: the wait before the next attempt. */
 function seconds(minutes: number): string {

@@ -1,286 +1,179 @@
-// A run from start to end: graph, parameters, run record, workers, scheduler, indexes.
+// A run from start to end: the graph and parameters, the executors each step runs on (compute/
+// decides which; this file names no backend), the run record, the scheduler, the indexes.
 // `resume` is a run whose scheduler clones DONE tasks of an origin run (see resume.ts).
 import os from 'node:os';
 import path from 'node:path';
 import { loadFlowGraph } from '../flow/graph.js';
+import { graphShape } from '../flow/graph-shape.js';
 import { loadFlow, type LoadedFlow } from '../flow/load.js';
 import { resolveParams, resolveSecretsAgain, storableParams } from '../flow/params.js';
 import { flagValues } from '../flow/param-flags.js';
-import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
+import { scheduleNote } from '../flow/schedule.js';
+import { flowWith, parseWith, type WithDecorators } from '../flow/with.js';
+import type { FlowGraph } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
 import { LocalBackend } from '../datastore/backend.js';
 import type { RunMeta } from '../datastore/metadata.js';
-import { FlowUsageError, ParamError, TaskFailedError } from '../errors.js';
-import { WorkerPool } from './pool.js';
-import { RunConsole } from './console.js';
-import { Scheduler, graphPlace, type PlannedTask } from './scheduler.js';
-import { pathspecOf, type TaskResult } from './task-spec.js';
-import type { Cloner } from './resume.js';
-import { recordLostTask } from './task.js';
-import { notRetriedNote, retryLine, retryStartLine } from './retry.js';
-import { kubernetesFor, type ResolvedKubernetes } from '../compute/kubernetes/options.js';
-import { flowWith, parseWith } from './with.js';
-import type { KubernetesExecutor } from '../compute/kubernetes/executor.js';
-import { k8sApi, loadKubeConfig } from '../compute/kubernetes/client.js';
-import { uploadCodePackage, type CodePackageRef } from './code-package.js';
-import { startHeartbeat } from './heartbeat.js';
+import { newRunRecord } from '../datastore/run-record.js';
 import { checkUserTag } from '../datastore/names.js';
 import { TaskJournal } from '../datastore/journal.js';
-import { describeSchedule, scheduleOf } from '../compute/argo/schedule.js';
+import { TaskFailedError } from '../errors.js';
+import { Executors } from '../compute/executors.js';
+import { buildTaskSpec, pathspecOf } from '../compute/task/spec.js';
+import { recordLostTask } from '../compute/task/records.js';
+import { RunConsole } from './console.js';
+import { Scheduler } from './scheduler.js';
+import { startHeartbeat } from './heartbeat.js';
+import { runEvents } from './run-events.js';
+import type { RunContext, RunOptions, RunOutcome } from './run-types.js';
 
-export interface RunOptions {
-  file: string;
-  /** the flow class, when the file has several (`--flow NAME`) */
-  flowName?: string;
-  root?: string;
-  /** parameter values as given on the command line (text), by parameter name */
-  params?: Record<string, unknown>;
-  tags?: string[];
-  maxWorkers?: number;
-  maxNumSplits?: number;
-  isolation?: 'worker' | 'process';
-  /** `--with retry`, `--with kubernetes:cpu=4` ...: decorators applied to every step */
-  with?: string[];
-  quiet?: boolean;
-  /** set by resume */
-  origin?: { run: RunMeta; cloner: (ctx: RunContext) => Promise<Cloner>; step?: string };
-  /** called once the run record and its index entry exist */
-  onRunCreated?: (run: RunMeta) => void;
-}
-
-export interface RunContext {
-  graph: FlowGraph;
-  flow: LoadedFlow;
-  store: FlowDatastore;
-  run: RunMeta;
-  /** the run's task records, committed in batches */
-  journal: TaskJournal;
-}
-
-export interface RunOutcome {
-  run: RunMeta;
-  ok: boolean;
-  tasks: { done: number; cloned: number; failed: number; retried: number };
-  seconds: number;
-  /** the first LISTED cloned and run tasks, for the report (their counts are in `tasks`) */
-  clonedTasks: string[];
-  ranTasks: string[];
-  /** task-record batches made durable, and the records in them */
-  journal: { batches: number; entries: number };
-}
+export type { RunContext, RunOptions, RunOutcome } from './run-types.js';
 
 /** a task running longer than this gets a "running" record before it finishes */
 const RUNNING_RECORD_MS = 1000;
 
-/** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */
-export const LISTED = 20;
-
-/** `Type: message`, without saying the type twice when the message starts with it (`OOMKilled: …`) */
-const typed = (e?: { type?: string; message?: string }) => (e?.type && !e.message?.startsWith(`${e.type}:`) ? `${e.type}: ${e.message}` : `${e?.message}`);
-
-export const SYSTEM_TAGS = (user: string) => [`user:${user}`, 'runtime:node', `flowbook_version:0.1.0`];
-
-/** The graph's shape as run.json keeps it (for the default card's picture). */
-export function graphShape(graph: FlowGraph): NonNullable<RunMeta['graph']> {
-  return {
-    order: graph.order,
-    nodes: Object.fromEntries(
-      graph.order.map((n) => {
-        const { type, out, foreach, condition } = graph.nodes[n];
-        return [n, { type, out, ...(foreach ? { foreach } : {}), ...(condition ? { condition } : {}) }];
-      }),
-    ),
-  };
+/** What a run is set up with before its record exists: every refusal happens while making it. */
+interface RunSetup {
+  flow: LoadedFlow;
+  params: Record<string, unknown>;
+  storedParams: Record<string, unknown>;
+  store: FlowDatastore;
+  user: string;
+  tags: string[];
+  withDecos: WithDecorators;
+  /** a line to print once the run has started (@schedule applies only when deployed) */
+  scheduleNote?: string;
 }
-
-// `--with NAME[:k=v,…]` for every step decorator: with.ts
-export { parseWith } from './with.js';
-
-type LocalUse = { cpu?: number; memory?: number };
 
 /**
- * What a step uses when it runs on this machine, as its flow says before the task starts:
- * `static localResources = { transcribe: (params) => ({ cpu: 1, memory: 512 }) }` on the flow
- * class (from the run's parameters: the model decides the engine and its threads). A local slot
- * is the smaller of this and the step's @resources; a pod still requests @resources. Asked once
- * per step; a hook that throws is reported and the request is used.
+ * The flow (with --with's decorators), its parameters, the datastore, the tags, and the executor
+ * of each step. A bad parameter, tag, schedule or a place a step cannot run is refused here,
+ * before the run record exists.
  */
-function localResources(flow: LoadedFlow, params: Record<string, unknown>, warn: (line: string) => void): (step: string) => LocalUse {
-  const hooks = (flow.cls as unknown as { localResources?: Record<string, (p: Record<string, unknown>) => LocalUse | undefined> }).localResources;
-  const cache = new Map<string, LocalUse>();
-  return (step) => {
-    let use = cache.get(step);
-    if (use) return use;
-    use = {};
-    const hook = hooks?.[step];
-    if (typeof hook === 'function') {
-      try {
-        const r = hook({ ...params });
-        for (const k of ['cpu', 'memory'] as const) if (typeof r?.[k] === 'number' && r[k]! > 0) use[k] = r[k];
-      } catch (err: any) {
-        warn(`note: ${flow.name}.localResources.${step} failed (${err?.message ?? err}); its tasks hold what @resources requests`);
-      }
-    }
-    cache.set(step, use);
-    return use;
-  };
+async function setUp(opts: RunOptions, graph: FlowGraph, compute: Executors, ui: RunConsole): Promise<RunSetup> {
+  const withDecos = parseWith(opts.with);
+  // --with card, retry, timeout…: added to every step without its own
+  const flow = flowWith(await loadFlow(opts.file, graph.flowName), withDecos);
+  const note = scheduleNote(flow.cls, opts.file); // checked here too: a bad schedule is found before deploying
+  // secrets are not in the origin's record: a resume reads them again from their env variables
+  const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, flagValues(flow.params, opts.params ?? {}));
+  const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
+  // where each step runs: decided (and checked) before anything runs, never silently elsewhere
+  await compute.claim({ graph, flow, withDecos, store, file: opts.file, givenParams: opts.params ?? {}, sink: (s, c) => ui.output(s, c) }, params, (m) => ui.info(m));
+  const tags = [...new Set(opts.tags ?? [])];
+  for (const t of tags) checkUserTag(t);
+  return { flow, params, storedParams: storableParams(flow.params, params), store, user: currentUser(), tags, withDecos, scheduleNote: note };
 }
 
-/** Steps that run as pods need a datastore the pods can reach. */
-function checkRemote(remoteSteps: string[], store: FlowDatastore): void {
-  if (remoteSteps.length && store.backend.kind !== 's3') {
-    throw new FlowUsageError(
-      `step${remoteSteps.length > 1 ? 's' : ''} ${remoteSteps.join(', ')} run${remoteSteps.length > 1 ? '' : 's'} on Kubernetes, whose pods cannot see the local datastore ${store.backend.location}: ` +
-        'use S3 (FLOWBOOK_DATASTORE=s3 FLOWBOOK_S3_ROOT=s3://bucket/prefix, or --datastore s3 --datastore-root s3://…)',
-    );
+/** The run record, its heartbeat and its index entry. */
+async function startRun(opts: RunOptions, graph: FlowGraph, s: RunSetup, ui: RunConsole): Promise<{ run: RunMeta; stopHeartbeat: () => void }> {
+  const { store } = s;
+  const run = await store.createRun(
+    newRunRecord({
+      user: s.user,
+      tags: s.tags,
+      params: s.storedParams,
+      flowFile: path.resolve(opts.file),
+      sourceSha: graph.sourceSha,
+      host: os.hostname(),
+      pid: process.pid,
+      originRunId: opts.origin?.run.runId,
+      resumeStep: opts.origin?.step,
+      with: opts.with,
+      graph: graphShape(graph),
+    }),
+  );
+  const stopHeartbeat = await startHeartbeat(store, run.runId);
+  // half-written files of runners and workers killed before: never read, but they take space
+  if (store.backend instanceof LocalBackend) {
+    const swept = (await store.backend.sweepTemps(`${graph.flowName}/data`, 2)) + (opts.origin ? await store.backend.sweepTemps(store.runKey(opts.origin.run.runId), 4) : 0);
+    if (swept) ui.info(`removed ${swept} temp file(s) left by killed writers`);
   }
+  await runIndexFor(store.backend, graph.flowName).runStarted(run.runId, [...run.systemTags, ...run.tags]);
+  opts.onRunCreated?.(run);
+  return { run, stopHeartbeat };
+}
+
+/** How the run ended, in its record and (when it succeeded) the index. */
+async function finishRun(store: FlowDatastore, run: RunMeta, sched: Scheduler, interrupted: boolean): Promise<boolean> {
+  const ok = !sched.failure && sched.endDone && !interrupted;
+  run.status = ok ? 'succeeded' : 'failed';
+  run.finishedAt = new Date().toISOString();
+  if (sched.failure) {
+    const f = sched.failure;
+    run.failure = { pathspec: `${run.flowName}/${run.runId}/${f.task.step}/${f.task.taskId}`, message: f.result.error?.message ?? 'failed' };
+  } else if (interrupted) run.failure = { pathspec: `${run.flowName}/${run.runId}`, message: 'interrupted' };
+  await store.writeRun(run);
+  if (ok) await runIndexFor(store.backend, run.flowName).runSucceeded(run.runId, [...run.systemTags, ...run.tags]);
+  return ok;
 }
 
 export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const ui = new RunConsole(opts.quiet);
   const graph = await loadFlowGraph(opts.file, opts.flowName);
-  const withDecos = parseWith(opts.with);
   // FLOWBOOK_CORES pretends the machine has that many cores (to plan slots as on a smaller or bigger host)
   const cores = Number(process.env.FLOWBOOK_CORES) || os.availableParallelism();
   const maxWorkers = Math.max(1, opts.maxWorkers ?? cores);
-  const isolation = opts.isolation ?? 'worker';
-  const pool = new WorkerPool(isolation, (s, c) => ui.output(s, c), path.resolve(opts.file), graph.flowName);
-  // workers boot while this process loads the flow and writes the run record
-  pool.prestart(Math.min(maxWorkers, 2));
+  const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
+  // local workers boot while this process loads the flow and writes the run record
+  const compute = new Executors({
+    isolation: opts.isolation ?? 'worker',
+    sink: (s, c) => ui.output(s, c),
+    flowFile: path.resolve(opts.file),
+    flowName: graph.flowName,
+    cores,
+    memoryMiB,
+    prestart: Math.min(maxWorkers, 2),
+  });
   try {
-    // --with card, retry, timeout…: added to every step without its own
-    const flow = flowWith(await loadFlow(opts.file, graph.flowName), withDecos);
-    const schedule = scheduleOf(flow.cls); // checked here too: a bad schedule is found before deploying
-    const user = currentUser();
-    // secrets are not in the origin's record: a resume reads them again from their env variables
-    const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, flagValues(flow.params, opts.params ?? {}));
-    const storedParams = storableParams(flow.params, params);
-    const store = new FlowDatastore(resolveRoot(opts.root), graph.flowName);
-    // which steps run as pods: decided (and checked) before anything runs, never silently local
-    const remote = new Map<string, ResolvedKubernetes>();
-    for (const step of graph.order) {
-      const k = kubernetesFor(flow.steps.get(step), withDecos.kubernetes);
-      if (k) remote.set(step, k);
-    }
-    checkRemote([...remote.keys()], store);
-    // a pod reads a secret from its own environment (a Kubernetes Secret): one given on this
-    // command line would silently be another value there, so it is refused
-    if (remote.size) {
-      for (const spec of flow.params.filter((p) => p.options.secret && opts.params?.[p.name] !== undefined)) {
-        const env = spec.options.env;
-        throw new ParamError(
-          `secret parameter --${spec.name} was given on the command line, but ${[...remote.keys()].join(', ')} run${remote.size === 1 ? 's' : ''} as pods, which cannot receive it (a pod's spec is readable in the Kubernetes API): ${env ? `put it in a Kubernetes Secret under the key ${env}, name the Secret with --with kubernetes:secrets=NAME (or FLOWBOOK_KUBERNETES_SECRETS), and run without --${spec.name}` : `give the parameter an env: option, put it in a Kubernetes Secret under that key and name the Secret with --with kubernetes:secrets=NAME`}`,
-        );
-      }
-    }
-    // no cluster configured, or the code cannot be stored: refuse before the run record exists
-    let code: (CodePackageRef & { uploadedBytes: number; files: number }) | undefined;
-    if (remote.size) {
-      loadKubeConfig(await k8sApi());
-      code = await uploadCodePackage(store, opts.file);
-    }
-    const tags = [...new Set(opts.tags ?? [])];
-    for (const t of tags) checkUserTag(t); // a bad tag is refused before the run exists
-    const systemTags = SYSTEM_TAGS(user);
-    const run = await store.createRun({
-      status: 'running',
-      createdAt: new Date().toISOString(),
-      user,
-      tags,
-      systemTags,
-      params: storedParams,
-      flowFile: path.resolve(opts.file),
-      sourceSha: graph.sourceSha,
-      host: os.hostname(),
-      pid: process.pid,
-      originRunId: opts.origin?.run.runId,
-      ...(opts.origin?.step ? { resumeStep: opts.origin.step } : {}),
-      ...(opts.with?.length ? { with: opts.with } : {}),
-      graph: graphShape(graph),
-    });
-    const stopHeartbeat = await startHeartbeat(store, run.runId);
-    // half-written files of runners and workers killed before: never read, but they take space
-    if (store.backend instanceof LocalBackend) {
-      const swept = (await store.backend.sweepTemps(`${graph.flowName}/data`, 2)) + (opts.origin ? await store.backend.sweepTemps(store.runKey(opts.origin.run.runId), 4) : 0);
-      if (swept) ui.info(`removed ${swept} temp file(s) left by killed writers`);
-    }
-    const index = runIndexFor(store.backend, graph.flowName);
-    await index.runStarted(run.runId, [...systemTags, ...tags]);
-    opts.onRunCreated?.(run);
+    const setup = await setUp(opts, graph, compute, ui);
+    const { flow, store } = setup;
+    const { run, stopHeartbeat } = await startRun(opts, graph, setup, ui);
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);
-    if (schedule) ui.info(`note: @schedule (${describeSchedule(schedule)}) applies only when deployed: flowbook argo-workflows create ${opts.file}`);
+    if (setup.scheduleNote) ui.info(setup.scheduleNote);
     const journal = new TaskJournal(store, run.runId);
     const ctx: RunContext = { graph, flow, store, run, journal };
     const cloner = opts.origin ? await opts.origin.cloner(ctx) : undefined;
-    let kube: KubernetesExecutor | undefined;
-    if (code) {
-      const { KubernetesExecutor } = await import('../compute/kubernetes/executor.js');
-      kube = await KubernetesExecutor.connect(run.runId, store, (s, c) => ui.output(s, c));
-      ui.info(`Kubernetes ${kube.server}: ${[...remote.keys()].join(', ')} run as pods; code package ${code.sha.slice(0, 12)} (${code.files} files, ${code.uploadedBytes} bytes uploaded)`);
-    }
+    for (const line of await compute.prepare(run)) ui.info(line);
 
-    const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
-    const local = localResources(flow, params, (m) => ui.info(m));
-    // what the step's @resources / @kubernetes declare
-    const declaredOf = (step: string) => {
-      const m = flow.steps.get(step);
-      return { ...m?.resources, ...m?.kubernetes };
-    };
-    const slots = (step: string) => {
-      // a pod holds no local cores or memory (--max-workers still caps how many run at once)
-      if (remote.has(step)) return { cpu: 0, memory: 0, gpu: 0 };
-      const r = declaredOf(step);
-      // locally a task holds no more than it can use: a single-threaded engine, one core
-      const use = local(step);
-      return { cpu: Math.min(r.cpu ?? 1, use.cpu ?? Infinity, cores), memory: Math.min(r.memory ?? 0, use.memory ?? Infinity, memoryMiB), gpu: r.gpu ?? 0 };
-    };
-    // what the slot was made from, for advice: a pod request is judged only where the slot was it
-    const localSlotOf = (step: string) => {
-      const r = declaredOf(step);
-      const declared = { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), ...(r.memory !== undefined ? { memory: r.memory } : {}) };
-      return { declared, localResources: local(step) };
-    };
     // --with retry is in flow.steps already (flowWith)
     const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? { times: 0, minutesBetweenRetries: 0 };
-    const clonedTasks: string[] = [];
-    const ranTasks: string[] = [];
+    const tags = [...run.systemTags, ...run.tags];
     let interrupted = false;
+    const events = runEvents({ runPathspec: `${graph.flowName}/${run.runId}`, ui, retriesOf, cloner, scheduler: () => sched, killAll: () => void compute.killAll() });
     const sched: Scheduler = new Scheduler(graph, {
       maxWorkers,
       cores,
       memoryMiB,
-      slotsOf: slots,
+      slotsOf: (step) => compute.of(step).terms(step).slot,
       retriesOf,
-      makeSpec: (task: PlannedTask, node: GraphNode) => {
+      makeSpec: (task, node) => {
         const m = flow.steps.get(task.step);
-        const s = slots(task.step);
-        const retry = retriesOf(task.step);
-        return {
+        const where = compute.of(task.step).terms(task.step);
+        return buildTaskSpec({
           root: store.root,
           flowFile: path.resolve(opts.file),
           flowName: graph.flowName,
           runId: run.runId,
-          ...graphPlace(task, node),
+          place: task,
+          node,
           attempt: task.attempt,
-          lastAttempt: task.attempt >= retry.times,
-          maxNumSplits: opts.maxNumSplits ?? 100,
-          resources: remote.has(task.step)
-            ? { cpu: remote.get(task.step)!.cpu, memory: remote.get(task.step)!.memory, gpu: remote.get(task.step)!.gpu }
-            : { cpu: Math.max(1, Math.floor(s.cpu)), memory: s.memory, gpu: s.gpu },
-          ...(remote.has(task.step) ? {} : { localSlot: localSlotOf(task.step) }),
-          tags: [...systemTags, ...tags],
-          user,
+          retries: retriesOf(task.step).times,
+          maxNumSplits: opts.maxNumSplits,
+          meta: m,
+          resources: where.resources,
+          localSlot: where.localSlot,
+          tags,
+          user: setup.user,
           // a pod's spec is readable in the Kubernetes API: it gets no secret, the pod reads it from its env
-          params: remote.has(task.step) ? storedParams : params,
+          params: where.secretsInSpec ? setup.params : setup.storedParams,
           // --with card's cards: a worker reads only the step's own @card from the flow module
-          ...(withDecos.cards && m?.cards === withDecos.cards ? { cards: m.cards } : {}),
-          catchVar: m?.catch?.var ?? (m?.catch ? 'caughtError' : undefined),
-          catchPrint: m?.catch?.printException,
+          cards: setup.withDecos.cards && m?.cards === setup.withDecos.cards ? m.cards : undefined,
           echo: !opts.quiet,
-          ...(remote.has(task.step) && code ? { codePackage: { sha: code.sha, flowPath: code.flowPath } } : {}),
-        };
+          codePackage: where.codePackage,
+        });
       },
       execute: async (task, spec) => {
         const startedAt = new Date().toISOString();
@@ -290,10 +183,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         const running = setTimeout(() => {
           journal.commit(task.step, [{ kind: 'attempt', taskId: task.taskId, attempt: { pathspec, attempt: task.attempt, status: 'running', startedAt } }]).catch(() => {});
         }, RUNNING_RECORD_MS);
-        const timeout = flow.steps.get(task.step)?.timeout?.seconds;
-        const k = remote.get(task.step);
         try {
-          const r = k && kube ? await kube.run(spec, k, timeout) : await pool.run(spec, timeout);
+          const r = await compute.of(task.step).run(spec, flow.steps.get(task.step)?.timeout?.seconds);
           return r.lost ? await recordLostTask({ ...spec, worker: '' }, r, startedAt) : r;
         } finally {
           clearTimeout(running);
@@ -307,37 +198,13 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       clone: cloner ? (task) => cloner.clone(task) : undefined,
       taskIdFor: cloner ? (step, key) => cloner.taskIdFor(step, key) : undefined,
       firstTaskId: cloner?.firstTaskId,
-      onTaskEvent: (kind, task, result?: TaskResult) => {
-        const ps = `${graph.flowName}/${run.runId}/${task.step}/${task.taskId}`;
-        if (kind === 'cloned' && clonedTasks.length < LISTED) clonedTasks.push(`${ps} (from ${cloner?.originOf(task)})`);
-        if (kind === 'done' && ranTasks.length < LISTED) ranTasks.push(ps);
-        if (kind === 'retry') {
-          const r = retriesOf(task.step);
-          ui.info(retryLine(ps, task.attempt, r.times, r.minutesBetweenRetries, result?.error?.message));
-        }
-        // after a wait, the retry's start is a sign of life
-        if (kind === 'start' && task.attempt > 0 && retriesOf(task.step).minutesBetweenRetries > 0) ui.info(retryStartLine(ps, task.attempt, retriesOf(task.step).times));
-        if (kind === 'done' && result?.caught) ui.info(`${ps}: failed but caught by @catchErrors: ${result.error?.message}`);
-        if (kind === 'failed' && !sched.failure) {
-          ui.info(`${ps} failed: ${typed(result?.error)}${result?.error?.where ? ` (at ${result.error.where})` : ''}${notRetriedNote(task.attempt, retriesOf(task.step).times, result?.error)}`);
-          // a task that failed because the datastore could not be reached has no stored log to point at
-          if (result?.error?.type === 'DatastoreError') ui.info(`  its log may not have reached the datastore (it could not be reached); what it printed is above`);
-          else ui.info(`  see its log: flowbook logs ${ps}`);
-          if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
-          queueMicrotask(() => {
-            pool.killAll();
-            void kube?.killAll();
-          });
-        }
-        ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned, failed: sched.counts.failed, running: sched.runningCount, total: sched.planned });
-      },
+      onTaskEvent: events.onTaskEvent,
     });
     const onSignal = () => {
       interrupted = true;
       sched.abort();
-      pool.killAll();
-      // the run's Jobs are deleted before the runner exits (the scheduler waits for them)
-      void kube?.killAll();
+      // tasks elsewhere (pods) are deleted before the runner exits (the scheduler waits for them)
+      void compute.killAll();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -347,25 +214,15 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      kube?.close();
       // every record reported so far is durable before the run's status is
       await journal.close();
       stopHeartbeat();
       ui.end();
     }
-
-    const ok = !sched.failure && sched.endDone && !interrupted;
-    run.status = ok ? 'succeeded' : 'failed';
-    run.finishedAt = new Date().toISOString();
-    if (sched.failure) {
-      const f = sched.failure;
-      run.failure = { pathspec: `${graph.flowName}/${run.runId}/${f.task.step}/${f.task.taskId}`, message: f.result.error?.message ?? 'failed' };
-    } else if (interrupted) run.failure = { pathspec: `${graph.flowName}/${run.runId}`, message: 'interrupted' };
-    await store.writeRun(run);
-    if (ok) await index.runSucceeded(run.runId, [...systemTags, ...tags]);
-    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks, ranTasks, journal: { ...journal.stats } };
+    const ok = await finishRun(store, run, sched, interrupted);
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, journal: { ...journal.stats } };
   } finally {
-    pool.close();
+    compute.close();
   }
 }
 

@@ -3,29 +3,13 @@
 // machine's cpu/memory slots. Resume plugs in as a `cloner` that completes a task from an
 // earlier run instead of running it.
 import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
-import type { ForeachFrame } from '../datastore/metadata.js';
-import { transitionOf, type TaskResult, type TaskSpec } from './task-spec.js';
-import { retryable } from './retry.js';
+import type { TaskResult, TaskSpec } from '../compute/task/spec.js';
+import { taskKey, type Frame, type TaskPlace } from '../compute/task/placement.js';
+import { retryable } from '../compute/task/error-info.js';
 
-/** A split this task is nested in. Static branches and foreach both push one; a join pops it. */
-export interface Frame {
-  kind: 'static' | 'foreach';
-  step: string;
-  taskId: string;
-  index: number;
-  count: number;
-  field?: string;
-}
-
-export interface PlannedTask {
-  step: string;
-  taskId: string;
-  inputs: string[];
-  frames: Frame[];
-  key: string;
+/** A task the scheduler has planned: its place in the graph, and which attempt runs next. */
+export interface PlannedTask extends TaskPlace {
   attempt: number;
-  /** a join of a foreach over zero items: the foreach task, whose artifacts mergeArtifacts passes on */
-  emptyForeach?: string;
 }
 
 export interface SchedulerHooks {
@@ -50,32 +34,6 @@ export interface SchedulerHooks {
   makeSpec(task: PlannedTask, node: GraphNode): Omit<TaskSpec, 'worker'>;
   retriesOf(step: string): { times: number; minutesBetweenRetries: number };
   onTaskEvent(kind: 'start' | 'done' | 'failed' | 'retry' | 'cloned', task: PlannedTask, result?: TaskResult): void;
-}
-
-export function taskKey(step: string, frames: Frame[]): string {
-  return step + frames.map((f) => `/${f.step}:${f.index}`).join('');
-}
-
-export function foreachStack(frames: Frame[]): ForeachFrame[] {
-  return frames
-    .filter((f) => f.kind === 'foreach')
-    .map((f) => ({ step: f.step, taskId: f.taskId, field: f.field!, index: f.index, count: f.count }));
-}
-
-/** The part of a TaskSpec the graph gives: where the task sits and what its step does next. */
-export function graphPlace(task: Pick<PlannedTask, 'step' | 'taskId' | 'inputs' | 'frames' | 'key' | 'emptyForeach'>, node: GraphNode) {
-  return {
-    step: task.step,
-    taskId: task.taskId,
-    inputs: task.inputs,
-    ...(task.emptyForeach ? { emptyForeach: task.emptyForeach } : {}),
-    isJoin: node.isJoin,
-    foreachStack: foreachStack(task.frames),
-    key: task.key,
-    nodeType: node.type,
-    transition: transitionOf(node),
-    graphOut: node.out,
-  } satisfies Partial<TaskSpec>;
 }
 
 interface JoinWait {

@@ -69,7 +69,7 @@ describe('user card types', () => {
   });
 
   it("a pod gets the project's card types: they travel in the code package", async () => {
-    const { codeFiles } = await import('../../src/runtime/code-package.js');
+    const { codeFiles } = await import('../../src/compute/code-package.js');
     const { files } = await codeFiles(path.join(project, 'flows/words.ts'));
     expect(files.map((f) => path.relative(project, f))).toEqual(['cards/word-stats.ts', 'flows/words.ts', 'package.json']);
   });

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
 import { Flow, namespace, setDatastoreRoot } from '../../src/client/index.js';
 import { FlowDatastore } from '../../src/datastore/store.js';
-import type { TaskSpec } from '../../src/runtime/task-spec.js';
+import type { TaskSpec } from '../../src/compute/task/spec.js';
 
 const root = tempDir();
 setDatastoreRoot(root);

@@ -7,7 +7,7 @@ import { formatGraph } from '../../src/flow/graph-format.js';
 import { GraphError } from '../../src/errors.js';
 import { card, catchErrors, kubernetes, resources, retry, schedule, step, stepMeta, timeout, FLOW_META } from '../../src/flow/decorators.js';
 import { param, resolveParams } from '../../src/flow/params.js';
-import { parseWith } from '../../src/runtime/with.js';
+import { parseWith } from '../../src/flow/with.js';
 import type { ParamSpec } from '../../src/flow/params.js';
 
 const HEAD = `import { FlowSpec, step, param, resources, kubernetes, retry, timeout, catchErrors, card, schedule, type Inputs } from 'flowbook';\n`;

@@ -2,7 +2,7 @@
 // and how each pod status reads to a user.
 import { describe, it, expect } from 'vitest';
 import { jobName, labelValue } from '../../src/compute/kubernetes/job.js';
-import { parseKubernetesWith } from '../../src/compute/kubernetes/options.js';
+import { parseKubernetesWith } from '../../src/flow/with-kubernetes.js';
 import { podVerdict } from '../../src/compute/kubernetes/pod-status.js';
 
 const k8s = { cpu: 8, memory: 12288, gpu: 0, image: 'img:1' };

@@ -3,7 +3,7 @@
 // same key, frames, inputs and a task id that every pod derives alike — so the client, cards and
 // resume see an ordinary run.
 import type { FlowGraph, GraphNode } from '../../flow/graph-types.js';
-import { taskKey, type Frame } from '../../runtime/scheduler.js';
+import { taskKey, type Frame, type TaskPlace } from '../task/placement.js';
 import { FlowUsageError } from '../../errors.js';
 
 /** A split a step is nested in: for a static split, the branch (index into the split's `out`). */
@@ -73,16 +73,6 @@ export interface RecordLookup {
   done(step: string, taskId: string): Promise<{ foreachCount?: number } | undefined>;
 }
 
-export interface ArgoTask {
-  step: string;
-  taskId: string;
-  key: string;
-  frames: Frame[];
-  inputs: string[];
-  /** a join of a foreach over zero items: the foreach task (see PlannedTask.emptyForeach) */
-  emptyForeach?: string;
-}
-
 /** The frames of `step` given its foreach indices: each split's task id and count as the scheduler has them. */
 async function framesOf(graph: FlowGraph, path: Enclosing[], indices: number[], records: RecordLookup): Promise<Frame[]> {
   const frames: Frame[] = [];
@@ -106,7 +96,7 @@ async function framesOf(graph: FlowGraph, path: Enclosing[], indices: number[], 
 }
 
 /** Plan one task of `step` as the scheduler would have: its frames, key, id and input tasks. */
-export async function planArgoTask(graph: FlowGraph, runId: string, step: string, indices: number[], records: RecordLookup): Promise<ArgoTask> {
+export async function planArgoTask(graph: FlowGraph, runId: string, step: string, indices: number[], records: RecordLookup): Promise<TaskPlace> {
   const node = graph.nodes[step];
   if (!node) throw new FlowUsageError(`${graph.flowName} has no step '${step}'`);
   const paths = enclosingSplits(graph);

@@ -11,15 +11,15 @@ import { runIndexFor } from '../../datastore/index-files.js';
 import { journalKey } from '../../datastore/task-records.js';
 import { podRecordName } from '../../datastore/journal-read.js';
 import type { RunMeta } from '../../datastore/metadata.js';
+import { newRunRecord } from '../../datastore/run-record.js';
 import { FlowUsageError, NotFoundError } from '../../errors.js';
 import { loadFlowGraph } from '../../flow/graph.js';
+import { graphShape } from '../../flow/graph-shape.js';
 import { loadFlow } from '../../flow/load.js';
 import { resolveParams, storableParams } from '../../flow/params.js';
-import { fetchCodePackage } from '../../runtime/code-package.js';
-import { SYSTEM_TAGS, graphShape } from '../../runtime/run.js';
-import { graphPlace } from '../../runtime/scheduler.js';
-import type { TaskSpec } from '../../runtime/task-spec.js';
-import { runTask } from '../../runtime/task.js';
+import { buildTaskSpec } from '../task/spec.js';
+import { runTask } from '../task/run-task.js';
+import { fetchPodCode, podWorker } from '../pod-entry.js';
 import { parseIndices, planArgoTask } from './plan.js';
 import { OUTPUT, OUTPUT_DIR, decodeArgoParam, templateName } from './template.js';
 
@@ -50,18 +50,16 @@ const storeOf = (flags: WorkflowFlags) => new FlowDatastore(resolveRoot(), flags
 
 /** The record of this workflow's run, with what the writer knows of it (the start task: everything). */
 function argoRunMeta(flags: WorkflowFlags, known: Pick<RunMeta, 'tags' | 'params' | 'sourceSha'> & Pick<Partial<RunMeta>, 'graph'>): Omit<RunMeta, 'runId' | 'flowName'> {
-  const user = flags.user || 'argo';
-  return {
-    status: 'running',
+  return newRunRecord({
     createdAt: new Date(Date.parse(flags.created)).toISOString(),
-    user,
-    systemTags: [...SYSTEM_TAGS(user), `argo-workflow:${flags.workflow}`],
+    user: flags.user || 'argo',
+    moreSystemTags: [`argo-workflow:${flags.workflow}`],
     flowFile: flags.flowPath,
     host: 'argo',
     pid: 0,
     argo: { workflow: flags.workflow, uid: flags.workflowUid, template: templateName(flags.flow) },
     ...known,
-  };
+  });
 }
 
 /** This workflow's run record: created by the start task, or read; never another workflow's. */
@@ -108,11 +106,9 @@ export interface StepFlags extends WorkflowFlags {
 export async function argoStep(flags: StepFlags): Promise<number> {
   const store = storeOf(flags);
   const runId = argoRunId(flags.created, flags.workflowUid);
-  const dir = process.env.FLOWBOOK_CODE_DIR || path.resolve('.flowbook-code');
-  const code = await fetchCodePackage(store, { sha: flags.codePackage, flowPath: flags.flowPath }, dir);
-  if (code.lockMatches === false) console.error(`warning: this image's package-lock.json differs from the one the template was created with: dependencies may differ`);
-  const graph = await loadFlowGraph(code.flowFile, flags.flow);
-  const flow = await loadFlow(code.flowFile, flags.flow);
+  const flowFile = await fetchPodCode(store, { sha: flags.codePackage, flowPath: flags.flowPath }, 'the template was created with');
+  const graph = await loadFlowGraph(flowFile, flags.flow);
+  const flow = await loadFlow(flowFile, flags.flow);
   const run = await ensureRun(store, runId, flags, flags.step !== 'start' ? undefined : () =>
     argoRunMeta(flags, {
       tags: [...new Set(flags.tag ?? [])],
@@ -130,24 +126,25 @@ export async function argoStep(flags: StepFlags): Promise<number> {
   const meta = flow.steps.get(flags.step);
   const attempt = Number(flags.attempt ?? 0);
   const amount = (k: 'cpu' | 'memory' | 'gpu', dflt: number) => Math.max(meta?.resources?.[k] ?? 0, meta?.kubernetes?.[k] ?? 0) || dflt;
-  const spec: TaskSpec = {
-    root: store.root,
-    flowFile: code.flowFile,
-    flowName: flags.flow,
-    runId,
-    ...graphPlace(task, node),
-    attempt,
-    lastAttempt: attempt >= Number(flags.retries ?? 0),
-    maxNumSplits: Number(flags.maxNumSplits ?? 100),
-    resources: { cpu: amount('cpu', 1), memory: amount('memory', 4096), gpu: amount('gpu', 0) },
-    tags: [...run.systemTags, ...run.tags],
-    user: run.user,
-    // stored values: a secret parameter is read again from the pod's environment
-    params: run.params,
-    catchVar: meta?.catch?.var ?? (meta?.catch ? 'caughtError' : undefined),
-    catchPrint: meta?.catch?.printException,
-    worker: process.env.FLOWBOOK_POD_NAME ? `pod ${process.env.FLOWBOOK_POD_NAME}` : `argo ${flags.workflow}`,
-    echo: true,
+  const spec = {
+    ...buildTaskSpec({
+      root: store.root,
+      flowFile,
+      flowName: flags.flow,
+      runId,
+      place: task,
+      node,
+      attempt,
+      retries: Number(flags.retries ?? 0),
+      maxNumSplits: Number(flags.maxNumSplits ?? 100),
+      meta,
+      resources: { cpu: amount('cpu', 1), memory: amount('memory', 4096), gpu: amount('gpu', 0) },
+      tags: [...run.systemTags, ...run.tags],
+      user: run.user,
+      // stored values: a secret parameter is read again from the pod's environment
+      params: run.params,
+    }),
+    worker: podWorker(`argo ${flags.workflow}`),
   };
   const r = await runTask(spec);
   // no runner batches records here: this attempt's records are one object of the step's journal

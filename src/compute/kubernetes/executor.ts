@@ -6,8 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { FlowDatastore } from '../../datastore/store.js';
-import { pathspecOf, type TaskResult, type TaskSpec } from '../../runtime/task-spec.js';
-import type { OutputSink } from '../local-worker.js';
+import type { RunMeta } from '../../datastore/metadata.js';
+import { pathspecOf, type TaskResult, type TaskSpec } from '../task/spec.js';
+import type { Executor, OutputSink, StepTerms } from '../executor.js';
+import type { CodePackageRef } from '../code-package.js';
 import { buildJob, LABEL } from './job.js';
 import { loadKubeConfig, k8sApi, explainApiError, isRefusal, refusal, describeNetError } from './client.js';
 import type { ResolvedKubernetes } from './options.js';
@@ -33,11 +35,13 @@ interface Active {
   completing?: boolean;
 }
 
-export class KubernetesExecutor {
-  private kc: KubeConfig;
+export class KubernetesExecutor implements Executor {
+  readonly name = 'pods';
+  private kc?: KubeConfig;
   private batch!: BatchV1Api;
   private core!: import('@kubernetes/client-node').CoreV1Api;
   private api!: typeof import('@kubernetes/client-node');
+  private runId = '';
   private active = new Map<string, Active>();
   private watches = new Map<string, WatchState>();
   private closed = false;
@@ -45,25 +49,39 @@ export class KubernetesExecutor {
   /** how long the API may be unreachable before the waiting tasks fail */
   readonly apiTimeoutMs: number;
 
-  private constructor(
-    kc: KubeConfig,
-    private runId: string,
+  /** `steps`: what each step that runs as pods asks of Kubernetes; `code`: the flow's uploaded code package */
+  constructor(
+    private steps: ReadonlyMap<string, ResolvedKubernetes>,
+    private code: CodePackageRef & { uploadedBytes: number; files: number },
     private store: FlowDatastore,
     private sink: OutputSink,
   ) {
-    this.kc = kc;
     this.pendingTimeoutMs = 1000 * (Number(process.env.FLOWBOOK_KUBERNETES_PENDING_TIMEOUT) || 600);
     this.apiTimeoutMs = 1000 * (Number(process.env.FLOWBOOK_KUBERNETES_API_TIMEOUT) || 300);
   }
 
   /** Connect to the cluster of the current kubeconfig context (KUBECONFIG, ~/.kube/config, in-cluster). */
-  static async connect(runId: string, store: FlowDatastore, sink: OutputSink): Promise<KubernetesExecutor> {
+  async prepare(run: RunMeta): Promise<string> {
     const api = await k8sApi();
-    const ex = new KubernetesExecutor(loadKubeConfig(api), runId, store, sink);
-    ex.api = api;
-    ex.batch = ex.kc.makeApiClient(api.BatchV1Api);
-    ex.core = ex.kc.makeApiClient(api.CoreV1Api);
-    return ex;
+    this.kc = loadKubeConfig(api);
+    this.api = api;
+    this.batch = this.kc.makeApiClient(api.BatchV1Api);
+    this.core = this.kc.makeApiClient(api.CoreV1Api);
+    this.runId = run.runId;
+    const c = this.code;
+    return `Kubernetes ${this.server}: ${[...this.steps.keys()].join(', ')} run as pods; code package ${c.sha.slice(0, 12)} (${c.files} files, ${c.uploadedBytes} bytes uploaded)`;
+  }
+
+  /** A pod holds no local cores or memory (--max-workers still caps how many run at once); it gets no secret in its spec. */
+  terms(step: string): StepTerms {
+    const k = this.k8sOf(step);
+    return { slot: { cpu: 0, memory: 0, gpu: 0 }, resources: { cpu: k.cpu, memory: k.memory, gpu: k.gpu }, secretsInSpec: false, codePackage: { sha: this.code.sha, flowPath: this.code.flowPath } };
+  }
+
+  private k8sOf(step: string): ResolvedKubernetes {
+    const k = this.steps.get(step);
+    if (!k) throw new Error(`step '${step}' does not run as pods in this run`);
+    return k;
   }
 
   /** every pod of this run */
@@ -72,11 +90,12 @@ export class KubernetesExecutor {
   }
 
   get server(): string {
-    return this.kc.getCurrentCluster()?.server ?? '?';
+    return this.kc?.getCurrentCluster()?.server ?? '?';
   }
 
   /** One attempt of one task as a Job; resolves when it has finished, ok or not. */
-  async run(spec: Omit<TaskSpec, 'worker'>, k8s: ResolvedKubernetes, timeoutSeconds?: number): Promise<TaskResult> {
+  async run(spec: Omit<TaskSpec, 'worker'>, timeoutSeconds?: number): Promise<TaskResult> {
+    const k8s = this.k8sOf(spec.step);
     const job: V1Job = buildJob({ spec, k8s, timeoutSeconds });
     const name = job.metadata!.name!;
     const pathspec = pathspecOf(spec);
@@ -150,7 +169,7 @@ export class KubernetesExecutor {
       else void this.reconnect(namespace, w, err ?? undefined);
     };
     try {
-      const ctl = await new this.api.Watch(this.kc).watch(
+      const ctl = await new this.api.Watch(this.kc!).watch(
         `/api/v1/namespaces/${namespace}/pods`,
         { labelSelector: this.selector, allowWatchBookmarks: false },
         (type: string, pod: V1Pod) => this.onPod(type, pod),
@@ -280,7 +299,7 @@ export class KubernetesExecutor {
       const last = !!a.completing;
       let refused = false;
       a.logAbort = new AbortController();
-      const clean = await followPodLog(new this.api.Log(this.kc), a.namespace, a.pod!, seen, (text) => {
+      const clean = await followPodLog(new this.api.Log(this.kc!), a.namespace, a.pod!, seen, (text) => {
         a.log += text + '\n';
         this.sink('stdout', text + '\n');
       }, a.logAbort.signal).catch((err) => {

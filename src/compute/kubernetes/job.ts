@@ -3,7 +3,7 @@
 // outgrows its request is OOMKilled with a clear message instead of slowing its neighbours.
 import crypto from 'node:crypto';
 import type { V1Container, V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { TaskSpec } from '../../runtime/task-spec.js';
+import type { TaskSpec } from '../task/spec.js';
 import type { ResolvedKubernetes } from './options.js';
 
 /** annotations and labels flowbook puts on its Jobs and pods */

@@ -2,113 +2,22 @@
 // fields, runs the step, checks the transition and stores the artifacts (small ones inside the
 // record). It returns the task's records — the attempt and, when it finished, the DONE record —
 // for the runner to commit to the step's journal: the task counts once that batch is durable.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FlowDatastore } from '../datastore/store.js';
-import type { ArtifactRef, AttemptMeta, ErrorInfo, TaskDone } from '../datastore/metadata.js';
-import type { JournalEntry, TaskLogs } from '../datastore/task-records.js';
-import { ForeachError, FlowUsageError, NotFoundError } from '../errors.js';
-import { retryable } from './retry.js';
-import { TASK_STATE, type ArtifactSource, type InputView, type TaskState } from '../flow/flowspec.js';
-import { loadFlow } from '../flow/load.js';
-import { resolveSecretsAgain, storableParams } from '../flow/params.js';
-import { setCurrent } from '../flow/current.js';
+import { FlowDatastore } from '../../datastore/store.js';
+import type { ArtifactRef, ErrorInfo, TaskDone } from '../../datastore/metadata.js';
+import type { TaskLogs } from '../../datastore/task-records.js';
+import { ForeachError, FlowUsageError } from '../../errors.js';
+import { TASK_STATE, type TaskState } from '../../flow/flowspec.js';
+import { loadFlow } from '../../flow/load.js';
+import { resolveSecretsAgain, storableParams } from '../../flow/params.js';
+import { setCurrent } from '../../flow/current.js';
+import { loadSerializersFor } from '../../datastore/serializers.js';
+import type { CardCollector } from '../../cards/collector.js';
 import { startUsage } from './usage.js';
-import { loadSerializersFor } from '../datastore/serializers.js';
-import type { CardCollector } from '../cards/collector.js';
-import { TaskOutput } from './task-output.js';
-import { pathspecOf, type TaskResult, type TaskSpec } from './task-spec.js';
-
-/** The artifacts of a finished task, read on demand. */
-export class TaskArtifacts implements ArtifactSource {
-  private cache = new Map<string, unknown>();
-  constructor(
-    readonly store: FlowDatastore,
-    readonly done: TaskDone,
-  ) {}
-  static async open(store: FlowDatastore, pathspec: string): Promise<TaskArtifacts> {
-    const [, runId, step, taskId] = pathspec.split('/');
-    const done = await store.readDone(runId, step, taskId).catch((err) => {
-      throw new NotFoundError(`input task ${pathspec} cannot be read: ${err?.message ?? err}`, { cause: err });
-    });
-    if (!done) throw new NotFoundError(`input task ${pathspec} has no DONE record`);
-    return new TaskArtifacts(store, done);
-  }
-  names(): string[] {
-    return Object.keys(this.done.artifacts);
-  }
-  ref(name: string): ArtifactRef {
-    return this.done.artifacts[name];
-  }
-  sha(name: string): string {
-    return this.done.artifacts[name].sha;
-  }
-  load(name: string): unknown {
-    if (!this.cache.has(name)) this.cache.set(name, this.store.getArtifactSync(name, this.done.artifacts[name]));
-    return this.cache.get(name);
-  }
-}
-
-interface Lazy {
-  source: TaskArtifacts;
-  loaded: boolean;
-}
-
-/** Define `name` on the instance as a lazy read of `source`; a write replaces it with a plain field. */
-function defineLazy(obj: any, name: string, source: TaskArtifacts, lazies: Map<string, Lazy>): void {
-  const entry: Lazy = { source, loaded: false };
-  lazies.set(name, entry);
-  Object.defineProperty(obj, name, {
-    configurable: true,
-    enumerable: true,
-    get() {
-      entry.loaded = true;
-      return source.load(name);
-    },
-    set(v) {
-      lazies.delete(name);
-      Object.defineProperty(obj, name, { value: v, writable: true, enumerable: true, configurable: true });
-    },
-  });
-}
-
-function inputView(src: TaskArtifacts): InputView {
-  const view: any = {};
-  const d = src.done;
-  Object.defineProperties(view, {
-    stepName: { value: d.step },
-    taskId: { value: d.taskId },
-    pathspec: { value: d.pathspec },
-    index: { value: d.foreachStack.at(-1)?.index },
-  });
-  for (const name of src.names()) Object.defineProperty(view, name, { enumerable: true, get: () => src.load(name) });
-  return view;
-}
-
-/** flowbook's own code (src/ and dist/ of this package; source maps show src/ for dist/): never "where" a user's error was thrown */
-const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
-const FLOWBOOK_CODE = [path.join(PACKAGE, 'src') + path.sep, path.join(PACKAGE, 'dist') + path.sep];
-
-export function errorInfo(err: unknown): ErrorInfo {
-  const e = err as any;
-  const stack: string | undefined = e instanceof Error ? e.stack : undefined;
-  // where in the user's code it was thrown: the first frame outside flowbook and node_modules
-  const where = stack
-    ?.split('\n')
-    .slice(1)
-    .map((l) => /\((.+?):(\d+):\d+\)$|at (.+?):(\d+):\d+$/.exec(l.trim()))
-    .find((m) => {
-      const file = (m?.[1] ?? m?.[3] ?? '').replace(/^file:\/\//, '');
-      return !!m && !/node_modules|^node:/.test(file) && !FLOWBOOK_CODE.some((dir) => file.startsWith(dir));
-    });
-  return {
-    type: e?.name ?? typeof err,
-    message: e instanceof Error ? e.message : String(err),
-    stack,
-    ...(where ? { where: `${path.relative(process.cwd(), where[1] ?? where[3])}:${where[2] ?? where[4]}` } : {}),
-  };
-}
+import { TaskOutput } from './output.js';
+import { pathspecOf, type TaskResult, type TaskSpec } from './spec.js';
+import { TaskArtifacts, defineLazy, inputView, type Lazy } from './artifacts.js';
+import { errorInfo, retryable } from './error-info.js';
+import { completeCaught, doneRecord, withRecords } from './records.js';
 
 export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   const store = new FlowDatastore(spec.root, spec.flowName);
@@ -127,8 +36,8 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
   const stepMeta = flowModule?.steps.get(spec.step);
   // the card modules load only for steps that have cards
   const cards = spec.cards ?? stepMeta?.cards ?? [];
-  const collector: CardCollector | undefined = cards.length ? new (await import('../cards/collector.js')).CardCollector(cards) : undefined;
-  const live = collector && (await import('../cards/render.js')).liveCardWriter(store, pathspec, collector);
+  const collector: CardCollector | undefined = cards.length ? new (await import('../../cards/collector.js')).CardCollector(cards) : undefined;
+  const live = collector && (await import('../../cards/render.js')).liveCardWriter(store, pathspec, collector);
   if (collector) collector.onRefresh = live!.refresh;
   setCurrent({
     card: collector,
@@ -154,28 +63,14 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     // artifacts are read synchronously inside the step: load their serializers' libraries now
     await loadSerializersFor(inputs.flatMap((i) => Object.values(i.done.artifacts)));
     const body = await runStep(spec, store, inputs, out);
-    done = {
-      pathspec,
-      step: spec.step,
-      taskId: spec.taskId,
-      attempt: spec.attempt,
-      artifacts: body.artifacts,
-      foreachStack: spec.foreachStack,
-      inputs: spec.inputs,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      key: spec.key,
-      next: body.next,
-      foreachCount: body.foreachCount,
-      ...(body.caught ? { caught: body.caught } : {}),
-    };
+    done = doneRecord(spec, body, startedAt);
     out.close();
     logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt);
     done.resources = usage.stop(spec.resources, spec.worker, spec.localSlot);
     // a card that fails to render never fails the task: it becomes an error card
     if (collector) {
       await live!.close();
-      const { renderTaskCards } = await import('../cards/render.js');
+      const { renderTaskCards } = await import('../../cards/render.js');
       await renderTaskCards(store, done, collector, storableParams(flowModule?.params ?? [], spec.params), spec.flowFile).catch((e) => console.error(`${pathspec}: cards not rendered: ${e?.message ?? e}`));
     }
     result = { ok: true, pathspec, next: body.next, foreachCount: body.foreachCount, resources: done.resources };
@@ -201,62 +96,6 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     setCurrent(undefined);
   }
   return withRecords(spec, result, startedAt, done, logs);
-}
-
-/**
- * The journal entries of a finished attempt: its DONE record when it completed (the attempt's
- * own record is then implied by it: same times and resources, see journal-lines.ts), else the
- * failed attempt.
- */
-export function withRecords(spec: TaskSpec, result: TaskResult, startedAt: string, done: TaskDone | undefined, logs?: TaskLogs): TaskResult {
-  if (done && result.ok && !result.error) {
-    return { ...result, records: [{ kind: 'done', taskId: spec.taskId, done, ...(logs ? { logs } : {}) }] };
-  }
-  const attempt: AttemptMeta = {
-    pathspec: result.pathspec,
-    attempt: spec.attempt,
-    status: result.ok ? 'done' : 'failed',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    ...(result.resources ? { resources: result.resources } : {}),
-    ...(result.error ? { error: result.error } : {}),
-  };
-  const records: JournalEntry[] = [{ kind: 'attempt', taskId: spec.taskId, attempt, ...(logs ? { logs } : {}) }];
-  if (done && result.ok) records.push({ kind: 'done', taskId: spec.taskId, done });
-  return { ...result, records };
-}
-
-/** @catchErrors: the failed step still completes, with its inputs' artifacts and the error. */
-export async function completeCaught(
-  spec: TaskSpec,
-  store: FlowDatastore,
-  inputs: TaskArtifacts[],
-  info: ErrorInfo,
-  startedAt: string,
-  resources: TaskResult['resources'],
-): Promise<{ result: TaskResult; done: TaskDone }> {
-  if (spec.transition === 'foreach' || spec.transition === 'switch') {
-    throw new FlowUsageError(`step '${spec.step}' failed and @catchErrors cannot continue its ${spec.transition}: ${info.message}`);
-  }
-  const artifacts: Record<string, ArtifactRef> = spec.isJoin || inputs.length !== 1 ? {} : { ...inputs[0].done.artifacts };
-  artifacts[spec.catchVar!] = await store.putArtifact(spec.catchVar!, { type: info.type, message: info.message, stack: info.stack ?? '' });
-  const pathspec = pathspecOf(spec);
-  const done: TaskDone = {
-    pathspec,
-    step: spec.step,
-    taskId: spec.taskId,
-    attempt: spec.attempt,
-    artifacts,
-    foreachStack: spec.foreachStack,
-    inputs: spec.inputs,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    key: spec.key,
-    next: spec.graphOut,
-    caught: info,
-    resources,
-  };
-  return { result: { ok: true, caught: true, pathspec, next: spec.graphOut, error: info, resources }, done };
 }
 
 async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifacts[], output: TaskOutput) {
@@ -373,34 +212,3 @@ async function persist(inst: any, state: TaskState & { secretFields: Set<string>
   return refs;
 }
 
-/**
- * The worker running a task died or was killed at its @timeout: its records are made here, in
- * the runner — the failed attempt and, on the last attempt of a @catchErrors step, the task
- * completed with the error.
- */
-export async function recordLostTask(spec: TaskSpec, lost: TaskResult, startedAt: string): Promise<TaskResult> {
-  const store = new FlowDatastore(spec.root, spec.flowName);
-  const info = lost.error ?? { type: 'WorkerDied', message: 'the worker process died' };
-  // keep what the task printed before it died, and say why it stopped, in its own log (a pod's
-  // log is saved by the Kubernetes executor; it has no local file here)
-  const files = store.logFiles(spec.runId, spec.step, spec.taskId, spec.attempt);
-  let logs: TaskLogs | undefined;
-  if (store.backend.kind === 'local' || fs.existsSync(files.stderr)) {
-    fs.mkdirSync(path.dirname(files.stderr), { recursive: true });
-    fs.appendFileSync(files.stderr, `${info.type}: ${info.message}\n`);
-    logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt).catch(() => undefined);
-  }
-  let result: TaskResult = { ...lost, error: info };
-  let done: TaskDone | undefined;
-  if (spec.catchVar && spec.lastAttempt) {
-    const caught = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)))
-      .then((inputs) => completeCaught(spec, store, inputs, info, startedAt, undefined))
-      .catch((e) => ({ result: { ...lost, error: errorInfo(e) }, done: undefined }));
-    result = caught.result;
-    done = caught.done;
-  }
-  const withRec = withRecords(spec, result, startedAt, done, logs);
-  // the attempt's error is why the worker was lost, even when @catchErrors completed the task
-  (withRec.records![0] as Extract<JournalEntry, { kind: 'attempt' }>).attempt.error = info;
-  return withRec;
-}

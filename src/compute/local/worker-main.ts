@@ -1,8 +1,9 @@
 // Entry of a local worker process: loads the flow module once, then runs tasks sent over IPC
 // until the runner disconnects. With --isolation process the runner sends it a single task.
-import { runTask, errorInfo } from '../runtime/task.js';
-import { loadFlow } from '../flow/load.js';
-import type { TaskSpec } from '../runtime/task-spec.js';
+import { runTask } from '../task/run-task.js';
+import { errorInfo } from '../task/error-info.js';
+import { loadFlow } from '../../flow/load.js';
+import type { TaskSpec } from '../task/spec.js';
 import { dieWithParent } from './orphan-watchdog.js';
 
 type Msg = { type: 'preload'; flowFile: string; flowName: string } | { type: 'task'; id: number; spec: TaskSpec };

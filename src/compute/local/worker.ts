@@ -4,17 +4,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
-import { pathspecOf, type TaskResult, type TaskSpec } from '../runtime/task-spec.js';
-import type { ErrorInfo } from '../datastore/metadata.js';
+import { pathspecOf, type TaskResult, type TaskSpec } from '../task/spec.js';
+import type { ErrorInfo } from '../../datastore/metadata.js';
+import type { OutputSink } from '../executor.js';
 
 function workerEntry(): string {
   const here = fileURLToPath(new URL('./worker-main.js', import.meta.url));
   if (fs.existsSync(here)) return here;
   // running from the TypeScript sources (tests): use the built worker
-  return fileURLToPath(new URL('../../dist/compute/worker-main.js', import.meta.url));
+  return fileURLToPath(new URL('../../../dist/compute/local/worker-main.js', import.meta.url));
 }
 
-export type OutputSink = (stream: 'stdout' | 'stderr', chunk: string) => void;
+
 
 let nextId = 1;
 

@@ -3,9 +3,9 @@
 // (Metaflow's name) or catchErrors, timeout, resources, retry, kubernetes. Keys are the decorator's
 // options, camelCase or Metaflow's snake_case (`retry:times=1,minutes_between_retries=0`).
 import { FlowUsageError } from '../errors.js';
-import { RETRY_DEFAULTS, STEP_DECORATORS, checkCardSpec, timeoutSeconds, type CardSpec, type CatchSpec, type KubernetesSpec, type ResourcesSpec, type RetrySpec, type StepMeta } from '../flow/decorators.js';
-import type { LoadedFlow } from '../flow/load.js';
-import { parseKubernetesWith } from '../compute/kubernetes/options.js';
+import { RETRY_DEFAULTS, STEP_DECORATORS, checkCardSpec, timeoutSeconds, type CardSpec, type CatchSpec, type KubernetesSpec, type ResourcesSpec, type RetrySpec, type StepMeta } from './decorators.js';
+import type { LoadedFlow } from './load.js';
+import { parseKubernetesWith } from './with-kubernetes.js';
 
 export interface WithDecorators {
   retry?: Required<RetrySpec>;

@@ -29,7 +29,7 @@
 // the sampler), can be missed.
 import fs from 'node:fs';
 import os from 'node:os';
-import type { LocalSlot, ResourceUse } from '../datastore/metadata.js';
+import type { LocalSlot, ResourceUse } from '../../datastore/metadata.js';
 
 const CLK_TCK = 100;
 
