@@ -17,7 +17,7 @@ import path from 'node:path';
 import { median, tempRoot, table, REPO, BIN } from './lib.mjs';
 import { Flow, namespace, setDatastoreRoot } from '../dist/client/index.js';
 import { storeFor } from '../dist/client/context.js';
-import { runStepUsage } from '../dist/cards/run-records.js';
+import { runStepUsage } from '../dist/cards/usage/run-usage.js';
 
 const NODES = Number(process.env.SIM_NODES ?? 3);
 const CORES = Number(process.env.SIM_CORES ?? 4);

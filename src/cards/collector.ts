@@ -2,7 +2,7 @@
 // own process when the task ends and stored beside the task (one root for writer and client);
 // refresh() writes a live version for the card server while the task is still running.
 import type { CardSpec } from '../flow/decorators.js';
-import type { CardComponent } from './components.js';
+import type { CardComponent } from './components/component.js';
 
 export interface CardHandle {
   append(c: CardComponent): void;

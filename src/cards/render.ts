@@ -7,9 +7,13 @@ import type { TaskDone } from '../datastore/metadata.js';
 import type { CardSpec } from '../flow/decorators.js';
 import type { CardCollector, CardHandle } from './collector.js';
 import { page } from './html.js';
-import { Error as ErrorComponent, type CardComponent } from './components.js';
-import { vegaScripts } from './vega.js';
-import { BUILTIN_CARD_TYPES, cardComponents, cardTask, cardTypeCatalog } from './card-types.js';
+import type { CardComponent } from './components/component.js';
+import { Error as ErrorComponent } from './components/basic.js';
+import { cardComponents } from './components/all.js';
+import { vegaScripts } from './vega-scripts.js';
+import { BUILTIN_CARD_TYPES } from './types/builtin.js';
+import { cardTypeCatalog } from './types/catalog.js';
+import { cardTask } from './types/card-task.js';
 
 /** Metaflow's default card timeout */
 export const DEFAULT_TIMEOUT_S = 45;

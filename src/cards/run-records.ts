@@ -1,8 +1,8 @@
-// What the run-level cards (timeline, resources) read: every task of a run with its times, its
-// worker and what it used — finished tasks from their DONE record, the others from their last attempt.
+// What the run-level cards (timeline, resources) and `flowbook advise` read: every task of a run
+// with its times, its worker and what it used — finished tasks from their DONE record, the others
+// from their last attempt. Plain records only: the judgement of them is in usage/.
 import type { FlowDatastore } from '../datastore/store.js';
 import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
-import { stepUsage, taskUse, type StepUsage, type TaskUse } from './builtin/resources.js';
 
 export interface TaskRecord {
   pathspec: string;
@@ -45,13 +45,4 @@ export async function loadRunTasks(store: FlowDatastore, runId: string, current?
 
 function where(r?: ResourceUse): string {
   return r ? `${r.worker} @ ${r.host}` : '';
-}
-
-/** Requested vs used per step, over the tasks that finished in this run (clones did not run here). */
-export async function runStepUsage(store: FlowDatastore, runId: string): Promise<StepUsage[]> {
-  const uses = (await loadRunTasks(store, runId))
-    .filter((t) => t.status === 'done')
-    .map(taskUse)
-    .filter((u): u is TaskUse => !!u);
-  return stepUsage(uses);
 }

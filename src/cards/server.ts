@@ -15,7 +15,7 @@ import { FlowDatastore, listFlowNames } from '../datastore/store.js';
 import { checkName, checkRunId, checkTaskId } from '../datastore/names.js';
 import type { RunMeta } from '../datastore/metadata.js';
 import { escapeHtml, cardCsp, scriptHash } from './html.js';
-import { vegaScripts } from './vega.js';
+import { vegaScripts } from './vega-scripts.js';
 import { CARD_ID } from '../flow/decorators.js';
 import { FlowUsageError, NameError } from '../errors.js';
 

@@ -1,14 +1,14 @@
 // `flowbook advise Flow/run`: per step, where its tasks ran and what they were compared against
 // (their @resources, a smaller local slot, or a pod's request), what they used, a verdict by the
 // resources card's thresholds, and the decorator to paste only where it fits what was measured
-// (the rules: src/cards/builtin/right-size.ts).
+// (the rules: src/cards/usage/right-size.ts).
 import { Run, namespace, setDatastoreRoot } from '../client/index.js';
 import { storeFor } from '../client/context.js';
 import { NameError } from '../errors.js';
 import { alignedColumns } from './columns.js';
 import { resolvePathspec } from './pathspec.js';
-import { runStepUsage } from '../cards/run-records.js';
-import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/builtin/resources.js';
+import { runStepUsage } from '../cards/usage/run-usage.js';
+import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/usage/right-size.js';
 
 /** `Flow`, `Flow/latest`, `Flow/latest-successful` or `Flow/<run id>` → the run's pathspec. */
 export async function resolveRun(pathspec: string): Promise<string> {

@@ -1,6 +1,6 @@
 // `flowbook card types [PATH]`: which card types a flow there can use — flowbook's and the
 // project's own — and any module in its cards/ folder that could not be loaded.
-import { cardTypeCatalog } from '../cards/card-types.js';
+import { cardTypeCatalog } from '../cards/types/catalog.js';
 import { alignedColumns } from './columns.js';
 
 export async function typesCommand(from: string | undefined): Promise<number> {

@@ -112,7 +112,7 @@ export async function addFlowParamsHelp(program: Command, argv: string[]): Promi
  */
 async function resourceNotes(o: RunOutcome, root?: string): Promise<string[]> {
   try {
-    const [{ FlowDatastore, resolveRoot }, { runStepUsage }] = await Promise.all([import('../datastore/store.js'), import('../cards/run-records.js')]);
+    const [{ FlowDatastore, resolveRoot }, { runStepUsage }] = await Promise.all([import('../datastore/store.js'), import('../cards/usage/run-usage.js')]);
     const usage = await runStepUsage(new FlowDatastore(resolveRoot(root), o.run.flowName), o.run.runId);
     // the same sentence as `flowbook advise`: where it ran, against what, and only a change that fits
     return usage.filter((u) => u.verdict !== 'ok').map((u) => `note: step ${u.step}, ${u.advice}  (flowbook advise ${o.run.flowName}/${o.run.runId})`);

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FlowFileError, IntegrityError } from '../errors.js';
 import type { FlowDatastore } from '../datastore/store.js';
-import { CARD_MODULE, cardFolders } from '../cards/card-folders.js';
+import { CARD_MODULE, cardFolders } from '../cards/types/card-folders.js';
 
 export interface CodeManifest {
   version: 1;

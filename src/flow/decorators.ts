@@ -194,7 +194,7 @@ export const timeout = stepDecorator<TimeoutSpec>('timeout', (spec) => {
 /** Bare, the error lands in the artifact `caughtError` (Metaflow's @catch keeps it only with var). */
 export const catchErrors = stepDecorator<CatchSpec>('catchErrors', (spec = {}) => (m) => (m.catch = { printException: true, ...spec }));
 
-/** the card types flowbook has (src/cards/card-types.ts); other names are a project's own types */
+/** the card types flowbook has (src/cards/types/builtin.ts); other names are a project's own types */
 export const CARD_TYPES = ['default', 'blank', 'timeline', 'resources'];
 /** a project's own card type (found in its cards/ folder when the card renders) */
 const CARD_TYPE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;

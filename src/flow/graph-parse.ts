@@ -9,30 +9,11 @@ import { createRequire } from 'node:module';
 import type TS from 'typescript';
 import { GraphError } from '../errors.js';
 import type { FlowGraph, GraphDecorator, GraphNode } from './graph-types.js';
+import type { NextCall, ParseFacts } from './parse-facts.js';
 import { validateGraph } from './graph-validate.js';
 import { checkClassDecorators, checkParamField, checkPlainMethod, checkStepDecorators, importsOf, seeDecorator } from './graph-decorators.js';
 
-/** One `this.next(...)` call in a step's body. */
-export interface NextCall {
-  line: number;
-  /** the distinct target steps, in source order */
-  targets: string[];
-  foreach?: string;
-  condition?: string;
-  cases?: Record<string, string>;
-}
-
-/** What the parser saw beyond the graph, for validation. */
-export interface ParseFacts {
-  /** line of the flow class's name */
-  classLine: number;
-  /** fields assigned anywhere in the class (this.x = …) or declared with an initializer */
-  assigned: Set<string>;
-  /** the next() calls of each step, in source order */
-  nextCalls: Map<string, NextCall[]>;
-  /** methods of the class that are not @step methods: name → line */
-  plainMethods: Map<string, number>;
-}
+export type { NextCall, ParseFacts } from './parse-facts.js';
 
 let ts: typeof TS;
 

@@ -4,7 +4,7 @@
 // This module does not load the TypeScript compiler.
 import { GraphError } from '../errors.js';
 import type { FlowGraph, GraphNode } from './graph-types.js';
-import type { NextCall, ParseFacts } from './graph-parse.js';
+import type { NextCall, ParseFacts } from './parse-facts.js';
 
 /** Names a step cannot have: they are FlowSpec members the runtime relies on. */
 const RESERVED = new Set(['next', 'input', 'index', 'foreachStack', 'mergeArtifacts', 'constructor']);

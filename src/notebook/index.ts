@@ -10,13 +10,15 @@ import { RunObject } from '../client/run.js';
 import { Flow } from '../client/index.js';
 import { datastoreRoot, storeFor } from '../client/context.js';
 import { cardHtml } from '../cards/render.js';
-import type { CardComponent } from '../cards/components.js';
-import { VegaLite } from '../cards/vega.js';
+import type { CardComponent } from '../cards/components/component.js';
+import { VegaLite } from '../cards/components/vega-lite.js';
 import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
 import { FlowbookError, TaskFailedError } from '../errors.js';
 import { PACKAGE_ROOT } from './runner.js';
 import { loadRunTasks } from '../cards/run-records.js';
-import { taskUse, resourceAdvice, type TaskUse, type StepAdvice } from '../cards/builtin/resources.js';
+import { taskUse } from '../cards/usage/task-use.js';
+import type { TaskUse } from '../cards/usage/right-size.js';
+import { resourceAdvice, type StepAdvice } from '../cards/usage/advice.js';
 
 export { tabular, tableHtml, cardFrameHtml, runHtml } from './html.js';
 

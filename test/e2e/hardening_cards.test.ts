@@ -11,11 +11,11 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { REPO, flowbookAsync, tempDir } from './helpers.js';
 import { launchBrowser, openCard, type PageReport } from './browser.js';
-import type * as Components from '../../src/cards/components.js';
+import type * as Components from '../../src/cards/components/basic.js';
 import type * as Render from '../../src/cards/render.js';
-import type * as Vega from '../../src/cards/vega.js';
-import type * as DefaultCard from '../../src/cards/default-card.js';
-import type * as GraphSvg from '../../src/cards/graph-svg.js';
+import type * as Vega from '../../src/cards/components/vega-lite.js';
+import type * as DefaultCard from '../../src/cards/types/default-body.js';
+import type * as GraphSvg from '../../src/cards/types/graph-svg.js';
 import type * as Store from '../../src/datastore/store.js';
 import type { TaskRecord } from '../../src/cards/run-records.js';
 import type { TaskDone } from '../../src/datastore/metadata.js';
@@ -39,8 +39,8 @@ interface Mods {
 
 async function load(): Promise<Mods> {
   const builtin: Record<string, any> = {};
-  for (const f of ['wordcloud', 'embedding', 'comparison', 'side-by-side', 'timeline', 'resources']) Object.assign(builtin, await dist(`cards/builtin/${f}.js`));
-  return { c: await dist('cards/components.js'), render: await dist('cards/render.js'), vega: await dist('cards/vega.js'), builtin, defaultCard: await dist('cards/default-card.js'), graph: await dist('cards/graph-svg.js'), store: await dist('datastore/store.js') };
+  for (const f of ['word-cloud', 'embedding-plot', 'model-comparison', 'transcript-side-by-side', 'run-timeline', 'resource-report']) Object.assign(builtin, await dist(`cards/components/${f}.js`));
+  return { c: await dist('cards/components/basic.js'), render: await dist('cards/render.js'), vega: await dist('cards/components/vega-lite.js'), builtin, defaultCard: await dist('cards/types/default-body.js'), graph: await dist('cards/types/graph-svg.js'), store: await dist('datastore/store.js') };
 }
 
 function records(h: string): TaskRecord[] {

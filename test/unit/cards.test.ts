@@ -1,13 +1,13 @@
 // Card pieces that need no browser: the resource judgement, the chart spec's escaping, the word
 // cloud's determinism, @card's checks, a card's timeout.
 import { describe, it, expect } from 'vitest';
-import { taskUse, resourceAdvice, stepUsage } from '../../src/cards/builtin/resources.js';
-import { WordCloud } from '../../src/cards/builtin/wordcloud.js';
-import { VegaLite, inertJson } from '../../src/cards/vega.js';
+import { taskUse, resourceAdvice, stepUsage } from '../../src/internal.js';
+import { WordCloud } from '../../src/cards/components/word-cloud.js';
+import { VegaLite, inertJson } from '../../src/cards/components/vega-lite.js';
 import { cardHtml } from '../../src/cards/render.js';
 import { card } from '../../src/flow/decorators.js';
 import type { TaskRecord } from '../../src/cards/run-records.js';
-import { Image, ProgressBar, Table } from '../../src/cards/components.js';
+import { Image, ProgressBar, Table } from '../../src/cards/components/basic.js';
 import { page, scriptHash } from '../../src/cards/html.js';
 import { cardFrameHtml } from '../../src/notebook/html.js';
 

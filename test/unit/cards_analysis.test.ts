@@ -3,8 +3,8 @@
 // shrink until nearly all of them fit. The embedding shows PCA's explained variance and says
 // when the vocabulary is too small to mean anything.
 import { describe, it, expect } from 'vitest';
-import { WordCloud, layoutWordCloud } from '../../src/cards/builtin/wordcloud.js';
-import { EmbeddingPlot } from '../../src/cards/builtin/embedding.js';
+import { WordCloud, layoutWordCloud } from '../../src/cards/components/word-cloud.js';
+import { EmbeddingPlot } from '../../src/cards/components/embedding-plot.js';
 
 const viewBox = (html: string) => /viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"/.exec(html)!.slice(1).map(Number);
 const words = (n: number) => Array.from({ length: n }, (_, i) => ({ word: `w${i}x${'y'.repeat(i % 7)}`, count: n - i + (i % 3) }));

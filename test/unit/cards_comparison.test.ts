@@ -2,7 +2,7 @@
 // a per-model summary and chart, money that reads as money, latency on a log axis when it spans
 // more than 10x, normalized WER with the raw one beside it.
 import { describe, it, expect } from 'vitest';
-import { ModelComparison, type ComparisonInput } from '../../src/cards/builtin/comparison.js';
+import { ModelComparison, type ComparisonInput } from '../../src/cards/components/model-comparison.js';
 
 /** the vega-lite specs embedded in a rendered card, in order */
 const specs = (html: string) => [...html.matchAll(/<script type="application\/json" id="fb-vega-\d+">([\s\S]*?)<\/script>/g)].map((m) => JSON.parse(m[1].replace(/\\u003c/g, '<')));

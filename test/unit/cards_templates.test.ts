@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, fixture, tempDir, REPO } from '../e2e/helpers.js';
 import { page } from '../../src/cards/html.js';
-import { EmbeddingPlot } from '../../src/cards/builtin/embedding.js';
-import { ModelComparison } from '../../src/cards/builtin/comparison.js';
+import { EmbeddingPlot } from '../../src/cards/components/embedding-plot.js';
+import { ModelComparison } from '../../src/cards/components/model-comparison.js';
 
 /** a copy of cards/ with one edit, as a team would make its own look */
 function editedTemplates(file: string, from: string, to: string): string {

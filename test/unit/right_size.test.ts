@@ -1,10 +1,10 @@
-// The right-sizing judgement over recorded usage (src/cards/builtin/right-size.ts): what it
+// The right-sizing judgement over recorded usage (src/cards/usage/right-size.ts): what it
 // compares against (a local slot that is the @resources, a smaller local slot, a pod's request),
 // figures that do not flip on noise, and no more cpu for a task that used up one core without
 // evidence that it could use another.
 import { describe, it, expect } from 'vitest';
-import { taskUse, resourceAdvice, ResourceReport } from '../../src/cards/builtin/resources.js';
-import { stepUsage, type StepUsage } from '../../src/cards/builtin/right-size.js';
+import { taskUse, resourceAdvice, stepUsage, type StepUsage } from '../../src/internal.js';
+import { ResourceReport } from '../../src/cards/components/resource-report.js';
 import type { TaskRecord } from '../../src/cards/run-records.js';
 import type { LocalSlot } from '../../src/datastore/metadata.js';
 

@@ -1,7 +1,7 @@
 // The default card: what the task was and did — metadata, flow graph, parameters, artifacts,
-// resources (default-card.ts builds it; the look is cards/style.css).
-import { defineCardType } from '../define.js';
-import { defaultCardBody } from '../default-card.js';
+// resources (default-body.ts builds it; the look is cards/style.css).
+import { defineCardType } from './define.js';
+import { defaultCardBody } from './default-body.js';
 
 export default defineCardType({
   type: 'default',

@@ -1,5 +1,6 @@
-// Requested vs used per task, with advice (template: cards/charts/resources.vl.json).
-import { defineCardType } from '../define.js';
+// Requested vs used per task, with advice: the ResourceReport component
+// (components/resource-report.ts; template: the top-level cards/charts/resources.vl.json).
+import { defineCardType } from './define.js';
 import { loadRunTasks } from '../run-records.js';
 
 export default defineCardType({

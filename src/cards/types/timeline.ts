@@ -1,5 +1,6 @@
-// The run's timeline (template: cards/charts/timeline.vl.json), from the run's task records.
-import { defineCardType } from '../define.js';
+// The run's timeline from its task records: the RunTimeline component
+// (components/run-timeline.ts; template: the top-level cards/charts/timeline.vl.json).
+import { defineCardType } from './define.js';
 import { loadRunTasks } from '../run-records.js';
 
 export default defineCardType({

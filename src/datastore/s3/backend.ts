@@ -18,7 +18,7 @@ import { DatastoreError, FlowbookError, NotFoundError } from '../../errors.js';
 import { checkKey, LocalBackend, type StorageBackend } from '../backend.js';
 import { processAlive } from '../liveness.js';
 import { endpointName, makeS3Client, parseS3Url, s3ClientConfig, sdk, storageSdk, type S3ClientConfig, type S3Location } from './config.js';
-import type { SyncRequest, SyncResponse } from './sync-worker.js';
+import type { SyncRequest, SyncResponse } from './sync-protocol.js';
 
 /** objects at least this big go up in parts */
 export const MULTIPART_THRESHOLD = 16 * 2 ** 20;

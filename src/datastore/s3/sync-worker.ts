@@ -4,24 +4,7 @@
 import { runAsWorker } from 'synckit';
 import { NotFoundError } from '../../errors.js';
 import { S3Backend } from './backend.js';
-import type { S3ClientConfig } from './config.js';
-
-export interface SyncRequest {
-  op: 'get' | 'exists' | 'list';
-  /** s3://bucket/prefix and the client settings of the calling backend */
-  location: string;
-  config: S3ClientConfig;
-  /** a datastore key (under the location) */
-  key: string;
-}
-
-export interface SyncResponse {
-  found: boolean;
-  data?: Uint8Array;
-  names?: string[];
-  /** one line, already naming the datastore */
-  error?: string;
-}
+import type { SyncRequest, SyncResponse } from './sync-protocol.js';
 
 const backends = new Map<string, S3Backend>();
 

@@ -1,6 +1,6 @@
 // The flow graph as a static SVG for the default card: steps in layers by their longest distance
 // from `start`, edges as curves, foreach edges dashed and labelled with the field they iterate.
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../html.js';
 
 export interface CardGraph {
   order: string[];

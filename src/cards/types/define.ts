@@ -1,9 +1,9 @@
-// defineCardType() and what a card type receives: kept apart from the catalog (card-types.ts)
-// so that flowbook's own types (types/*.ts) and a project's can import it without a cycle.
-import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
-import type { FlowDatastore } from '../datastore/store.js';
-import type { CardComponent } from './components.js';
-import type { CardComponents } from './card-types.js';
+// defineCardType() and what a card type receives: kept apart from the catalog (catalog.ts) so
+// that flowbook's own types (default.ts, blank.ts, …) and a project's can import it without a cycle.
+import type { ResourceUse, TaskDone } from '../../datastore/metadata.js';
+import type { FlowDatastore } from '../../datastore/store.js';
+import type { CardComponent } from '../components/component.js';
+import type { CardComponents } from '../components/all.js';
 
 /** The task a card is rendered for. */
 export interface CardTask {

@@ -1,8 +1,8 @@
 // The run timeline: a Gantt of its tasks (start to end, one row per worker or pod, coloured by
 // step), the picture that shows idle cores, stragglers and a critical path.
-import type { CardComponent } from '../components.js';
+import type { CardComponent } from './component.js';
 import { escapeHtml } from '../html.js';
-import { VegaLite } from '../vega.js';
+import { VegaLite } from './vega-lite.js';
 import { chartSpec } from '../templates.js';
 import type { TaskRecord } from '../run-records.js';
 

@@ -1,8 +1,8 @@
 // The word2vec embedding projected to 2-D by PCA: every word a point (size ∝ count, tooltip with
 // word and count), the most frequent ones labelled.
-import type { CardComponent } from '../components.js';
+import type { CardComponent } from './component.js';
 import { escapeHtml } from '../html.js';
-import { VegaLite } from '../vega.js';
+import { VegaLite } from './vega-lite.js';
 import { chartSpec } from '../templates.js';
 
 export interface EmbeddingPoint {

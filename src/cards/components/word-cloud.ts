@@ -2,7 +2,7 @@
 // as `canvas`), seeded so the same counts give the same picture; the result is a static SVG, so
 // it shows with no script at all. Both libraries load on first render only.
 import { createRequire } from 'node:module';
-import type { CardComponent } from '../components.js';
+import type { CardComponent } from './component.js';
 import { escapeHtml, positiveNumber } from '../html.js';
 import { mulberry32 } from '../../text/random.js';
 import { chartSpec } from '../templates.js';

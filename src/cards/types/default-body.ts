@@ -1,10 +1,11 @@
-// The default card: what the task was and did — metadata, parameters, artifacts (bounded
-// previews), resource use against the request.
+// The body of the default card (default.ts): what the task was and did — metadata, its flow
+// graph, parameters, artifacts (bounded previews), resource use against the request.
 import { inspect } from 'node:util';
-import type { FlowDatastore } from '../datastore/store.js';
-import type { TaskDone } from '../datastore/metadata.js';
-import { escapeHtml } from './html.js';
-import { Table, type CardComponent } from './components.js';
+import type { FlowDatastore } from '../../datastore/store.js';
+import type { TaskDone } from '../../datastore/metadata.js';
+import { escapeHtml } from '../html.js';
+import { Table } from '../components/basic.js';
+import type { CardComponent } from '../components/component.js';
 import { graphSvg } from './graph-svg.js';
 
 const PREVIEW_BYTES = 64 * 1024;

@@ -1,4 +1,4 @@
-// Where a project's own card types are (card-types.ts loads them; the code package ships them to
+// Where a project's own card types are (catalog.ts loads them; the code package ships them to
 // pods). Kept free of the card machinery so the runner can ask without loading it.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -16,9 +16,29 @@
 // moves only when the use moves by a third or more, never on a few per cent of noise.
 //
 // More cpu only on evidence. A task that used (nearly) all of its cores may be CPU-bound or
-// single-threaded; only a second in which it ran above its slot (peakCores, see usage.ts), or an
+// single-threaded; only a second in which it ran above its slot (peakCores, see src/runtime/usage.ts), or an
 // average above 1.5x, says it could use more. Without that, advice says it cannot tell.
-import type { TaskUse } from './resources.js';
+import type { LocalSlot } from '../../datastore/metadata.js';
+
+/** One finished task, requested vs used (task-use.ts reads it from the task's record). */
+export interface TaskUse {
+  task: string;
+  step: string;
+  wallSeconds: number;
+  cpuRequested: number;
+  cpuUsed: number;
+  memoryRequestedMiB: number;
+  memoryUsedMiB: number;
+  /** what the process held when the task started (MiB; recorded since issue 12) */
+  baselineMiB?: number;
+  warnings: string[];
+  /** it ran in a Kubernetes pod (its step has @kubernetes, or the run --with kubernetes) */
+  kubernetes?: boolean;
+  /** the most cores it used over a second (recorded since issue 19) */
+  peakCores?: number;
+  /** a local task: what its slot was made from (recorded since issue 19) */
+  localSlot?: LocalSlot;
+}
 
 export const OVER_USE = 1.5;
 export const UNDER_USE = 0.3;

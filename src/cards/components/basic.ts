@@ -1,13 +1,13 @@
-// Card components: each renders itself to an HTML fragment in which every user string is escaped.
+// The general-purpose card components (Markdown, Table, Image, ProgressBar, Artifact, Error), as
+// Metaflow's: each renders itself to an HTML fragment in which every user string is escaped.
 // Markdown goes through `marked` with raw HTML turned into text and unsafe links neutralized.
 import { inspect } from 'node:util';
 import { createRequire } from 'node:module';
 import type { Marked as MarkedT } from 'marked';
-import { escapeHtml, safeHref, oneLine } from './html.js';
+import { escapeHtml, safeHref, oneLine } from '../html.js';
+import type { CardComponent } from './component.js';
 
-export interface CardComponent {
-  render(): string;
-}
+export type { CardComponent } from './component.js';
 
 // every flow imports this module through 'flowbook': load marked only when Markdown renders
 let mdInstance: MarkedT | undefined;

@@ -4,10 +4,10 @@
 // never called WER), latency, real-time factor and an estimated cost from the cpu-seconds the task
 // requested, and a quality-vs-latency chart. Rows whose engine produced no text (a test model
 // without weights) are listed but never plotted or averaged.
-import type { CardComponent } from '../components.js';
-import { Table } from '../components.js';
+import type { CardComponent } from './component.js';
+import { Table } from './basic.js';
 import { escapeHtml } from '../html.js';
-import { VegaLite } from '../vega.js';
+import { VegaLite } from './vega-lite.js';
 import { chartSpec } from '../templates.js';
 
 export interface ComparisonInput {

@@ -2,7 +2,7 @@
 // larger model, or the human transcript), on the right the other model; substitutions, deletions
 // (words the right side lost) and insertions (words it added) each have their own mark.
 import type { AlignOp } from '../../text/wer.js';
-import type { CardComponent } from '../components.js';
+import type { CardComponent } from './component.js';
 import { escapeHtml } from '../html.js';
 
 export interface SideBySideInput {

@@ -1,45 +1,13 @@
-// Charts: a VegaLite component renders a placeholder and its spec as inert JSON; the page then
-// carries vega, vega-lite and vega-embed (their UMD builds, read from node_modules) and a small
-// bootstrap that embeds every chart. Nothing is fetched: the card works offline, under a CSP
-// without 'unsafe-eval' — vega's expressions run through vega-interpreter instead of `new Function`.
+// The scripts a card page with charts carries: vega, vega-lite and vega-embed (their UMD builds,
+// read from node_modules) and a small bootstrap that embeds every VegaLite placeholder. Nothing
+// is fetched: the card works offline, under a CSP without 'unsafe-eval' — vega's expressions run
+// through vega-interpreter instead of `new Function`. It sits beside render.ts (which puts them in
+// the page) and server.ts (which allows them by hash), not among the components.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type { CardComponent } from './components.js';
-import { escapeHtml } from './html.js';
 
 const req = createRequire(import.meta.url);
-
-/** JSON that cannot close its <script> element or open a comment: `<` is written as \u003c. */
-export function inertJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-let seq = 0;
-
-export interface VegaLiteOptions {
-  /** rows to plot; put into the spec as `data: { values }` */
-  data?: readonly unknown[];
-  /** a caption under the chart */
-  caption?: string;
-}
-
-export class VegaLite implements CardComponent {
-  readonly needs = 'vega' as const;
-  readonly spec: Record<string, unknown>;
-  constructor(
-    spec: Record<string, unknown>,
-    readonly opts: VegaLiteOptions = {},
-  ) {
-    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new TypeError('VegaLite: the spec must be an object');
-    this.spec = opts.data ? { ...spec, data: { values: opts.data } } : spec;
-  }
-  render(): string {
-    const id = `fb-vega-${++seq}`;
-    const caption = this.opts.caption ? `<div class="meta">${escapeHtml(this.opts.caption)}</div>` : '';
-    return `<figure class="chart"><div class="fb-vega" data-spec="${id}"></div>${caption}<script type="application/json" id="${id}">${inertJson(this.spec)}</script></figure>`;
-  }
-}
 
 let bundle: string[] | undefined;
 
