@@ -15,25 +15,7 @@ import { loadKubeConfig, k8sApi, explainApiError, isRefusal, refusal, describeNe
 import type { ResolvedKubernetes } from './options.js';
 import { podVerdict } from './pod-status.js';
 import { followPodLog } from './pod-log.js';
-
-interface Active {
-  name: string;
-  namespace: string;
-  spec: Omit<TaskSpec, 'worker'>;
-  k8s: ResolvedKubernetes;
-  pod?: string;
-  /** the last thing Kubernetes said while the pod waited (ContainerCreating, Pending …) */
-  waiting: string;
-  logging?: Promise<void>;
-  /** ends the log stream being followed (the API went away: it may hang without a word) */
-  logAbort?: AbortController;
-  log: string;
-  pendingTimer?: NodeJS.Timeout;
-  settle: (r: TaskResult) => void;
-  settled: boolean;
-  /** the pod has finished and its result is being read: later events (deletion by TTL…) change nothing */
-  completing?: boolean;
-}
+import { LIST_TIMEOUT_MS, NOTICE_MS, lost, until, type Active, type WatchState } from './active-task.js';
 
 export class KubernetesExecutor implements Executor {
   readonly name = 'pods';
@@ -388,22 +370,3 @@ export class KubernetesExecutor implements Executor {
   }
 }
 
-const lost = (pathspec: string, type: string, message: string): TaskResult => ({ ok: false, lost: true, pathspec, error: { type, message } });
-
-/** seconds between "Kubernetes API unreachable" lines */
-const NOTICE_MS = 5000;
-/** a pod listing that takes longer has failed */
-const LIST_TIMEOUT_MS = 15_000;
-/** Wait up to `ms` for `cond`, looking every 50 ms. */
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  for (const t0 = Date.now(); !cond() && Date.now() - t0 < ms; ) await sleep(50);
-}
-
-interface WatchState {
-  ctl?: AbortController;
-  /** when the API stopped answering (undefined: it answers) */
-  failingSince?: number;
-  lastNotice?: number;
-  attempt: number;
-  reconnecting?: boolean;
-}
