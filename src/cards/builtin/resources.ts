@@ -8,7 +8,7 @@ import { Table } from '../components.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from '../vega.js';
 import { chartSpec } from '../templates.js';
-import type { TaskRecord } from '../run-records.js';
+import type { RunTask } from '../run-records.js';
 import type { LocalSlot } from '../../datastore/metadata.js';
 import { OVER_USE, UNDER_USE, MIN_WALL_FOR_CPU, fmt, verdictOf, stepUsage } from './right-size.js';
 
@@ -45,7 +45,7 @@ export interface StepAdvice {
   advice: string;
 }
 
-export function taskUse(t: TaskRecord): TaskUse | undefined {
+export function taskUse(t: RunTask): TaskUse | undefined {
   const r = t.resources;
   if (!r) return undefined;
   const cpuUsed = r.wallSeconds > 0 ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0;
@@ -101,7 +101,7 @@ export function resourceAdvice(uses: TaskUse[]): StepAdvice[] {
 export class ResourceReport implements CardComponent {
   readonly needs = 'vega' as const;
   constructor(
-    readonly tasks: TaskRecord[],
+    readonly tasks: RunTask[],
     readonly opts: { title?: string } = {},
   ) {}
   render(): string {
