@@ -41,3 +41,17 @@ export abstract class ClientObject {
     return checkInNamespace(this.flowName, this.#parts.run!, meta);
   }
 }
+
+/**
+ * Defines `child.<name>`, a child class's link up to its parent (a getter, like the class's own),
+ * from the parent's file: the parent's file imports the child's, never the other way round. The
+ * parent's file also declares the link's type on the child (`declare module './step.js'`).
+ */
+export function linkToParent<T>(child: abstract new (...a: any[]) => T, name: string, parent: (self: T) => ClientObject): void {
+  Object.defineProperty(child.prototype, name, {
+    configurable: true,
+    get(this: T) {
+      return parent(this);
+    },
+  });
+}

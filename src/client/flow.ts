@@ -4,7 +4,7 @@
 // and run.ts must not import it back.
 import { NotFoundError } from '../errors.js';
 import { getNamespace } from './context.js';
-import { ClientObject } from './client-object.js';
+import { ClientObject, linkToParent } from './client-object.js';
 import { RunObject } from './run.js';
 import { rowsToDataFrame } from './dataframe.js';
 import { checkFlowExists } from './flow-names.js';
@@ -91,12 +91,7 @@ declare module './run.js' {
     readonly flow: FlowObject<C>;
   }
 }
-Object.defineProperty(RunObject.prototype, 'flow', {
-  configurable: true,
-  get(this: RunObject<any>): FlowObject<any> {
-    return new FlowObject(this.flowName);
-  },
-});
+linkToParent(RunObject, 'flow', (run) => new FlowObject(run.flowName));
 
 // Metaflow's names, refused with flowbook's (`flow.latest_successful_run` is `latestSuccessfulRun`)
 refuseSnakeCase(FlowObject.prototype, 'Flow', { path_spec: 'pathspec' });

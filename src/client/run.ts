@@ -6,7 +6,7 @@ import type { RunMeta, RunStatus } from '../datastore/metadata.js';
 import { effectiveStatus, readHeartbeatSync } from '../datastore/liveness.js';
 import { NotFoundError } from '../errors.js';
 import type { FlowSpec } from '../flow/flowspec.js';
-import { ClientObject } from './client-object.js';
+import { ClientObject, linkToParent } from './client-object.js';
 import { allTags, predecessorsOf, successorsOf } from './records.js';
 import { StepObject } from './step.js';
 import type { TaskObject } from './task.js';
@@ -170,12 +170,7 @@ declare module './step.js' {
     readonly run: RunObject;
   }
 }
-Object.defineProperty(StepObject.prototype, 'run', {
-  configurable: true,
-  get(this: StepObject): RunObject {
-    return new RunObject(`${this.flowName}/${this.runId}`);
-  },
-});
+linkToParent(StepObject, 'run', (step) => new RunObject(`${step.flowName}/${step.runId}`));
 
 // Metaflow's names, refused with flowbook's (`run.finished_at` is `finishedAt`)
 refuseSnakeCase(RunObject.prototype, 'Run', { flow_name: 'flowName', run_id: 'id', path_spec: 'pathspec', origin_run_id: 'origin' });

@@ -2,7 +2,7 @@
 // DataFrame or an Arrow table, a row per task). Also `task.step`, a Task's link up to its step,
 // defined here because this file makes Tasks and task.ts must not import it back.
 import PQueue from 'p-queue';
-import { ClientObject } from './client-object.js';
+import { ClientObject, linkToParent } from './client-object.js';
 import { TaskObject, stepTasks } from './task.js';
 import { rowsToArrow, rowsToDataFrame } from './dataframe.js';
 import { isPlainObject } from './table.js';
@@ -72,12 +72,7 @@ declare module './task.js' {
     readonly step: StepObject;
   }
 }
-Object.defineProperty(TaskObject.prototype, 'step', {
-  configurable: true,
-  get(this: TaskObject): StepObject {
-    return new StepObject(`${this.flowName}/${this.runId}/${this.stepName}`);
-  },
-});
+linkToParent(TaskObject, 'step', (task) => new StepObject(`${task.flowName}/${task.runId}/${task.stepName}`));
 
 // Metaflow's names, refused with flowbook's
 refuseSnakeCase(StepObject.prototype, 'Step', { flow_name: 'flowName', run_id: 'runId', step_name: 'id', path_spec: 'pathspec' });
