@@ -4,7 +4,11 @@
 import type { FlowDatastore } from '../datastore/store.js';
 import type { ResourceUse, TaskDone } from '../datastore/metadata.js';
 
-export interface TaskRecord {
+/**
+ * A task of the run as the run cards show it (not the journal's TaskRecord, which is everything
+ * recorded about a task: this is its times, where it ran and what it used).
+ */
+export interface RunTask {
   pathspec: string;
   step: string;
   taskId: string;
@@ -20,8 +24,8 @@ export interface TaskRecord {
  * `current`: the task rendering the card, finished but not yet in its step's journal (the runner
  * commits it after the task hands its records over), shown as done.
  */
-export async function loadRunTasks(store: FlowDatastore, runId: string, current?: TaskDone): Promise<TaskRecord[]> {
-  const out: TaskRecord[] = [];
+export async function loadRunTasks(store: FlowDatastore, runId: string, current?: TaskDone): Promise<RunTask[]> {
+  const out: RunTask[] = [];
   for (const step of await store.listSteps(runId)) {
     for (const { taskId, done, attempts } of (await store.stepRecords(runId, step)).tasks.values()) {
       if (done) {

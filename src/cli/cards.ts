@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
 import { isFlowFile, resolveTarget } from './pathspec.js';
-import { flowExists } from '../client/flows.js';
+import { flowExists } from '../client/flow-names.js';
 import { NameError, NotFoundError } from '../errors.js';
 
 /** Which run a short form (FILE STEP, Flow/STEP, `latest`) picked, on stderr: stdout is the card. */

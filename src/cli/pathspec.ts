@@ -3,7 +3,7 @@
 // `python flow.py card view STEP`), `Flow/STEP`, and a bare `STEP` when one flow has it.
 import fs from 'node:fs';
 import { Flow, type Run } from '../client/index.js';
-import { checkFlowExists, flowExists, flowNames } from '../client/flows.js';
+import { checkFlowExists, flowExists, flowNames } from '../client/flow-names.js';
 import { NameError, NotFoundError } from '../errors.js';
 
 /** Where a command says which run a short form picked (stderr); silent when not given. */

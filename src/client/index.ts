@@ -1,9 +1,11 @@
 // The client, as in Metaflow: Flow(name), Run/Step/Task/DataArtifact from pathspecs, namespaces.
 // Each is callable without `new` and works with instanceof.
-import { FlowObject, RunObject } from './run.js';
-import { StepObject, TaskObject, DataArtifactObject } from './task.js';
-
-import { flowNames } from './flows.js';
+import { FlowObject } from './flow.js';
+import { RunObject } from './run.js';
+import { StepObject } from './step.js';
+import { TaskObject } from './task.js';
+import { DataArtifactObject } from './data-artifact.js';
+import { flowNames } from './flow-names.js';
 
 export { namespace, getNamespace, defaultNamespace, setDatastoreRoot, datastoreRoot } from './context.js';
 export type { DataFields, RunData } from './run.js';

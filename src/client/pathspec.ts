@@ -12,7 +12,10 @@ export interface Pathspec {
 
 const DEPTH = { flow: 1, run: 2, step: 3, task: 4, artifact: 5 } as const;
 
-export function parsePathspec(pathspec: string, kind: keyof typeof DEPTH): Pathspec {
+/** How deep a pathspec goes: a flow's is its name, an artifact's has all five parts. */
+export type PathspecLevel = keyof typeof DEPTH;
+
+export function parsePathspec(pathspec: string, kind: PathspecLevel): Pathspec {
   if (typeof pathspec !== 'string') throw new NameError(`a ${kind} pathspec must be a string`);
   const parts = pathspec.split('/');
   if (parts.length !== DEPTH[kind]) {

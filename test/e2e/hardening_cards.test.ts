@@ -17,7 +17,7 @@ import type * as Vega from '../../src/cards/components/vega-lite.js';
 import type * as DefaultCard from '../../src/cards/types/default-body.js';
 import type * as GraphSvg from '../../src/cards/types/graph-svg.js';
 import type * as Store from '../../src/datastore/store.js';
-import type { TaskRecord } from '../../src/cards/run-records.js';
+import type { RunTask } from '../../src/cards/run-records.js';
 import type { TaskDone } from '../../src/datastore/metadata.js';
 
 // the CLI and the vendored vega-interpreter live in dist/: cards are rendered by the built code
@@ -43,8 +43,8 @@ async function load(): Promise<Mods> {
   return { c: await dist('cards/components/basic.js'), render: await dist('cards/render.js'), vega: await dist('cards/components/vega-lite.js'), builtin, defaultCard: await dist('cards/types/default-body.js'), graph: await dist('cards/types/graph-svg.js'), store: await dist('datastore/store.js') };
 }
 
-function records(h: string): TaskRecord[] {
-  const rec = (step: string, id: string, start: number, wall: number): TaskRecord => ({
+function records(h: string): RunTask[] {
+  const rec = (step: string, id: string, start: number, wall: number): RunTask => ({
     pathspec: `${FLOW}/1/${step}/${id}`, step, taskId: id, status: 'done', where: `${h} @ ${h}`,
     startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, start)).toISOString(), finishedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, start + wall)).toISOString(),
     resources: { wallSeconds: wall, cpuUserSeconds: wall * 3, cpuSystemSeconds: 0, peakRssBytes: 50 * 2 ** 20, host: h, pid: 1, worker: h, requested: { cpu: 1, memory: 4096 } },

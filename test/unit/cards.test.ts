@@ -6,12 +6,12 @@ import { WordCloud } from '../../src/cards/components/word-cloud.js';
 import { VegaLite, inertJson } from '../../src/cards/components/vega-lite.js';
 import { cardHtml } from '../../src/cards/render.js';
 import { card } from '../../src/flow/decorators.js';
-import type { TaskRecord } from '../../src/cards/run-records.js';
+import type { RunTask } from '../../src/cards/run-records.js';
 import { Image, ProgressBar, Table } from '../../src/cards/components/basic.js';
 import { page, scriptHash } from '../../src/cards/html.js';
 import { cardFrameHtml } from '../../src/notebook/html.js';
 
-function rec(task: string, o: { wall: number; cpuSec: number; reqCpu: number; rssMiB: number; reqMiB: number }): TaskRecord {
+function rec(task: string, o: { wall: number; cpuSec: number; reqCpu: number; rssMiB: number; reqMiB: number }): RunTask {
   return {
     pathspec: `F/1/${task}`,
     step: task.split('/')[0],
@@ -63,7 +63,7 @@ describe('resources per step (flowbook advise, the run\'s notes)', () => {
   });
 
   it('memory advice is for a process of its own: a local task\'s rise plus a fresh worker\'s baseline', () => {
-    const withBase = (r: TaskRecord, base: number) => ({ ...r, resources: { ...r.resources!, baselineRssBytes: base * 2 ** 20 } });
+    const withBase = (r: RunTask, base: number) => ({ ...r, resources: { ...r.resources!, baselineRssBytes: base * 2 ** 20 } });
     const uses = [
       withBase(rec('start/1', { wall: 1, cpuSec: 0.5, reqCpu: 1, rssMiB: 20, reqMiB: 0 }), 80), // a fresh worker: Node and the flow
       withBase(rec('transcribe/2', { wall: 10, cpuSec: 10, reqCpu: 1, rssMiB: 172, reqMiB: 4096 }), 450), // a warm worker that held more

@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { taskUse, resourceAdvice, stepUsage, type StepUsage } from '../../src/internal.js';
 import { ResourceReport } from '../../src/cards/components/resource-report.js';
-import type { TaskRecord } from '../../src/cards/run-records.js';
+import type { RunTask } from '../../src/cards/run-records.js';
 import type { LocalSlot } from '../../src/datastore/metadata.js';
 
 const MiB = 2 ** 20;
@@ -24,7 +24,7 @@ interface Rec {
 function judge(...recs: Rec[]): StepUsage {
   const uses = recs.map((o, i) => {
     const wall = o.wall ?? 20;
-    const r: TaskRecord = {
+    const r: RunTask = {
       pathspec: `F/1/${o.step ?? 'transcribe'}/${i + 2}`,
       step: o.step ?? 'transcribe',
       taskId: String(i + 2),
@@ -162,7 +162,7 @@ describe('right-sizing: stable across identical runs', () => {
 
 describe('the resources card and resourceReport() say the same', () => {
   it('a step judged on a smaller local slot: warnings name the slot, no decorator, the advice sentence', () => {
-    const r: TaskRecord = {
+    const r: RunTask = {
       pathspec: 'F/1/transcribe/2', step: 'transcribe', taskId: '2', status: 'done', startedAt: '2026-01-01T00:00:00Z', where: 'w',
       resources: { wallSeconds: 20, cpuUserSeconds: 19.8, cpuSystemSeconds: 0, peakRssBytes: 60 * MiB, host: 'h', pid: 1, worker: 'local-1', requested: { cpu: 1, memory: 512 }, localSlot: SEED },
     };

@@ -8,7 +8,7 @@ import { Table } from './basic.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from './vega-lite.js';
 import { chartSpec } from '../templates.js';
-import type { TaskRecord } from '../run-records.js';
+import type { RunTask } from '../run-records.js';
 import { OVER_USE, UNDER_USE, MIN_WALL_FOR_CPU, type TaskUse } from '../usage/right-size.js';
 import { taskUse } from '../usage/task-use.js';
 import { resourceAdvice } from '../usage/advice.js';
@@ -16,7 +16,7 @@ import { resourceAdvice } from '../usage/advice.js';
 export class ResourceReport implements CardComponent {
   readonly needs = 'vega' as const;
   constructor(
-    readonly tasks: TaskRecord[],
+    readonly tasks: RunTask[],
     readonly opts: { title?: string } = {},
   ) {}
   render(): string {

@@ -4,12 +4,12 @@ import type { CardComponent } from './component.js';
 import { escapeHtml } from '../html.js';
 import { VegaLite } from './vega-lite.js';
 import { chartSpec } from '../templates.js';
-import type { TaskRecord } from '../run-records.js';
+import type { RunTask } from '../run-records.js';
 
 export class RunTimeline implements CardComponent {
   readonly needs = 'vega' as const;
   constructor(
-    readonly tasks: TaskRecord[],
+    readonly tasks: RunTask[],
     readonly opts: { title?: string } = {},
   ) {}
   render(): string {

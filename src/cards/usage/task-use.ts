@@ -1,9 +1,9 @@
 // One task's record read as requested vs used, with a warning where its use left the band
 // right-size.ts judges by (a pod would be throttled or OOM-killed, or cores and memory sat idle).
-import type { TaskRecord } from '../run-records.js';
+import type { RunTask } from '../run-records.js';
 import { MIN_WALL_FOR_CPU, fmt, verdictOf, type TaskUse } from './right-size.js';
 
-export function taskUse(t: TaskRecord): TaskUse | undefined {
+export function taskUse(t: RunTask): TaskUse | undefined {
   const r = t.resources;
   if (!r) return undefined;
   const cpuUsed = r.wallSeconds > 0 ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0;
