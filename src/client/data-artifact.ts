@@ -8,8 +8,8 @@ import { IntegrityError, NotFoundError } from '../errors.js';
 import { ClientObject } from './client-object.js';
 import { readTaskRecord } from './records.js';
 import { valueToArrow, valueToDataFrame } from './dataframe.js';
-import { refuseSnakeCase } from './metaflow-names.js';
-import { displayable } from '../notebook/display.js';
+import { refuseSnakeCase } from '../flow/metaflow-names.js';
+import { displayable } from './table-display.js';
 
 /** The stored reference of artifact `name` in the record of task `taskPathspec`, or the error saying why there is none. */
 export function artifactRef(record: TaskRecord, taskPathspec: string, name: string): ArtifactRef {

@@ -9,8 +9,8 @@ import { RunObject } from './run.js';
 import { rowsToDataFrame } from './dataframe.js';
 import { checkFlowExists } from './flow-names.js';
 import { runsFilter, type RunsFilter } from './runs-filter.js';
-import { refuseSnakeCase } from './metaflow-names.js';
-import { displayable } from '../notebook/display.js';
+import { refuseSnakeCase } from '../flow/metaflow-names.js';
+import { displayable } from './table-display.js';
 
 export class FlowObject<C = never> extends ClientObject {
   constructor(readonly name: string) {

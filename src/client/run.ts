@@ -12,7 +12,7 @@ import { StepObject } from './step.js';
 import type { TaskObject } from './task.js';
 import { dataProxy } from './data-proxy.js';
 import { sortedTasks } from '../datastore/task-records.js';
-import { refuseSnakeCase } from './metaflow-names.js';
+import { refuseSnakeCase } from '../flow/metaflow-names.js';
 import { checkUserTag } from '../datastore/names.js';
 
 /** The artifact fields of a flow class: everything but methods and FlowSpec's own members. */

@@ -6,8 +6,8 @@ import { ClientObject, linkToParent } from './client-object.js';
 import { TaskObject, stepTasks } from './task.js';
 import { rowsToArrow, rowsToDataFrame } from './dataframe.js';
 import { isPlainObject } from './table.js';
-import { refuseSnakeCase } from './metaflow-names.js';
-import { displayable } from '../notebook/display.js';
+import { refuseSnakeCase } from '../flow/metaflow-names.js';
+import { displayable } from './table-display.js';
 
 export class StepObject extends ClientObject {
   readonly runId: string;

@@ -12,7 +12,7 @@ import { predecessorsOf, readTaskRecord, successorsOf } from './records.js';
 import { DataArtifactObject, artifactRef } from './data-artifact.js';
 import { dataProxy } from './data-proxy.js';
 import { suggestions } from './flow-names.js';
-import { refuseSnakeCase } from './metaflow-names.js';
+import { refuseSnakeCase } from '../flow/metaflow-names.js';
 
 export class TaskObject extends ClientObject {
   readonly runId: string;

@@ -1,7 +1,7 @@
 // `current`: what the running task knows about itself (Metaflow's `current`). One instance per
 // process, kept on globalThis so every copy of this module sees the same task.
 import type { ResourcesSpec } from './decorators.js';
-import { refuseSnakeCase } from '../client/metaflow-names.js';
+import { refuseSnakeCase } from './metaflow-names.js';
 
 export interface CurrentTask {
   flowName: string;

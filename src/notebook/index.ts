@@ -12,7 +12,8 @@ import { datastoreRoot, storeFor } from '../client/context.js';
 import { cardHtml } from '../cards/render.js';
 import type { CardComponent } from '../cards/components/component.js';
 import { VegaLite } from '../cards/components/vega-lite.js';
-import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
+import { cardFrameHtml, runHtml, type RunSummary } from './html.js';
+import { tabular, tableHtml } from '../client/table-html.js';
 import { FlowbookError, TaskFailedError } from '../errors.js';
 import { PACKAGE_ROOT } from './runner.js';
 import { loadRunTasks } from '../cards/run-records.js';
@@ -20,7 +21,8 @@ import { taskUse } from '../cards/usage/task-use.js';
 import type { TaskUse } from '../cards/usage/right-size.js';
 import { resourceAdvice, type StepAdvice } from '../cards/usage/advice.js';
 
-export { tabular, tableHtml, cardFrameHtml, runHtml } from './html.js';
+export { cardFrameHtml, runHtml } from './html.js';
+export { tabular, tableHtml } from '../client/table-html.js';
 
 const req = createRequire(import.meta.url);
 
