@@ -2,17 +2,11 @@
 // loads the flow, and whichever backends (backends.ts) take steps of it. The runner asks `of(step)`
 // and never names a backend.
 import type { RunMeta } from '../datastore/metadata.js';
-import type { ClaimContext, Executor, OutputSink } from './executor.js';
+import type { ClaimContext, Executor } from './executor.js';
 import { BACKENDS } from './backends.js';
-import { LocalExecutor } from './local/executor.js';
+import { LocalExecutor, type LocalExecutorOptions } from './local/executor.js';
 
-export interface ExecutorsOptions {
-  isolation: 'worker' | 'process';
-  sink: OutputSink;
-  flowFile: string;
-  flowName: string;
-  cores: number;
-  memoryMiB: number;
+export interface ExecutorsOptions extends LocalExecutorOptions {
   /** local workers to start now */
   prestart: number;
 }
