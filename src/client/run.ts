@@ -27,7 +27,7 @@ function readRunSync(flowName: string, runId: string): RunMeta {
     const key = `${store.runKey(runId)}/run.json`;
     return store.parseMetadata<RunMeta>(key, store.backend.getSync(key));
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId} in datastore ${store.backend.location}`, { cause: err });
+    if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId} in datastore ${store.backend.location}`, { cause: err, pathspec: `${flowName}/${runId}` });
     throw err;
   }
 }
@@ -39,7 +39,7 @@ export function checkInNamespace(flowName: string, runId: string, meta?: RunMeta
   const m = meta ?? readRunSync(flowName, runId);
   const ns = getNamespace();
   if (ns !== null && !allTags(m).includes(ns)) {
-    throw new NotFoundError(`run ${flowName}/${runId} is not in namespace ${ns}; namespace(null) sees every run`);
+    throw new NotFoundError(`run ${flowName}/${runId} is not in namespace ${ns}; namespace(null) sees every run`, { pathspec: `${flowName}/${runId}` });
   }
   return m;
 }
@@ -165,7 +165,7 @@ export class RunObject<C = never> {
       names: () => endNames()?.names,
       load: async (name) => {
         const task = await this.endTask;
-        if (!task) throw new NotFoundError(`run ${this.pathspec} has no finished end step, so no data; look at its steps' tasks`);
+        if (!task) throw new NotFoundError(`run ${this.pathspec} has no finished end step, so no data; look at its steps' tasks`, { pathspec: this.pathspec });
         return (await task.artifact(name)).data();
       },
     });

@@ -99,7 +99,7 @@ export class StepObject {
     if (!records.tasks.size && !(await store.backend.exists(store.stepKey(this.runId, this.id)))) {
       const names = await store.listSteps(this.runId);
       const close = suggestions(this.id, names);
-      throw new NotFoundError(`step not found: ${this.pathspec}${close.length ? ` (did you mean '${close[0]}'?)` : ''}; the run's steps: ${names.join(', ') || 'none yet'}`);
+      throw new NotFoundError(`step not found: ${this.pathspec}${close.length ? ` (did you mean '${close[0]}'?)` : ''}; the run's steps: ${names.join(', ') || 'none yet'}`, { pathspec: this.pathspec });
     }
     return sortedTasks(records).map((rec) => new TaskObject(`${this.pathspec}/${rec.taskId}`, rec));
   }
@@ -166,7 +166,7 @@ export class TaskObject {
       record = store.taskRecordSync(this.runId, this.stepName, this.id);
       if (!record) {
         for (const why of store.stepRecordsSync(this.runId, this.stepName).damaged) warnOnce(why);
-        throw new NotFoundError(`task not found: ${this.pathspec}`);
+        throw new NotFoundError(`task not found: ${this.pathspec}`, { pathspec: this.pathspec });
       }
     }
     this.record = record;
@@ -192,7 +192,7 @@ export class TaskObject {
       const before = run.predecessorsOf(this.stepName);
       const tasks = await Promise.all(before.map((s) => run.step(s).tasks().then((t) => t.filter((x) => x.successful))));
       if (tasks.every((t) => t.length === 1)) return tasks.flat();
-      throw new NotFoundError(`task ${this.pathspec} did not finish, so it recorded no inputs, and steps ${before.join(', ')} before it have several tasks`);
+      throw new NotFoundError(`task ${this.pathspec} did not finish, so it recorded no inputs, and steps ${before.join(', ')} before it have several tasks`, { pathspec: this.pathspec });
     })();
   }
 
@@ -285,6 +285,7 @@ export class TaskObject {
       this.done
         ? `artifact '${name}' not found in ${this.pathspec} (it has: ${has.join(', ') || 'none'})`
         : `task ${this.pathspec} did not finish: it has no artifacts`,
+      { pathspec: `${this.pathspec}/${name}` },
     );
   }
 
@@ -366,7 +367,7 @@ async function tasksAt(flowName: string, runId: string, pathspecs: string[]): Pr
     parsed.map(async (p) => {
       const rec = (await steps.get(p.step!)!).tasks.get(p.task!);
       const pathspec = `${flowName}/${runId}/${p.step}/${p.task}`;
-      if (!rec) throw new NotFoundError(`task not found: ${pathspec}`);
+      if (!rec) throw new NotFoundError(`task not found: ${pathspec}`, { pathspec });
       return new TaskObject(pathspec, rec);
     }),
   );

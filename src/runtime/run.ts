@@ -10,7 +10,7 @@ import type { FlowGraph, GraphNode } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
 import { LocalBackend } from '../datastore/backend.js';
-import type { RunMeta } from '../datastore/metadata.js';
+import type { ErrorInfo, RunMeta } from '../datastore/metadata.js';
 import { FlowUsageError, ParamError, TaskFailedError } from '../errors.js';
 import { WorkerPool } from './pool.js';
 import { RunConsole } from './console.js';
@@ -68,6 +68,8 @@ export interface RunOutcome {
   ranTasks: string[];
   /** task-record batches made durable, and the records in them */
   journal: { batches: number; entries: number };
+  /** the error of the task that failed the run, as it recorded it (type, message, where); absent when none did */
+  taskError?: ErrorInfo;
 }
 
 /** a task running longer than this gets a "running" record before it finishes */
@@ -363,7 +365,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     } else if (interrupted) run.failure = { pathspec: `${graph.flowName}/${run.runId}`, message: 'interrupted' };
     await store.writeRun(run);
     if (ok) await index.runSucceeded(run.runId, [...systemTags, ...tags]);
-    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks, ranTasks, journal: { ...journal.stats } };
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks, ranTasks, journal: { ...journal.stats }, taskError: sched.failure?.result.error };
   } finally {
     pool.close();
   }
@@ -373,6 +375,6 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
 export function assertSucceeded(o: RunOutcome): void {
   if (!o.ok) {
     const f = o.run.failure;
-    throw new TaskFailedError(`run ${o.run.flowName}/${o.run.runId} failed${f ? ` at ${f.pathspec}: ${f.message}` : ''}`);
+    throw new TaskFailedError(`run ${o.run.flowName}/${o.run.runId} failed${f ? ` at ${f.pathspec}: ${f.message}` : ''}`, { pathspec: f?.pathspec ?? `${o.run.flowName}/${o.run.runId}`, step: f?.pathspec.split('/')[2], run: `${o.run.flowName}/${o.run.runId}`, cause: o.taskError });
   }
 }
