@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { execa } from 'execa';
 import path from 'node:path';
 import { RunObject } from '../client/run.js';
+import { TaskObject } from '../client/task.js';
 import { Flow } from '../client/index.js';
 import { datastoreRoot, storeFor } from '../client/context.js';
 import { cardHtml } from '../cards/render.js';
@@ -146,11 +147,27 @@ export async function runFlow(file: string, params: Record<string, string | numb
   if (r.exitCode !== 0) {
     // the CLI's one error line, as the cell's error: `TaskFailedError: run HelloFlow/17… failed at …/start/1: boom`
     const said = (r.all ?? '').split('\n').filter((l) => l.startsWith('error: ')).at(-1)?.slice('error: '.length);
-    if (m && said) throw new TaskFailedError(said);
+    if (m && said) throw await runFailure(m[1], m[2], said);
     throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${said ?? (r.all ?? '').trim().split('\n').at(-1) ?? 'no output'}`);
   }
   if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
   return Flow(m[1]).run(m[2]);
+}
+
+/**
+ * The CLI's failure line as the TaskFailedError a library run throws: its fields (the failed
+ * task, its step, its stored error) read back from the run's record. What cannot be read stays
+ * undefined; the message is the CLI's either way.
+ */
+async function runFailure(flowName: string, runId: string, said: string): Promise<TaskFailedError> {
+  const run = `${flowName}/${runId}`;
+  const failure = await Flow(flowName)
+    .run(runId)
+    .then((r) => r.failure)
+    .catch(() => undefined);
+  const step = failure?.pathspec.split('/')[2];
+  const cause = step ? await new TaskObject(failure!.pathspec).exception.catch(() => undefined) : undefined;
+  return new TaskFailedError(said, { pathspec: failure?.pathspec ?? run, step, run, cause });
 }
 
 /** What each task of a run requested and used, and the right-sizing advice per step (the resources card, as data). */
