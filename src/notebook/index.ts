@@ -46,11 +46,13 @@ interface StoredCard {
 const isStoredCard = (x: any): x is StoredCard => x && typeof x.id === 'string' && typeof x.path === 'string' && typeof x.html === 'function';
 const isComponent = (x: any): x is CardComponent => x && typeof x.render === 'function';
 
+/** How show() displays a value. */
 export interface ShowOptions {
-  /** rows shown at the head and at the tail of a table (default 5) */
+  /** rows shown at the head and at the tail of a table. Default 5 */
   rows?: number;
-  /** iframe height for cards, in px (default 520) */
+  /** iframe height for cards, in px. Default 520 */
   height?: number;
+  /** a line above a card, or a card component's page title. Default: a stored card's `card <id> — <path>`; for components none */
   title?: string;
 }
 
@@ -117,15 +119,19 @@ export async function chartSvg(spec: Record<string, unknown>): Promise<string> {
   }
 }
 
+/** How the notebook's runFlow() runs the CLI. */
 export interface RunFlowOptions {
-  /** datastore root (default: the one this process's client reads) */
+  /** datastore root. Default: the one this process's client reads */
   root?: string;
-  /** working directory of the run (default: the flowbook project); relative params resolve here */
+  /** working directory of the run; relative params resolve here. Default: the flowbook project */
   cwd?: string;
+  /** variables added to this process's environment for the run. Default: none */
   env?: Record<string, string>;
-  /** echo the run's output (default true) */
+  /** echo the run's output. Default true */
   echo?: boolean;
+  /** `--tag`s of the run. Default: none */
   tags?: string[];
+  /** `--max-workers`: tasks running at once. Default: the CLI's (FLOWBOOK_CORES, else the machine's cores) */
   maxWorkers?: number;
 }
 
