@@ -145,7 +145,7 @@ export class KubernetesError extends FlowbookError {
    * `InvalidConfig` (the kubeconfig cannot be read), `Unreachable` (no answer from the API server),
    * or the API's own Status reason (`Unauthorized`, `Forbidden`, `NotFound`, `AlreadyExists`,
    * `Conflict`, `Invalid`, `TooManyRequests`, `InternalError`…; for an answer without one, the HTTP
-   * status's name without spaces); `Unknown` when it cannot be told.
+   * status's name in one word, `BadGateway`); `Unknown` when it cannot be told.
    */
   readonly reason?: string;
   constructor(message: string, options?: KubernetesErrorOptions) {

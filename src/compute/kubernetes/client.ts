@@ -58,14 +58,16 @@ const STATUS_REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauth
 
 /**
  * KubernetesError.reason for an API failure: the Status reason the API sent (`AlreadyExists`,
- * `Forbidden`…), else the one Kubernetes gives with the HTTP code, else `Unreachable` when no
- * answer came (a connection error: ECONNREFUSED, ENOTFOUND, ECONNRESET…).
+ * `Forbidden`…), else the one Kubernetes gives with the HTTP code, else the status's name in one
+ * word (`BadGateway`); `Unreachable` when no answer came (a connection error: ECONNREFUSED,
+ * ENOTFOUND, ECONNRESET…).
  */
 export function apiReason(err: any): string {
   if (typeof err?.code === 'number' && err.code >= 100) {
     const body = parsedBody(err.body);
     if (typeof body?.reason === 'string' && body.reason) return body.reason;
-    return STATUS_REASONS[err.code] ?? ((STATUS_CODES[err.code] ?? '').replace(/[^A-Za-z]/g, '') || 'Unknown');
+    const words = (STATUS_CODES[err.code] ?? '').replace(/'/g, '').split(/[^A-Za-z]+/).filter(Boolean);
+    return STATUS_REASONS[err.code] ?? (words.map((w) => w[0].toUpperCase() + w.slice(1)).join('') || 'Unknown');
   }
   const code = err?.cause?.code ?? err?.code;
   return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code) ? 'Unreachable' : 'Unknown';
