@@ -14,7 +14,7 @@ import { cardHtml } from '../cards/render.js';
 import type { CardComponent } from '../cards/components.js';
 import { VegaLite } from '../cards/vega.js';
 import { tabular, tableHtml, cardFrameHtml, runHtml, type RunSummary } from './html.js';
-import { FlowbookError, TaskFailedError } from '../errors.js';
+import { FlowbookError, TaskFailedError, type TaskFailedOptions } from '../errors.js';
 import { PACKAGE_ROOT } from './runner.js';
 import { loadRunTasks } from '../cards/run-records.js';
 import { taskUse, resourceAdvice, type TaskUse, type StepAdvice } from '../cards/builtin/resources.js';
@@ -153,7 +153,8 @@ export async function runFlow(file: string, params: Record<string, string | numb
   if (r.exitCode !== 0) {
     // the CLI's one error line, as the cell's error: `TaskFailedError: run HelloFlow/17… failed at …/start/1: boom`
     const said = (r.all ?? '').split('\n').filter((l) => l.startsWith('error: ')).at(-1)?.slice('error: '.length);
-    if (m && said) throw await runFailure(m[1], m[2], said);
+    // made here, so that the error's first frame is runFlow, the cell's call
+    if (m && said) throw new TaskFailedError(said, await failureFields(m[1], m[2]));
     throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${said ?? (r.all ?? '').trim().split('\n').at(-1) ?? 'no output'}`);
   }
   if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
@@ -161,11 +162,10 @@ export async function runFlow(file: string, params: Record<string, string | numb
 }
 
 /**
- * The CLI's failure line as the TaskFailedError a library run throws: its fields (the failed
- * task, its step, its stored error) read back from the run's record. What cannot be read stays
- * undefined; the message is the CLI's either way.
+ * The fields of the TaskFailedError a library run throws (the failed task, its step, its stored
+ * error), read back from the failed run's record. What cannot be read stays undefined.
  */
-async function runFailure(flowName: string, runId: string, said: string): Promise<TaskFailedError> {
+async function failureFields(flowName: string, runId: string): Promise<TaskFailedOptions> {
   const run = `${flowName}/${runId}`;
   const failure = await Flow(flowName)
     .run(runId)
@@ -173,7 +173,7 @@ async function runFailure(flowName: string, runId: string, said: string): Promis
     .catch(() => undefined);
   const step = failure?.pathspec.split('/')[2];
   const cause = step ? await new TaskObject(failure!.pathspec).exception.catch(() => undefined) : undefined;
-  return new TaskFailedError(said, { pathspec: failure?.pathspec ?? run, step, run, cause });
+  return { pathspec: failure?.pathspec ?? run, step, run, cause };
 }
 
 /** What each task of a run requested and used, and the right-sizing advice per step (the resources card, as data). */
