@@ -33,14 +33,14 @@ async function tasksOf(target: string, step: string | undefined, root?: string):
 async function oneCard(target: string, step: string | undefined, id: string | undefined, root?: string) {
   const { pathspec, tasks } = await tasksOf(target, step, root);
   if (pathspec.split('/').length < 3) throw new NameError(`name a step or a task: ${target} STEP, or Flow/run/step[/task] (${pathspec} is a whole run; its cards: flowbook card list ${pathspec})`);
-  if (!tasks.length) throw new NotFoundError(`step ${pathspec} has no tasks yet`);
+  if (!tasks.length) throw new NotFoundError(`step ${pathspec} has no tasks yet`, { pathspec });
   const withCards = await Promise.all(tasks.map(async (task) => ({ task, cards: await task.cards })));
   const has = withCards.filter((t) => (id ? t.cards.some((c) => c.id === id) : t.cards.length));
   const chosen = has[0] ?? withCards[0];
   const { task, cards } = chosen;
-  if (!cards.length) throw new NotFoundError(`task ${task.pathspec} has no cards (add @card to its step)`);
+  if (!cards.length) throw new NotFoundError(`task ${task.pathspec} has no cards (add @card to its step)`, { pathspec: task.pathspec });
   const card = id ? cards.find((c) => c.id === id) : cards[0];
-  if (!card) throw new NotFoundError(`task ${task.pathspec} has no card '${id}' (it has: ${cards.map((c) => c.id).join(', ')})`);
+  if (!card) throw new NotFoundError(`task ${task.pathspec} has no card '${id}' (it has: ${cards.map((c) => c.id).join(', ')})`, { pathspec: task.pathspec });
   if (tasks.length > 1) say(`step ${pathspec} has ${tasks.length} tasks: the card of its first, ${task.pathspec} (another: ${pathspec}/TASK_ID; all of them: flowbook card list ${pathspec})`);
   return { ...card, task: task.pathspec };
 }

@@ -62,7 +62,7 @@ export async function logsCommand(given: string, flags: { stdout?: boolean; stde
   }
   if (wanted !== undefined && !shown) {
     const most = Math.max(0, ...(await Promise.all(tasks.map(async (t) => (await (t.origin ? Task(t.origin) : t).attempts).length))));
-    throw new NotFoundError(`${pathspec} has no attempt ${wanted + 1}: ${tasks.length > 1 ? 'its tasks have at most' : 'it has'} ${most} attempt${most === 1 ? '' : 's'}`);
+    throw new NotFoundError(`${pathspec} has no attempt ${wanted + 1}: ${tasks.length > 1 ? 'its tasks have at most' : 'it has'} ${most} attempt${most === 1 ? '' : 's'}`, { pathspec });
   }
   return 0;
 }
@@ -203,7 +203,7 @@ export async function dumpCommand(given: string, flags: DumpFlags): Promise<numb
   const run = n === 2 ? Run(pathspec) : undefined;
   if (run) console.error(`${run.pathspec}: ${run.status}${run.status === 'killed' ? ` (its runner is gone; continue it with: flowbook resume FLOW_FILE --origin-run-id ${run.id})` : ''}`);
   const task = n === 4 ? Task(pathspec) : await run!.endTask;
-  if (!task) throw new NotFoundError(`run ${pathspec} has no finished end step (status: ${run?.status}); dump one of its tasks`);
+  if (!task) throw new NotFoundError(`run ${pathspec} has no finished end step (status: ${run?.status}); dump one of its tasks`, { pathspec });
   const arts = await task.artifacts;
   const values = await Promise.all(arts.map((a) => a.data()));
   if (flags.json) {

@@ -20,7 +20,7 @@ export function isFlowFile(arg: string): boolean {
 async function latestOf(flow: string, which: 'latest' | 'latest-successful'): Promise<Run> {
   const f = Flow(flow);
   const run = await (which === 'latest' ? f.latestRun : f.latestSuccessfulRun);
-  if (!run) throw new NotFoundError(`flow ${flow} has no ${which === 'latest' ? '' : 'successful '}runs`);
+  if (!run) throw new NotFoundError(`flow ${flow} has no ${which === 'latest' ? '' : 'successful '}runs`, { pathspec: flow });
   return run;
 }
 
@@ -38,7 +38,7 @@ async function runOrStep(flow: string, id: string, say?: Say): Promise<string> {
   if (run || !STEP_NAME.test(id)) return `${flow}/${id}`;
   const latest = await latestOf(flow, 'latest');
   const steps = await stepsOf(latest);
-  if (!steps.includes(id)) throw new NotFoundError(`${flow}/${id}: ${flow} has no run ${id}, and its latest run ${latest.pathspec} has no step ${id} (its steps: ${steps.join(', ') || 'none yet'})`);
+  if (!steps.includes(id)) throw new NotFoundError(`${flow}/${id}: ${flow} has no run ${id}, and its latest run ${latest.pathspec} has no step ${id} (its steps: ${steps.join(', ') || 'none yet'})`, { pathspec: `${flow}/${id}` });
   say?.(picked(latest, `${flow}/${id} is step ${id} of the latest run`));
   return `${latest.pathspec}/${id}`;
 }

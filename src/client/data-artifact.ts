@@ -20,6 +20,7 @@ export function artifactRef(record: TaskRecord, taskPathspec: string, name: stri
   if (!done && record.damaged) throw new IntegrityError(`task ${taskPathspec} did not finish: ${record.damaged}`);
   throw new NotFoundError(
     done ? `artifact '${name}' not found in ${taskPathspec} (it has: ${has.join(', ') || 'none'})` : `task ${taskPathspec} did not finish: it has no artifacts`,
+    { pathspec: `${taskPathspec}/${name}` },
   );
 }
 

@@ -55,5 +55,5 @@ export async function checkFlowExists(name: string, what = ''): Promise<void> {
   const there = names.length
     ? `flows there: ${listed}`
     : 'it has no flows yet (run one with `flowbook run FILE`, or point the client elsewhere: setDatastoreRoot() or FLOWBOOK_HOME / FLOWBOOK_S3_ROOT)';
-  throw new NotFoundError(`${what}flow '${name}' not found in the datastore ${root}.${mean} ${there}`);
+  throw new NotFoundError(`${what}flow '${name}' not found in the datastore ${root}.${mean} ${there}`, { pathspec: name });
 }

@@ -13,7 +13,7 @@ export function readRunSync(flowName: string, runId: string): RunMeta {
     const key = `${store.runKey(runId)}/run.json`;
     return store.parseMetadata<RunMeta>(key, store.backend.getSync(key));
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId} in datastore ${store.backend.location}`, { cause: err });
+    if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${flowName}/${runId} in datastore ${store.backend.location}`, { cause: err, pathspec: `${flowName}/${runId}` });
     throw err;
   }
 }
@@ -26,7 +26,7 @@ export function checkInNamespace(flowName: string, runId: string, meta?: RunMeta
   const m = meta ?? readRunSync(flowName, runId);
   const ns = getNamespace();
   if (ns !== null && !allTags(m).includes(ns)) {
-    throw new NotFoundError(`run ${flowName}/${runId} is not in namespace ${ns}; namespace(null) sees every run`);
+    throw new NotFoundError(`run ${flowName}/${runId} is not in namespace ${ns}; namespace(null) sees every run`, { pathspec: `${flowName}/${runId}` });
   }
   return m;
 }
@@ -61,7 +61,7 @@ export function readTaskRecord(flowName: string, runId: string, stepName: string
   const record = store.taskRecordSync(runId, stepName, taskId);
   if (!record) {
     for (const why of store.stepRecordsSync(runId, stepName).damaged) warnOnce(why);
-    throw new NotFoundError(`task not found: ${flowName}/${runId}/${stepName}/${taskId}`);
+    throw new NotFoundError(`task not found: ${flowName}/${runId}/${stepName}/${taskId}`, { pathspec: `${flowName}/${runId}/${stepName}/${taskId}` });
   }
   return record;
 }

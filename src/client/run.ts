@@ -132,7 +132,7 @@ export class RunObject<C = never> extends ClientObject {
       names: () => endNames()?.names,
       load: async (name) => {
         const task = await this.endTask;
-        if (!task) throw new NotFoundError(`run ${this.pathspec} has no finished end step, so no data; look at its steps' tasks`);
+        if (!task) throw new NotFoundError(`run ${this.pathspec} has no finished end step, so no data; look at its steps' tasks`, { pathspec: this.pathspec });
         return (await task.artifact(name)).data();
       },
     });

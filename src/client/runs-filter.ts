@@ -5,8 +5,11 @@ import type { RunStatus } from '../datastore/metadata.js';
 import { FlowUsageError } from '../errors.js';
 import { isPlainObject } from './table.js';
 
+/** `Flow.runs({ tags, status })`: which of the flow's runs in the current namespace are listed. */
 export interface RunsFilter {
+  /** only runs carrying every one of these tags (added to the tags given as strings). Default: none (any tags) */
   tags?: string[];
+  /** only runs with this status: running, succeeded, failed or killed. Default: any status */
   status?: RunStatus;
 }
 

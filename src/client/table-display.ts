@@ -31,7 +31,15 @@ function shownColumns(t: Tabular): { columns: Columns; labels: unknown[] } {
 }
 
 /** A DataFrame or Arrow table as text: shape, head and tail in aligned columns, each column's type. */
-export function tableAsText(x: unknown, o: { width?: number; rows?: number } = {}): string | undefined {
+export function tableAsText(
+  x: unknown,
+  o: {
+    /** characters per line. Default 100 */
+    width?: number;
+    /** rows shown at the head and at the tail. Default 5 */
+    rows?: number;
+  } = {},
+): string | undefined {
   if (!isTable(x)) return undefined;
   const t = tabular(x, o.rows ?? ROWS)!;
   const { columns, labels } = shownColumns(t);

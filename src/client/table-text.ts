@@ -2,22 +2,24 @@
 // aligned columns (wrapped into blocks of columns that fit the width), then each column's type.
 import { kindName, jsonCell, type Column, type Columns } from './table.js';
 
+/** How tableText prints a table. */
 export interface TextOptions {
-  /** what the table is: `DataFrame`, `Arrow table`, `array of records` */
+  /** what the table is: `DataFrame`, `Arrow table`, `array of records` (required: the first line says it) */
   what: string;
-  /** characters per line (a terminal's width; 100 when not a terminal) */
+  /** characters per line (callers pass a terminal's width), at least 40. Default 100 */
   width?: number;
-  /** rows shown from each end when the table is longer than head + tail */
+  /** rows shown from the start when the table is longer than head + tail. Default 5 */
   head?: number;
+  /** rows shown from the end when the table is longer than head + tail. Default 5 */
   tail?: number;
-  /** longest cell, in characters (longer ones end in …) */
+  /** longest cell, in characters (longer ones end in …). Default 30 */
   maxCell?: number;
   /**
    * `c` holds only the rows to show of a larger table (its head, then its tail): their labels,
-   * how many of them are the head, and the table's size
+   * how many of them are the head, and the table's size. Default: `c` is the whole table
    */
   sample?: { labels: unknown[]; headRows: number; totalRows: number };
-  /** each column's type as its source names it (danfo's float32, Arrow's Utf8), for the kinds inferred */
+  /** each column's type as its source names it (danfo's float32, Arrow's Utf8), for the kinds inferred. Default: the inferred kinds' names */
   dtypes?: string[];
 }
 

@@ -45,7 +45,7 @@ export class TaskObject extends ClientObject {
       const before = predecessorsOf(this.checkNamespace(), this.stepName);
       const tasks = await Promise.all(before.map((s) => stepTasks(this.flowName, this.runId, s).then((t) => t.filter((x) => x.successful))));
       if (tasks.every((t) => t.length === 1)) return tasks.flat();
-      throw new NotFoundError(`task ${this.pathspec} did not finish, so it recorded no inputs, and steps ${before.join(', ')} before it have several tasks`);
+      throw new NotFoundError(`task ${this.pathspec} did not finish, so it recorded no inputs, and steps ${before.join(', ')} before it have several tasks`, { pathspec: this.pathspec });
     })();
   }
 
@@ -210,7 +210,7 @@ async function tasksAt(flowName: string, runId: string, pathspecs: string[]): Pr
     parsed.map(async (p) => {
       const rec = (await steps.get(p.step!)!).tasks.get(p.task!);
       const pathspec = `${flowName}/${runId}/${p.step}/${p.task}`;
-      if (!rec) throw new NotFoundError(`task not found: ${pathspec}`);
+      if (!rec) throw new NotFoundError(`task not found: ${pathspec}`, { pathspec });
       return new TaskObject(pathspec, rec);
     }),
   );
@@ -230,7 +230,7 @@ export async function stepTasks(flowName: string, runId: string, stepName: strin
   if (!records.tasks.size && !(await store.backend.exists(store.stepKey(runId, stepName)))) {
     const names = await store.listSteps(runId);
     const close = suggestions(stepName, names);
-    throw new NotFoundError(`step not found: ${pathspec}${close.length ? ` (did you mean '${close[0]}'?)` : ''}; the run's steps: ${names.join(', ') || 'none yet'}`);
+    throw new NotFoundError(`step not found: ${pathspec}${close.length ? ` (did you mean '${close[0]}'?)` : ''}; the run's steps: ${names.join(', ') || 'none yet'}`, { pathspec });
   }
   return sortedTasks(records).map((rec) => new TaskObject(`${pathspec}/${rec.taskId}`, rec));
 }

@@ -9,6 +9,7 @@
 //   <root>/<Flow>/runs/<runId>/<step>/<taskId>/cards/*.html
 //   <root>/<Flow>/index/<tagKey>/{latest,latest_successful,runs} index files (see index-files.ts)
 import type { SerializerName } from './serializers.js';
+import type { ErrorInfo } from '../errors.js';
 
 export interface ArtifactRef {
   sha: string;
@@ -107,13 +108,8 @@ export interface LocalSlot {
   localResources: { cpu?: number; memory?: number };
 }
 
-export interface ErrorInfo {
-  type: string;
-  message: string;
-  stack?: string;
-  /** file:line in the user's code where it was thrown */
-  where?: string;
-}
+/** a task's error as it is stored: defined beside the error classes (a TaskFailedError's cause is one) */
+export type { ErrorInfo };
 
 export interface AttemptMeta {
   pathspec: string;

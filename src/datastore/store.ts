@@ -273,7 +273,7 @@ export class FlowDatastore {
     try {
       return this.parseMetadata(key, await this.backend.get(key));
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${this.flowName}/${runId} in datastore ${this.backend.location}`, { cause: err });
+      if (err instanceof NotFoundError) throw new NotFoundError(`run not found: ${this.flowName}/${runId} in datastore ${this.backend.location}`, { cause: err, pathspec: `${this.flowName}/${runId}` });
       throw err;
     }
   }

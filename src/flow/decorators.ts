@@ -6,51 +6,82 @@ import { FlowUsageError } from '../errors.js';
 export const STEP_META = Symbol.for('flowbook.stepMeta');
 export const FLOW_META = Symbol.for('flowbook.flowMeta');
 
+/** @resources: what a step's task needs, held locally as a slot and asked of Kubernetes as a request. */
 export interface ResourcesSpec {
+  /** cores: a local slot of that many cores (capped at the machine's), a pod's cpu request. Default 1 (also on Kubernetes) */
   cpu?: number;
-  /** MiB, as in Metaflow */
+  /** MiB, as in Metaflow: the local slot's memory (capped at the machine's), a pod's memory request and limit. Default: locally none held (0); on Kubernetes 4096 */
   memory?: number;
+  /** GPUs: held by the local slot, a pod's `<gpuVendor>.com/gpu` limit. Default 0 */
   gpu?: number;
 }
+/**
+ * @kubernetes: run the step as a pod. A field left out comes from `--with kubernetes:…`, then the
+ * FLOWBOOK_KUBERNETES_* environment, then the default said here; cpu, memory and gpu take the
+ * largest of @resources, @kubernetes and --with.
+ */
 export interface KubernetesSpec extends ResourcesSpec {
-  /** ephemeral storage request, MiB */
+  /** ephemeral storage request, MiB. Default: none requested */
   disk?: number;
+  /** whose GPUs `gpu` asks for (the resource `<vendor>.com/gpu`). Default 'nvidia' */
   gpuVendor?: 'nvidia' | 'amd';
+  /** the container image (it must have flowbook and the project). Default FLOWBOOK_KUBERNETES_IMAGE; without either, the run is refused */
   image?: string;
+  /** namespace of the step's Jobs. Default FLOWBOOK_KUBERNETES_NAMESPACE, else 'default' */
   namespace?: string;
+  /** the pod's service account. Default FLOWBOOK_KUBERNETES_SERVICE_ACCOUNT, else the namespace's default account */
   serviceAccount?: string;
+  /** node labels the pod must land on. Default: none (computePool adds one) */
   nodeSelector?: Record<string, string>;
+  /** the pod's tolerations, as Kubernetes writes them. Default: none */
   tolerations?: Record<string, unknown>[];
-  /** Kubernetes Secrets whose keys become the pod's env (envFrom); flowbook never reads them */
+  /** Kubernetes Secrets whose keys become the pod's env (envFrom); flowbook never reads them. Added to FLOWBOOK_KUBERNETES_SECRETS and --with's. Default: none */
   secrets?: string[];
+  /** extra labels on the Job and its pod, beside flowbook's own. Default: none */
   labels?: Record<string, string>;
+  /** extra annotations on the Job and its pod, beside flowbook's own. Default: none */
   annotations?: Record<string, string>;
-  /** size of /dev/shm (a memory-backed emptyDir), MiB */
+  /** size of /dev/shm (a memory-backed emptyDir), MiB. Default: none mounted (the container runtime's own /dev/shm) */
   sharedMemory?: number;
-  /** claim name → mount path; e.g. { models: '/models' } with FLOWBOOK_MODELS=/models shares one model cache */
+  /** claim name → mount path; e.g. { models: '/models' } with FLOWBOOK_MODELS=/models shares one model cache. Default: none */
   persistentVolumeClaims?: Record<string, string>;
-  /** a node pool: becomes the nodeSelector `flowbook/compute-pool: <name>` */
+  /** a node pool: becomes the nodeSelector `flowbook/compute-pool: <name>`. Default: none */
   computePool?: string;
 }
+/** @retry: how often a failed task runs again. Without @retry (or `--with retry`) a task is not retried. */
 export interface RetrySpec {
+  /** how many more attempts after the first fails (mistakes in the flow's code, like a FlowUsageError, are never retried). Default 3 */
   times?: number;
+  /** minutes to wait before each new attempt. Default 2 */
   minutesBetweenRetries?: number;
 }
+/** @timeout: the three are added up, and the sum must be more than 0 (there is no default duration). */
 export interface TimeoutSpec {
+  /** Default 0 */
   seconds?: number;
+  /** Default 0 */
   minutes?: number;
+  /** Default 0 */
   hours?: number;
 }
+/** @catchErrors: a task that fails (after its retries) completes anyway, with its error in an artifact. */
 export interface CatchSpec {
-  /** artifact that receives the error ({type, message, stack}) when the step fails */
+  /** artifact that receives the error ({type, message, stack}) when the step fails. Default 'caughtError' */
   var?: string;
+  /** Metaflow's option, kept for flows written for it: flowbook prints the caught error either way (one line in the run, the stack in the task's log). Default true */
   printException?: boolean;
 }
+/** @card: a card rendered for each of the step's tasks. */
 export interface CardSpec {
+  /** a built-in type (default, blank, timeline, resources) or one from the project's cards/ folder. Default 'default' */
   type?: string;
+  /** the card's file name beside the task, and its name for current.card.get(id). Default `<type>-<position>`; current.card appends to the first card without one */
   id?: string;
+  /** seconds the card's rendering may take before the card says it timed out. Default 45 */
   timeout?: number;
+  /** seconds between live writes of the card while the task runs (current.card.refresh()). Default 1 */
   refreshInterval?: number;
+  /** Metaflow's card options, kept with the spec: no card type reads them yet. Default: none */
   options?: Record<string, unknown>;
 }
 
@@ -216,11 +247,17 @@ export const card = stepDecorator<CardSpec>('card', (spec = {}) => {
   return (m) => void m.cards.unshift(c);
 });
 
+/** @schedule: exactly one of cron, hourly, daily, weekly. Bare or with `{}`, it is `{ daily: true }`. */
 export interface ScheduleSpec {
+  /** a five-field cron expression (minute hour day-of-month month day-of-week) or a shorthand such as @hourly, @daily, `@every 2h`. Default: none */
   cron?: string;
+  /** at minute 0 of every hour. Default false */
   hourly?: boolean;
+  /** every day at 00:00. Default false (true when @schedule is bare) */
   daily?: boolean;
+  /** Sundays at 00:00. Default false */
   weekly?: boolean;
+  /** the IANA time zone the schedule is read in (Europe/Paris). Default: the cluster's */
   timezone?: string;
 }
 

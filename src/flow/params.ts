@@ -7,15 +7,20 @@ export const PARAM_SPEC = Symbol.for('flowbook.paramSpec');
 
 export type ParamType = 'string' | 'int' | 'float' | 'bool' | 'json';
 
+/** A parameter's value is the flag given, else its `env` variable, else `default`, else null (or an error when `required`). */
 export interface ParamOptions<T> {
+  /** the value when neither the flag nor `env` gives one. Default: none (the value is null) */
   default?: T;
+  /** one line for `flowbook run FILE --help`, `flowbook show` and an Argo template's parameter description. Default: none */
   help?: string;
-  /** environment variable read when the flag is not given */
+  /** environment variable read when the flag is not given. Default: none */
   env?: string;
+  /** with no flag, env value or default, the run is refused instead of the value being null. Default false */
   required?: boolean;
   /**
    * A secret (an API token): the value reaches every step but is never stored — not in run.json,
    * not as an artifact, not in a card — nor printed. run.json keeps SECRET_MARKER in its place.
+   * Default false (param.secret sets it)
    */
   secret?: boolean;
 }

@@ -4,7 +4,15 @@ import { escapeHtml } from '../cards/html.js';
 import { STYLE } from '../client/table-html.js';
 
 /** A card page contained in a sandboxed iframe: it scrolls inside a bounded height (Metaflow #1232). */
-export function cardFrameHtml(html: string, o: { title?: string; height?: number } = {}): string {
+export function cardFrameHtml(
+  html: string,
+  o: {
+    /** a line above the frame. Default: none */
+    title?: string;
+    /** the frame's height, px. Default 520 */
+    height?: number;
+  } = {},
+): string {
   // a number only: it is written into the iframe's style attribute
   const h = Number.isFinite(Number(o.height)) && Number(o.height) > 0 ? Number(o.height) : 520;
   const title = o.title ? `<div class="fb-meta">${escapeHtml(o.title)}</div>` : '';

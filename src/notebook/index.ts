@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { execa } from 'execa';
 import path from 'node:path';
 import { RunObject } from '../client/run.js';
+import { TaskObject } from '../client/task.js';
 import { Flow } from '../client/index.js';
 import { datastoreRoot, storeFor } from '../client/context.js';
 import { cardHtml } from '../cards/render.js';
@@ -14,7 +15,7 @@ import type { CardComponent } from '../cards/components/component.js';
 import { VegaLite } from '../cards/components/vega-lite.js';
 import { cardFrameHtml, runHtml, type RunSummary } from './html.js';
 import { tabular, tableHtml } from '../client/table-html.js';
-import { FlowbookError, TaskFailedError } from '../errors.js';
+import { FlowbookError, TaskFailedError, type TaskFailedOptions } from '../errors.js';
 import { PACKAGE_ROOT } from './runner.js';
 import { loadRunTasks } from '../cards/run-records.js';
 import { taskUse } from '../cards/usage/task-use.js';
@@ -49,11 +50,13 @@ interface StoredCard {
 const isStoredCard = (x: any): x is StoredCard => x && typeof x.id === 'string' && typeof x.path === 'string' && typeof x.html === 'function';
 const isComponent = (x: any): x is CardComponent => x && typeof x.render === 'function';
 
+/** How show() displays a value. */
 export interface ShowOptions {
-  /** rows shown at the head and at the tail of a table (default 5) */
+  /** rows shown at the head and at the tail of a table. Default 5 */
   rows?: number;
-  /** iframe height for cards, in px (default 520) */
+  /** iframe height for cards, in px. Default 520 */
   height?: number;
+  /** a line above a card, or a card component's page title. Default: a stored card's `card <id> — <path>`; for components none */
   title?: string;
 }
 
@@ -120,15 +123,19 @@ export async function chartSvg(spec: Record<string, unknown>): Promise<string> {
   }
 }
 
+/** How the notebook's runFlow() runs the CLI. */
 export interface RunFlowOptions {
-  /** datastore root (default: the one this process's client reads) */
+  /** datastore root. Default: the one this process's client reads */
   root?: string;
-  /** working directory of the run (default: the flowbook project); relative params resolve here */
+  /** working directory of the run; relative params resolve here. Default: the flowbook project */
   cwd?: string;
+  /** variables added to this process's environment for the run. Default: none */
   env?: Record<string, string>;
-  /** echo the run's output (default true) */
+  /** echo the run's output. Default true */
   echo?: boolean;
+  /** `--tag`s of the run. Default: none */
   tags?: string[];
+  /** `--max-workers`: tasks running at once. Default: the CLI's (FLOWBOOK_CORES, else the machine's cores) */
   maxWorkers?: number;
 }
 
@@ -150,11 +157,27 @@ export async function runFlow(file: string, params: Record<string, string | numb
   if (r.exitCode !== 0) {
     // the CLI's one error line, as the cell's error: `TaskFailedError: run HelloFlow/17… failed at …/start/1: boom`
     const said = (r.all ?? '').split('\n').filter((l) => l.startsWith('error: ')).at(-1)?.slice('error: '.length);
-    if (m && said) throw new TaskFailedError(said);
+    // made here, so that the error's first frame is runFlow, the cell's call
+    if (m && said) throw new TaskFailedError(said, await failureFields(m[1], m[2]));
     throw new FlowbookError(`flowbook run ${file} failed (exit ${r.exitCode}): ${said ?? (r.all ?? '').trim().split('\n').at(-1) ?? 'no output'}`);
   }
   if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
   return Flow(m[1]).run(m[2]);
+}
+
+/**
+ * The fields of the TaskFailedError a library run throws (the failed task, its step, its stored
+ * error), read back from the failed run's record. What cannot be read stays undefined.
+ */
+async function failureFields(flowName: string, runId: string): Promise<TaskFailedOptions> {
+  const run = `${flowName}/${runId}`;
+  const failure = await Flow(flowName)
+    .run(runId)
+    .then((r) => r.failure)
+    .catch(() => undefined);
+  const step = failure?.pathspec.split('/')[2];
+  const cause = step ? await new TaskObject(failure!.pathspec).exception.catch(() => undefined) : undefined;
+  return { pathspec: failure?.pathspec ?? run, step, run, cause };
 }
 
 /** What each task of a run requested and used, and the right-sizing advice per step (the resources card, as data). */

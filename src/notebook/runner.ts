@@ -13,14 +13,19 @@ const req = createRequire(import.meta.url);
 /** the flowbook package: its kernels/ and bin/ (src/notebook or dist/notebook, two levels down) */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** `flowbook notebook run` (runNotebook): where the notebook runs and where its outputs go. */
 export interface NotebookRunOptions {
+  /** the file the executed notebook is written to. Default: the notebook itself */
   out?: string;
-  /** seconds per cell (default 600) */
+  /** seconds a cell may run before the run stops with a NotebookCellError. Default 600 */
   timeoutSeconds?: number;
+  /** a running Jupyter server's URL to use (needs `token`). Default: a private server started for this run and stopped after it */
   server?: string;
+  /** the token of `server`. Default: none (required with `server`) */
   token?: string;
+  /** the kernel spec's name. Default: the notebook's own (metadata.kernelspec.name), else 'flowbook' */
   kernel?: string;
-  /** called after each cell */
+  /** called after each cell. Default: none */
   progress?: (index: number, total: number, ok: boolean, seconds: number) => void;
 }
 

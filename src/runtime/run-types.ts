@@ -4,7 +4,7 @@ import type { FlowGraph } from '../flow/graph-types.js';
 import type { LoadedFlow } from '../flow/load.js';
 import type { FlowDatastore } from '../datastore/store.js';
 import type { TaskJournal } from '../datastore/journal.js';
-import type { RunMeta } from '../datastore/metadata.js';
+import type { ErrorInfo, RunMeta } from '../datastore/metadata.js';
 import type { TaskResult } from '../compute/task/spec.js';
 import type { PlannedTask } from './scheduler.js';
 
@@ -64,6 +64,8 @@ export interface RunOutcome {
   ranTasks: string[];
   /** task-record batches made durable, and the records in them */
   journal: { batches: number; entries: number };
+  /** the error of the task that failed the run, as it recorded it (type, message, where); absent when none did */
+  taskError?: ErrorInfo;
 }
 
 /** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */

@@ -220,7 +220,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       ui.end();
     }
     const ok = await finishRun(store, run, sched, interrupted);
-    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, journal: { ...journal.stats } };
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, journal: { ...journal.stats }, taskError: sched.failure?.result.error };
   } finally {
     compute.close();
   }
@@ -230,6 +230,6 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
 export function assertSucceeded(o: RunOutcome): void {
   if (!o.ok) {
     const f = o.run.failure;
-    throw new TaskFailedError(`run ${o.run.flowName}/${o.run.runId} failed${f ? ` at ${f.pathspec}: ${f.message}` : ''}`);
+    throw new TaskFailedError(`run ${o.run.flowName}/${o.run.runId} failed${f ? ` at ${f.pathspec}: ${f.message}` : ''}`, { pathspec: f?.pathspec ?? `${o.run.flowName}/${o.run.runId}`, step: f?.pathspec.split('/')[2], run: `${o.run.flowName}/${o.run.runId}`, cause: o.taskError });
   }
 }

@@ -8,15 +8,17 @@ export class DownloadError extends FlowbookError {}
 
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => FlowbookError;
 
+/** How download() fetches one file. */
 export interface DownloadOptions {
-  /** what the user knows it by, in messages: the model name, or the URL */
+  /** what the user knows it by, in messages: the model name, or the URL (required) */
   label: string;
-  /** continue from what `part` already holds (a Range request); else start over */
+  /** continue from what `part` already holds (a Range request); else start over. Default false */
   resume?: boolean;
-  /** said after "HTTP 404" */
+  /** said after "HTTP 404". Default: nothing */
   notFoundHint?: string;
-  /** the error class thrown */
+  /** the error class thrown. Default DownloadError */
   errorClass?: ErrorClass;
+  /** called as bytes arrive. Default: none */
   onProgress?: (p: { received: number; total?: number }) => void;
 }
 

@@ -151,11 +151,13 @@ export async function verifyModel(name: string): Promise<{ name: string; ok: boo
   return { name, ok, sha256, expected: entry.sha256 };
 }
 
+/** How pullModel downloads a model into the cache. */
 export interface PullOptions {
-  /** expected sha256 for a model without an official one (or to pin a mirror's file) */
+  /** expected sha256 for a model without an official one (or to pin a mirror's file). Default: the catalog's official sha256 (a model without one is refused) */
   sha256?: string;
+  /** called as bytes arrive (see downloadProgressLines). Default: none */
   onProgress?: (p: { received: number; total?: number }) => void;
-  /** one line (default: `warning: …` on stderr) */
+  /** gets one line when the download goes elsewhere than asked (an unwritable cache). Default: `warning: …` on stderr */
   onWarning?: (message: string) => void;
 }
 

@@ -21,7 +21,15 @@ export function progressEverySeconds(fallback = 5): number {
  * `transcribe jfk: 42% (4.6 of 11.0 s of audio, 3.1 s elapsed)` at most every `everySeconds`;
  * the first after `everySeconds`, so a short transcription prints none (its result line says it all).
  */
-export function transcriptionProgressLines(label: string, opts: { everySeconds?: number; print?: (line: string) => void } = {}): (p: TranscribeProgress) => void {
+export function transcriptionProgressLines(
+  label: string,
+  opts: {
+    /** seconds between lines. Default: FLOWBOOK_PROGRESS_SECONDS, else 5 */
+    everySeconds?: number;
+    /** where a line goes. Default console.log (the task's stdout) */
+    print?: (line: string) => void;
+  } = {},
+): (p: TranscribeProgress) => void {
   const every = (opts.everySeconds ?? progressEverySeconds()) * 1000;
   const print = opts.print ?? ((l: string) => console.log(l));
   const t0 = Date.now();
@@ -43,7 +51,14 @@ const mib = (n: number) => (n / 2 ** 20).toFixed(1);
  */
 export function downloadProgressLines(
   label: string,
-  opts: { everySeconds?: number; print?: (line: string) => void; /** a download done sooner prints nothing */ quietSeconds?: number } = {},
+  opts: {
+    /** seconds between lines when the 10% steps are slower. Default: FLOWBOOK_PROGRESS_SECONDS, else 5 */
+    everySeconds?: number;
+    /** where a line goes. Default: stderr */
+    print?: (line: string) => void;
+    /** a download done sooner prints nothing. Default 0 */
+    quietSeconds?: number;
+  } = {},
 ): (p: { received: number; total?: number }) => void {
   const every = (opts.everySeconds ?? progressEverySeconds()) * 1000;
   const quiet = (opts.quietSeconds ?? 0) * 1000;

@@ -10,13 +10,15 @@ export interface Segment {
   text: string;
 }
 
+/** How an engine transcribes one audio. */
 export interface TranscribeOptions {
-  /** CPU threads the engine may use: the task's cpus (current.resources.cpu) */
+  /** CPU threads the engine may use: give it the task's cpus (current.resources.cpu); pocketsphinx uses one whatever this says. Default 1 */
   threads?: number;
-  /** ISO code ('en'), or undefined to let the engine detect it */
+  /** ISO code ('en'); an English-only model or pocketsphinx refuses any other. Default: detected by a multilingual Whisper model, 'en' for the English-only ones */
   language?: string;
+  /** 'translate' gives English text (multilingual Whisper models only). Default 'transcribe' */
   task?: 'transcribe' | 'translate';
-  /** called while the engine works (about every second, and at the end): see transcriptionProgressLines */
+  /** called while the engine works (about every second, and at the end): see transcriptionProgressLines. Default: none */
   onProgress?: (p: TranscribeProgress) => void;
 }
 

@@ -51,7 +51,14 @@ export class Table implements CardComponent {
   private rows: unknown[][];
   constructor(
     data: Row[] | any,
-    opts: { headers?: string[]; maxRows?: number; /** a class for the <table> (cards/style.css: `compact` keeps cells on one line but the last) */ className?: string } = {},
+    opts: {
+      /** column names, for rows given as objects (their keys, in this order) or arrays. Default: the first object row's keys (arrays: no header); a DataFrame's or Arrow table's own columns always */
+      headers?: string[];
+      /** rows shown; the rest are counted under the table. Default 500 */
+      maxRows?: number;
+      /** a class for the <table> (cards/style.css: `compact` keeps cells on one line but the last). Default: none */
+      className?: string;
+    } = {},
   ) {
     this.className = opts.className;
     const max = opts.maxRows ?? 500;
@@ -101,7 +108,12 @@ function checkMime(mime: unknown): string {
 export class Image implements CardComponent {
   constructor(
     readonly bytes: Uint8Array | string,
-    readonly opts: { label?: string; mime?: string } = {},
+    readonly opts: {
+      /** a caption under the image, also its alt text. Default: none */
+      label?: string;
+      /** one of IMAGE_MIMES. Default: told from the bytes (PNG, JPEG, GIF, WebP; anything else is taken for SVG) */
+      mime?: string;
+    } = {},
   ) {
     // refused when the step appends it, where the mistake is; checked again at render (opts can change)
     if (opts.mime !== undefined) checkMime(opts.mime);
@@ -115,7 +127,16 @@ export class Image implements CardComponent {
 }
 
 export class ProgressBar implements CardComponent {
-  constructor(readonly opts: { max?: number; value?: number; label?: string } = {}) {}
+  constructor(
+    readonly opts: {
+      /** the value of a full bar. Default 100 */
+      max?: number;
+      /** where the bar is now (update() changes it), kept between 0 and max. Default 0 */
+      value?: number;
+      /** a label before the bar. Default: none */
+      label?: string;
+    } = {},
+  ) {}
   update(v: number): void {
     this.opts.value = v;
   }

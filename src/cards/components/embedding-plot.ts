@@ -12,13 +12,15 @@ export interface EmbeddingPoint {
   count: number;
 }
 
+/** An EmbeddingPlot's options. */
 export interface EmbeddingOptions {
-  /** how many of the most frequent words get a label (default 40) */
+  /** how many of the most frequent words get a label. Default 40 */
   labels?: number;
-  /** at most this many points (most frequent first, default 2000) */
+  /** at most this many points, the most frequent words first. Default 2000 */
   maxPoints?: number;
+  /** the heading. Default 'Word embedding (word2vec, PCA to 2-D)' */
   title?: string;
-  /** the share of the variance PC 1 and PC 2 explain (pca2d's explainedVariance), shown on the axes */
+  /** the share of the variance PC 1 and PC 2 explain (pca2d's explainedVariance), shown on the axes. Default: not shown */
   explainedVariance?: [number, number];
 }
 

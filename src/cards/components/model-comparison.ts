@@ -34,10 +34,13 @@ export interface ComparisonInput {
   note?: string;
 }
 
+/** A ModelComparison's options. */
 export interface ComparisonOptions {
-  /** price of one cpu for an hour, in `currency` (default 0.04: an on-demand cloud vCPU-hour) */
+  /** price of one cpu for an hour, in `currency`. Default 0.04 (an on-demand cloud vCPU-hour) */
   pricePerCpuHour?: number;
+  /** the symbol the costs are written with. Default '$' */
   currency?: string;
+  /** the heading. Default 'Model sizes compared' */
   title?: string;
 }
 

@@ -17,7 +17,10 @@ export class ResourceReport implements CardComponent {
   readonly needs = 'vega' as const;
   constructor(
     readonly tasks: RunTask[],
-    readonly opts: { title?: string } = {},
+    readonly opts: {
+      /** the heading. Default 'Resources: requested vs used' */
+      title?: string;
+    } = {},
   ) {}
   render(): string {
     const title = `<h2>${escapeHtml(this.opts.title ?? 'Resources: requested vs used')}</h2>`;

@@ -10,7 +10,10 @@ export class RunTimeline implements CardComponent {
   readonly needs = 'vega' as const;
   constructor(
     readonly tasks: RunTask[],
-    readonly opts: { title?: string } = {},
+    readonly opts: {
+      /** the heading. Default 'Run timeline' */
+      title?: string;
+    } = {},
   ) {}
   render(): string {
     const title = `<h2>${escapeHtml(this.opts.title ?? 'Run timeline')}</h2>`;

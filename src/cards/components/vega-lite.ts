@@ -11,10 +11,11 @@ export function inertJson(value: unknown): string {
 
 let seq = 0;
 
+/** A VegaLite component's options. */
 export interface VegaLiteOptions {
-  /** rows to plot; put into the spec as `data: { values }` */
+  /** rows to plot; put into the spec as `data: { values }` (replacing the spec's own data). Default: the spec's data as it is */
   data?: readonly unknown[];
-  /** a caption under the chart */
+  /** a caption under the chart. Default: none */
   caption?: string;
 }
 

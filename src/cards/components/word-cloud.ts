@@ -10,14 +10,19 @@ import { wordFrequencies, type WordCount } from '../../text/stopwords.js';
 
 const req = createRequire(import.meta.url);
 
+/** A WordCloud's options; the defaults of maxWords, width and height are cards/charts/wordcloud.json's. */
 export interface WordCloudOptions {
-  /** the most frequent words drawn (default 150) */
+  /** the most frequent words drawn. Default 150 */
   maxWords?: number;
+  /** the picture's width, px. Default 800 */
   width?: number;
+  /** the picture's height, px. Default 420 */
   height?: number;
+  /** seed of the layout's randomness: the same counts and seed give the same picture. Default 42 */
   seed?: number;
-  /** drop English stopwords when counting from text (default true) */
+  /** drop English stopwords when counting from text. Default true */
   stopwords?: boolean;
+  /** a heading above the cloud. Default: none */
   title?: string;
 }
 
