@@ -16,7 +16,7 @@
 // moves only when the use moves by a third or more, never on a few per cent of noise.
 //
 // More cpu only on evidence. A task that used (nearly) all of its cores may be CPU-bound or
-// single-threaded; only a second in which it ran above its slot (peakCores, see src/runtime/usage.ts), or an
+// single-threaded; only a second in which it ran above its slot (peakCores, see src/compute/task/usage.ts), or an
 // average above 1.5x, says it could use more. Without that, advice says it cannot tell.
 import type { LocalSlot } from '../../datastore/metadata.js';
 

@@ -115,7 +115,7 @@ export class LocalWorker {
    * The memory a step requested is its limit, as on Kubernetes: a task whose memory passes it is
    * killed and reported, instead of slowing the machine down unnoticed. What counts is the task's
    * own rise over what its warm worker held when the task was handed over (as its resource record
-   * measures it: runtime/usage.ts), so a small join is not killed for a model an earlier task left.
+   * measures it: compute/task/usage.ts), so a small join is not killed for a model an earlier task left.
    */
   private watchMemory(id: number, spec: TaskSpec): void {
     const limit = spec.resources.memory;
