@@ -38,10 +38,10 @@ export function foreachStack(frames: Frame[]): ForeachFrame[] {
 }
 
 /** What a step's next() does. */
-export type Transition = 'linear' | 'branch' | 'foreach' | 'switch' | 'end';
+export type TransitionKind = 'linear' | 'branch' | 'foreach' | 'switch' | 'end';
 
 /** What a step's next() does, from its node in the graph. */
-export function transitionOf(node: GraphNode): Transition {
+export function transitionOf(node: GraphNode): TransitionKind {
   return node.foreach ? 'foreach' : node.condition ? 'switch' : node.out.length > 1 ? 'branch' : node.out.length ? 'linear' : 'end';
 }
 

@@ -7,7 +7,7 @@ import type { GraphNode, NodeType } from '../../flow/graph-types.js';
 import type { CardSpec, StepMeta } from '../../flow/decorators.js';
 import type { JournalEntry } from '../../datastore/task-records.js';
 import type { CodePackageRef } from '../code-package.js';
-import { graphPlace, type TaskPlace, type Transition } from './placement.js';
+import { graphPlace, type TaskPlace, type TransitionKind } from './placement.js';
 
 export interface TaskSpec {
   root: string;
@@ -31,7 +31,7 @@ export interface TaskSpec {
   key: string;
   nodeType: NodeType;
   /** what the step's next() does, from the graph */
-  transition: Transition;
+  transition: TransitionKind;
   /** successors according to the source (a switch: all cases) */
   graphOut: string[];
   maxNumSplits: number;
