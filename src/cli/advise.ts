@@ -2,11 +2,11 @@
 // (their @resources, a smaller local slot, or a pod's request), what they used, a verdict by the
 // resources card's thresholds, and the decorator to paste only where it fits what was measured
 // (the rules: src/cards/usage/right-size.ts).
-import { Run, namespace, setDatastoreRoot } from '../client/index.js';
+import { Run } from '../client/index.js';
 import { storeFor } from '../client/context.js';
 import { NameError } from '../errors.js';
 import { alignedColumns } from './columns.js';
-import { resolvePathspec } from './pathspec.js';
+import { readAnyNamespace, resolvePathspec } from './pathspec.js';
 import { runStepUsage } from '../cards/usage/run-usage.js';
 import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/usage/right-size.js';
 
@@ -50,9 +50,7 @@ export function adviceTable(usage: StepUsage[]): string {
 export const adviceLines = (usage: StepUsage[]): string[] => usage.filter((u) => u.worthSaying).map((u) => `${u.step}, ${u.advice}`);
 
 export async function adviseCommand(pathspec: string, flags: { datastoreRoot?: string }): Promise<number> {
-  if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
-  // a pathspec names one run exactly (as for dump and logs); latest means in any namespace
-  namespace(null);
+  readAnyNamespace(flags.datastoreRoot);
   const p = await resolveRun(pathspec);
   const run = Run(p);
   const usage = await runStepUsage(storeFor(run.flowName).store, run.id);

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { Run, Step, Task, namespace, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
-import { isFlowFile, resolveTarget } from './pathspec.js';
+import { Run, Step, Task, setDatastoreRoot, type Task as TaskT } from '../client/index.js';
+import { isFlowFile, readAnyNamespace, resolveTarget } from './pathspec.js';
 import { flowExists } from '../client/flow-names.js';
 import { NameError, NotFoundError } from '../errors.js';
 
@@ -16,8 +16,7 @@ const say = (line: string) => console.error(line);
  * flow's latest run (Metaflow's `python flow.py card view STEP`); see resolveTarget.
  */
 async function tasksOf(target: string, step: string | undefined, root?: string): Promise<{ pathspec: string; tasks: TaskT[] }> {
-  if (root) setDatastoreRoot(root);
-  namespace(null);
+  readAnyNamespace(root);
   const p = await resolveTarget(target, step, say);
   const n = p.split('/').length;
   if (n === 4) return { pathspec: p, tasks: [Task(p)] };

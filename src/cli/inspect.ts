@@ -4,18 +4,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { Run, Step, Task, DataArtifact, namespace, setDatastoreRoot } from '../client/index.js';
+import { Run, Step, Task, DataArtifact } from '../client/index.js';
 import { arrowFileBytes, columnsToArrow, columnsToRecords, isArrowTable, isDanfoFrame, isRecords, tableColumns } from '../client/dataframe.js';
 import { tableText } from '../client/table-text.js';
 import type { Columns } from '../client/table.js';
 import type { AttemptMeta } from '../datastore/metadata.js';
 import { NameError, NotFoundError } from '../errors.js';
-import { resolvePathspec } from './pathspec.js';
+import { readAnyNamespace, resolvePathspec } from './pathspec.js';
 
 function setup(flags: { datastoreRoot?: string }): void {
-  if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
-  // a pathspec names one thing exactly: no namespace filtering (as in Metaflow's CLI)
-  namespace(null);
+  readAnyNamespace(flags.datastoreRoot);
 }
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;

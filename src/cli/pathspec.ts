@@ -2,9 +2,19 @@
 // shorter forms Metaflow users type, which all mean the flow's latest run: `FILE STEP` (as
 // `python flow.py card view STEP`), `Flow/STEP`, and a bare `STEP` when one flow has it.
 import fs from 'node:fs';
-import { Flow, type Run } from '../client/index.js';
+import { Flow, namespace, setDatastoreRoot, type Run } from '../client/index.js';
 import { checkFlowExists, flowExists, flowNames } from '../client/flow-names.js';
 import { NameError, NotFoundError } from '../errors.js';
+
+/**
+ * Set up a command that reads what a pathspec names (dump, logs, card, verify, advise): the
+ * datastore it is in (--datastore-root, else the environment's), and no namespace filtering — a
+ * pathspec names one thing exactly, and `latest` means in any namespace, as in Metaflow's CLI.
+ */
+export function readAnyNamespace(datastoreRoot?: string): void {
+  if (datastoreRoot) setDatastoreRoot(datastoreRoot);
+  namespace(null);
+}
 
 /** Where a command says which run a short form picked (stderr); silent when not given. */
 export type Say = (line: string) => void;

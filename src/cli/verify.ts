@@ -7,8 +7,7 @@ import { FlowDatastore, resolveRoot } from '../datastore/store.js';
 import type { ArtifactRef } from '../datastore/metadata.js';
 import { NameError } from '../errors.js';
 import { parsePathspec } from '../client/pathspec.js';
-import { namespace, setDatastoreRoot } from '../client/index.js';
-import { resolvePathspec } from './pathspec.js';
+import { readAnyNamespace, resolvePathspec } from './pathspec.js';
 import PQueue from 'p-queue';
 
 interface BlobUse {
@@ -74,8 +73,7 @@ const list = (xs: string[], max = 10) => (xs.length > max ? `${xs.slice(0, max).
 
 export async function verifyCommand(given: string, flags: { repair?: boolean; datastoreRoot?: string }): Promise<number> {
   // `Flow/latest`, `Flow/latest-successful/step/task` as dump and logs take them
-  if (flags.datastoreRoot) setDatastoreRoot(flags.datastoreRoot);
-  namespace(null);
+  readAnyNamespace(flags.datastoreRoot);
   const pathspec = given.split('/').length >= 2 ? await resolvePathspec(given) : given;
   const depth = pathspec.split('/').length;
   if (depth !== 2 && depth !== 4) throw new NameError(`verify takes Flow/run or Flow/run/step/task, got ${JSON.stringify(pathspec)}`);
