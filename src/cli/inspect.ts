@@ -67,7 +67,8 @@ export async function logsCommand(given: string, flags: { stdout?: boolean; stde
 
 // ---------- previews
 
-interface Look {
+/** How much of a value a preview shows (dump, spin). */
+export interface Look {
   width: number;
   head: number;
   tail: number;
@@ -93,7 +94,8 @@ function summary(v: unknown): unknown {
   return v;
 }
 
-async function preview(v: unknown, look: Look): Promise<string> {
+/** A value as `dump` prints it: a table as a table, a long array as its length and first items. */
+export async function preview(v: unknown, look: Look): Promise<string> {
   const kind = tableKind(v);
   if (kind) return tableText(await tableColumns(v, ''), { what: kind, ...look });
   const opts = { depth: 3, maxArrayLength: 10, maxStringLength: 300, breakLength: look.width, colors: false };

@@ -76,6 +76,29 @@ runOptions(program.command('resume'))
   .action(action(async () => (await import('./run.js')).resumeCommand));
 
 program
+  .command('spin')
+  .description("run one task of STEP again with a past task's inputs and the step's current code, in a spin run that never becomes latest; prints the artifacts it set and its cards")
+  .argument('<file>', 'the flow file (.ts): its current code runs')
+  .argument('<step>', 'the step to run')
+  .option('--from <pathspec>', "the past run (Flow/RUN; RUN may be 'latest' or 'latest-successful') or task (Flow/RUN/STEP/TASK) whose inputs it reads (default: your latest successful run)")
+  .option('--index <n>', "which of the step's tasks in that run, in foreach order (default: 0, the first)")
+  .addOption(rootOption())
+  .addOption(datastoreOption())
+  .addOption(flowOption())
+  .option('--quiet', 'do not echo task output')
+  .addHelpText(
+    'after',
+    `
+Example: edit the step that draws a card, then
+  flowbook spin flows/model_size_comparison.ts postprocess
+  flowbook spin flows/foreach.ts square --index 2 --from ForeachFlow/1732000000000
+The spin run references the past run's earlier steps (no copies); it is in no index, so
+Flow(...).latestRun, latestSuccessfulRun, runs() and resume never pick it. From a notebook:
+  const task = await spin('flows/x.ts', 'postprocess')   // from 'flowbook/notebook'`,
+  )
+  .action(action(async () => (await import('./spin.js')).spinCommand));
+
+program
   .command('show')
   .description("print the flow's graph, steps and parameters")
   .argument('<file>', 'the flow file (.ts)')

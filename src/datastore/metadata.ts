@@ -46,6 +46,8 @@ export interface RunMeta {
   originRunId?: string;
   /** resume: the step it re-ran from (that step and everything after it were not cloned) */
   resumeStep?: string;
+  /** a spin run (system tag `spin`): the past task it replayed, `Flow/run/step/task`; never in the run indexes */
+  spinOf?: string;
   /** the graph's shape, for the default card's picture (steps in order, their successors) */
   graph?: { order: string[]; nodes: Record<string, { type: string; out: string[]; foreach?: string; condition?: string }> };
   /** the step and error that failed the run */

@@ -1,5 +1,5 @@
 // A new run's record (run.json), built in one place for whatever starts a run: the local runner
-// (runtime/run.ts) and an Argo workflow's start task (compute/argo/pod.ts).
+// (runtime/run.ts), a spin (runtime/spin.ts) and an Argo workflow's start task (compute/argo/pod.ts).
 import type { RunMeta } from './metadata.js';
 
 /** The tags every run gets: its user (its namespace), the runtime, the version. */
@@ -13,6 +13,8 @@ export interface RunRecordParts extends Pick<RunMeta, 'user' | 'tags' | 'params'
   graph?: RunMeta['graph'];
   originRunId?: string;
   resumeStep?: string;
+  /** a spin run: the task it replays (runtime/spin.ts) */
+  spinOf?: string;
   with?: string[];
   argo?: RunMeta['argo'];
 }
@@ -32,6 +34,7 @@ export function newRunRecord(p: RunRecordParts): Omit<RunMeta, 'runId' | 'flowNa
     pid: p.pid,
     ...(p.originRunId ? { originRunId: p.originRunId } : {}),
     ...(p.resumeStep ? { resumeStep: p.resumeStep } : {}),
+    ...(p.spinOf ? { spinOf: p.spinOf } : {}),
     ...(p.with?.length ? { with: p.with } : {}),
     ...(p.argo ? { argo: p.argo } : {}),
     ...(p.graph ? { graph: p.graph } : {}),

@@ -76,12 +76,15 @@ async function chainOfDoneTasks(store: FlowDatastore, graph: RunContext['graph']
   return { all, doneIn, maxId };
 }
 
-/** The user's newest run: the index's, or a newer one a kill left before it was indexed. */
+/** The user's newest run: the index's, or a newer one a kill left before it was indexed (a spin run, never indexed, is no run to resume). */
 async function newestRun(store: FlowDatastore, flowName: string): Promise<string | undefined> {
   const user = currentUser();
   const indexed = await runIndexFor(store.backend, flowName).latest(`user:${user}`);
   const newer = (await store.listRunIds()).filter((id) => /^\d+$/.test(id) && (!indexed || Number(id) > Number(indexed))).sort((a, b) => Number(b) - Number(a));
-  for (const id of newer) if ((await store.readRun(id).catch(() => undefined))?.user === user) return id;
+  for (const id of newer) {
+    const run = await store.readRun(id).catch(() => undefined);
+    if (run?.user === user && !run.spinOf) return id;
+  }
   return indexed;
 }
 
