@@ -73,6 +73,10 @@ export class RunObject<C = never> extends ClientObject {
   get origin(): string | undefined {
     return this.meta.originRunId;
   }
+  /** a spin run (`flowbook spin`, system tag `spin`): the past task it replayed; never the flow's latest run, nor listed by runs() */
+  get spinOf(): string | undefined {
+    return this.meta.spinOf;
+  }
   get failure(): RunMeta['failure'] {
     return this.meta.failure;
   }

@@ -1,5 +1,6 @@
 // flowbook in a tslab notebook: `await show(x)` displays a DataFrame or Arrow table, a card, a
-// card component, a chart or a run; `await runFlow(file, params)` runs a flow in a child process.
+// card component, a chart or a run; `await runFlow(file, params)` runs a flow in a child process,
+// `await spin(file, step)` one task of it again (`flowbook spin`), returning the spin task.
 // tslab compiles cells to CommonJS, so nothing here (nor in 'flowbook') uses top-level await, and
 // ESM-only packages with top-level await (vega 6) are loaded here with import(), never by a cell.
 import { createRequire } from 'node:module';
@@ -163,6 +164,38 @@ export async function runFlow(file: string, params: Record<string, string | numb
   }
   if (!m) throw new FlowbookError(`flowbook run ${file}: cannot find the run id in its output`);
   return Flow(m[1]).run(m[2]);
+}
+
+/** How the notebook's spin() runs `flowbook spin`. */
+export interface SpinOptions extends Pick<RunFlowOptions, 'root' | 'cwd' | 'env' | 'echo'> {
+  /** the past run (`Flow/RUN`, RUN may be `latest`) or task (`Flow/RUN/STEP/TASK`) whose inputs it reads. Default: your latest successful run */
+  from?: string;
+  /** which of the step's tasks in that run, in foreach order. Default 0, the first */
+  index?: number;
+}
+
+/**
+ * Run one task of `step` again, with a past task's inputs and the step's current code, in a spin
+ * run that never becomes latest (`flowbook spin` in a child process), and return that task:
+ * `show(await task.data.x)`, `show((await task.cards)[0])`. A failed spin throws its one line.
+ */
+export async function spin(file: string, step: string, o: SpinOptions = {}): Promise<TaskObject> {
+  const cwd = o.cwd ?? PACKAGE_ROOT;
+  const root = o.root ? path.resolve(o.root) : datastoreRoot();
+  const args = [path.join(PACKAGE_ROOT, 'bin/flowbook.js'), 'spin', path.resolve(cwd, file), step, '--datastore-root', root, '--quiet'];
+  if (o.from !== undefined) args.push('--from', o.from);
+  if (o.index !== undefined) args.push('--index', String(o.index));
+  const r = await execa(process.execPath, args, { cwd, env: { ...o.env, FORCE_COLOR: '0' }, reject: false, all: true });
+  if (o.echo !== false && r.all) console.log(r.all);
+  const said = (r.all ?? '').split('\n').filter((l) => l.startsWith('error: ')).at(-1)?.slice('error: '.length);
+  if (r.exitCode !== 0) {
+    const failed = /^Failed: (\S+)/m.exec(r.all ?? '');
+    if (failed && said) throw new TaskFailedError(said, { pathspec: failed[1], step, run: failed[1].split('/').slice(0, 2).join('/'), cause: await Promise.resolve().then(() => new TaskObject(failed[1]).exception).catch(() => undefined) });
+    throw new FlowbookError(said ?? `flowbook spin ${file} ${step} failed (exit ${r.exitCode}): ${(r.all ?? '').trim().split('\n').at(-1) ?? 'no output'}`);
+  }
+  const m = /^Spun: (\S+)/m.exec(r.all ?? '');
+  if (!m) throw new FlowbookError(`flowbook spin ${file} ${step}: cannot find the spin task in its output`);
+  return new TaskObject(m[1]);
 }
 
 /**
