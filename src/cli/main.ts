@@ -90,8 +90,8 @@ program
     'after',
     `
 Example: edit the step that draws a card, then
-  flowbook spin flows/model_size_comparison.ts postprocess
-  flowbook spin flows/foreach.ts square --index 2 --from ForeachFlow/1732000000000
+  flowbook spin flows/youtube_transcription.ts postprocess
+  flowbook spin flows/model_size_comparison.ts transcribe --index 2 --from ModelSizeComparison/1732000000000
 The spin run references the past run's earlier steps (no copies); it is in no index, so
 Flow(...).latestRun, latestSuccessfulRun, runs() and resume never pick it. From a notebook:
   const task = await spin('flows/x.ts', 'postprocess')   // from 'flowbook/notebook'`,

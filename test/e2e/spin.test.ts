@@ -2,12 +2,13 @@
 // through the real CLI — a linear step whose code changed, a foreach task (--index), a join, a
 // @card step, a failing spin, every bad input as one line (and no run made), and the notebook's
 // spin(). Each checks what a user sees: the printed artifacts, the stored values, the indexes.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { flowbook, fixture, tempDir, errorLine } from './helpers.js';
 import { Flow, Run, Task, namespace, setDatastoreRoot } from '../../src/client/index.js';
 import { spin } from '../../src/notebook/index.js';
+import { startS3, type TestS3 } from '../doubles/s3/server.js';
 
 /** A flow in its own folder whose step `b` computes `x * FACTOR`, and whose `b` has a card. */
 const flowText = (factor: string, extra = '') => `import { FlowSpec, step, card, current, Markdown } from 'flowbook';
@@ -202,5 +203,31 @@ describe("the notebook's spin()", () => {
     expect(w.index).toBe(1);
     expect(await (await w.cards)[0].html()).toContain('clip b');
     await expect(spin(fixture('card_steps.ts'), 'nope', { echo: false })).rejects.toThrow("cannot spin step 'nope': CardStepsFlow has no such step (steps: start, work, join, postprocess, end)");
+  });
+});
+
+describe('flowbook spin on the S3 datastore', () => {
+  let s3: TestS3;
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it('replays a join from S3; the marker index still names the origin as latest', async () => {
+    s3 = await startS3();
+    const env = s3.env('spin');
+    const r = flowbook(['run', fixture('foreach.ts'), '--quiet', '--xs', '[2,4]'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const runId = /Done: ForeachFlow\/(\d+)/.exec(r.stderr)![1];
+    const sp = flowbook(['spin', fixture('foreach.ts'), 'join', '--quiet'], { env });
+    expect(sp.code, sp.stderr).toBe(0);
+    const pathspec = spunOf(sp.stderr);
+    expect(pathspec.split('/')[1]).not.toBe(runId);
+    expect(sp.stdout).toMatch(/^ {2}ys \(array, 6 bytes, sha256 [0-9a-f]{12}; same value as the past task\): \[ 4, 16 \]$/m);
+    const ys = flowbook(['dump', `${pathspec}/ys`, '--json'], { env });
+    expect(JSON.parse(ys.stdout)).toEqual([4, 16]);
+    for (const which of ['latest', 'latest-successful']) {
+      const d = flowbook(['dump', `ForeachFlow/${which}`], { env });
+      expect(d.stderr, which).toContain(`ForeachFlow/${runId}: succeeded`);
+    }
   });
 });
