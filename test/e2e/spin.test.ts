@@ -115,6 +115,16 @@ describe('flowbook spin', () => {
       if (typeof want === 'string') expect(line).toBe(want);
       else expect(line).toMatch(want);
     }
+    // b is now a split: the past task's place (one successor) does not fit it
+    const split = path.join(path.dirname(file), 'spin_split.ts');
+    fs.writeFileSync(
+      split,
+      flowText('10')
+        .replace('this.next(this.end); }\n  @step async end', 'this.next(this.c, this.d); }\n  @step async c() { this.next(this.j); }\n  @step async d() { this.next(this.j); }\n  @step async j(inputs: unknown[]) { this.next(this.end); }\n  @step async end'),
+    );
+    const shape = flowbook(['spin', split, 'b', '--from', `SpinFlow/${originId}`], { root });
+    expect(shape.code, shape.stderr).toBe(1);
+    expect(errorLine(shape)).toBe(`error: step b was a linear step in run SpinFlow/${originId} and is a split-static step now: its past inputs do not fit; run the flow (flowbook run ${split})`);
     // a flow with no successful run
     const fresh = tempDir();
     const none = flowbook(['spin', fixture('linear.ts'), 'b'], { root: fresh });
