@@ -68,7 +68,13 @@ export async function arrowToParquet(table: any, what: string): Promise<Uint8Arr
 /** Columns (table.ts) as a Parquet file: the toArrow() types, NaN as missing. */
 export async function columnsToParquet(c: Columns, what: string): Promise<Uint8Array> {
   const columns = c.columns.map((col) => (needsNanPass(col.kind) ? { ...col, values: col.values.map((v) => nanAsMissing(v, col.kind)) } : col));
-  return arrowToParquet(await columnsToArrow({ ...c, columns }), what);
+  let table: any;
+  try {
+    table = await columnsToArrow({ ...c, columns });
+  } catch (e) {
+    throw e instanceof FlowbookError ? new FlowbookError(`${what}: ${e.message}`) : e;
+  }
+  return arrowToParquet(table, what);
 }
 
 /** A step's rows (one per task) as a Parquet file. */

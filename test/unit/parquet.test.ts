@@ -131,7 +131,7 @@ describe('what Parquet cannot hold is one clear error', () => {
   it('an integer past 64 bits is refused, never wrapped (toArrow too)', async () => {
     const err = await rowsToParquet([{ id: 1n }, { id: 2n ** 64n + 5n }], 'step F/1/s').catch((e) => e);
     expect(err).toBeInstanceOf(FlowbookError);
-    expect(err.message).toBe("column 'id': 18446744073709551621 does not fit a 64-bit integer (Arrow's and Parquet's largest); store it as a string");
+    expect(err.message).toBe("step F/1/s: column 'id': 18446744073709551621 does not fit a 64-bit integer (Arrow's and Parquet's largest); store it as a string");
     await expect(rowsToArrow([{ id: -(2n ** 63n) - 1n }])).rejects.toThrow("column 'id': -9223372036854775809 does not fit a 64-bit integer");
     const min = await readBack(await rowsToParquet([{ id: -(2n ** 63n) }, { id: 2n ** 63n - 1n }], 'edges'));
     expect(min.rows).toEqual([{ id: -(2n ** 63n) }, { id: 2n ** 63n - 1n }]);
