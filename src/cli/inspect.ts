@@ -6,6 +6,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { Run, Step, Task, DataArtifact } from '../client/index.js';
 import { arrowFileBytes, columnsToArrow, columnsToRecords, isArrowTable, isDanfoFrame, isRecords, tableColumns } from '../client/dataframe.js';
+import { arrowToParquet, columnsToParquet } from '../client/parquet.js';
 import { tableText } from '../client/table-text.js';
 import type { Columns } from '../client/table.js';
 import type { AttemptMeta } from '../datastore/metadata.js';
@@ -134,13 +135,18 @@ const csvCell = (v: unknown): string => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-async function writeTable(file: string, cols: Columns, original: unknown): Promise<string> {
+async function writeTable(file: string, cols: Columns, original: unknown, what: string): Promise<string> {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') {
     // an Arrow table artifact is written as it is; anything else with the types from table.ts
     const table = isArrowTable(original) ? original : await columnsToArrow(cols);
     fs.writeFileSync(file, await arrowFileBytes(table));
     return 'Arrow IPC file';
+  }
+  if (ext === '.parquet') {
+    // as toParquet() writes it: an Arrow table artifact as it is, anything else as .arrow types it
+    fs.writeFileSync(file, isArrowTable(original) ? await arrowToParquet(original, what) : await columnsToParquet(cols, what));
+    return 'Parquet';
   }
   const records = columnsToRecords(cols);
   if (ext === '.csv') {
@@ -152,7 +158,7 @@ async function writeTable(file: string, cols: Columns, original: unknown): Promi
     fs.writeFileSync(file, toJson(records));
     return 'JSON records';
   }
-  throw new NameError(`--out ${JSON.stringify(file)}: the file's extension says the format: .arrow (Arrow IPC file), .csv or .json`);
+  throw new NameError(`--out ${JSON.stringify(file)}: the file's extension says the format: .arrow (Arrow IPC file), .parquet, .csv or .json`);
 }
 
 async function stepTable(pathspec: string, fields?: string[]): Promise<Columns> {
@@ -182,7 +188,7 @@ export async function dumpCommand(given: string, flags: DumpFlags): Promise<numb
     if (n === 5) cols = await tableColumns((original = await DataArtifact(pathspec).data()), DataArtifact(pathspec).name);
     else if (n === 3) cols = await stepTable(pathspec, fields);
     else throw new NameError(`--out exports a table artifact (Flow/run/step/task/artifact) or a step's tasks (Flow/run/step), got ${JSON.stringify(given)}`);
-    const format = await writeTable(flags.out, cols, original);
+    const format = await writeTable(flags.out, cols, original, n === 5 ? `artifact '${DataArtifact(pathspec).name}'` : `step ${pathspec}`);
     console.log(`wrote ${cols.numRows} rows × ${cols.columns.length} columns to ${flags.out} (${format})`);
     return 0;
   }

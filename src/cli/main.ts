@@ -129,7 +129,7 @@ program
   .description("print a run's data (Flow/run), a step's tasks as a table (Flow/run/step), a task's artifacts (Flow/run/step/task) or one artifact (…/task/name); run may be 'latest' or 'latest-successful'")
   .argument('<pathspec>')
   .option('--json', 'print JSON')
-  .option('--out <file>', 'export a table artifact, or a step\'s tasks, to FILE: .arrow (Arrow IPC file), .csv or .json')
+  .option('--out <file>', 'export a table artifact, or a step\'s tasks, to FILE: .arrow (Arrow IPC file), .parquet, .csv or .json')
   .option('--fields <names>', "a step's table: these artifacts (comma-separated) instead of its scalars and objects")
   .addOption(rootOption())
     .addOption(datastoreOption())

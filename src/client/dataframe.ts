@@ -100,6 +100,13 @@ function arrowType(k: Kind, A: ArrowLib): any {
   }
 }
 
+/** Arrow's Int64 would keep only the low 64 bits of a bigint past ±2⁶³: refused, never wrapped. */
+const INT64_MAX = 2n ** 63n - 1n;
+function int64(b: bigint): bigint {
+  if (b > INT64_MAX || b < -INT64_MAX - 1n) throw new FlowbookError(`${b} does not fit a 64-bit integer (Arrow's and Parquet's largest); store it as a string`);
+  return b;
+}
+
 /** A value in the shape the Arrow builder for `k` takes. */
 function arrowValue(v: unknown, k: Kind): unknown {
   if (v === null || v === undefined) return null;
@@ -107,7 +114,7 @@ function arrowValue(v: unknown, k: Kind): unknown {
     case 'float64':
       return Number(v);
     case 'int64':
-      return typeof v === 'bigint' ? v : BigInt(v as number);
+      return int64(typeof v === 'bigint' ? v : BigInt(v as number));
     case 'timestamp':
       return v instanceof Date ? v : new Date(v as number);
     case 'list':
@@ -125,7 +132,17 @@ function arrowValue(v: unknown, k: Kind): unknown {
 export async function columnsToArrow(c: Columns): Promise<any> {
   const A = await arrow();
   if (!c.columns.length) return new A.Table();
-  const vectors = Object.fromEntries(c.columns.map((col) => [col.name, A.vectorFromArray(col.values.map((v) => arrowValue(v, col.kind)), arrowType(col.kind, A))]));
+  const vectors = Object.fromEntries(
+    c.columns.map((col) => {
+      let values: unknown[];
+      try {
+        values = col.values.map((v) => arrowValue(v, col.kind));
+      } catch (e) {
+        throw e instanceof FlowbookError ? new FlowbookError(`column '${col.name}': ${e.message}`) : e;
+      }
+      return [col.name, A.vectorFromArray(values, arrowType(col.kind, A))];
+    }),
+  );
   return new A.Table(vectors);
 }
 

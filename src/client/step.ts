@@ -5,6 +5,7 @@ import PQueue from 'p-queue';
 import { ClientObject, linkToParent } from './client-object.js';
 import { TaskObject, stepTasks } from './task.js';
 import { rowsToArrow, rowsToDataFrame } from './dataframe.js';
+import { rowsToParquet } from './parquet.js';
 import { isPlainObject } from './table.js';
 import { refuseSnakeCase } from '../flow/metaflow-names.js';
 import { displayable } from './table-display.js';
@@ -63,6 +64,11 @@ export class StepObject extends ClientObject {
   /** An apache-arrow Table with a row per task. */
   async toArrow(fields?: string[]): Promise<any> {
     return displayable(await rowsToArrow(await this.rows(fields)));
+  }
+
+  /** The same table as `toArrow()`, as the bytes of a Parquet file (NaN written as null). */
+  async toParquet(fields?: string[]): Promise<Uint8Array> {
+    return rowsToParquet(await this.rows(fields), `step ${this.pathspec}`);
   }
 }
 

@@ -111,6 +111,50 @@ describe('dump --out writes files other tools open', () => {
     }
   });
 
+  it("a step's tasks and table artifacts as Parquet, read back by hyparquet (a second, pure-JS reader) in a separate process", () => {
+    const tasks = path.join(out, 'tasks.parquet');
+    const d = flowbook(['dump', `ScoresFlow/${goodId}/score`, '--fields', 'seconds,wer,tokens,note', '--out', tasks], { root });
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout.trim()).toBe(`wrote 12 rows × 9 columns to ${tasks} (Parquet)`);
+    const scores = path.join(out, 'scores.parquet');
+    expect(flowbook(['dump', `ScoresFlow/${goodId}/end/15/scores`, '--out', scores], { root }).stdout.trim()).toBe(`wrote 500 rows × 6 columns to ${scores} (Parquet)`);
+    const frame = path.join(out, 'frame.parquet');
+    expect(flowbook(['dump', `ScoresFlow/${goodId}/end/15/frame`, '--out', frame], { root }).code).toBe(0);
+    // each file's columns (name: physical type/logical type) and rows, as hyparquet reads them
+    const code = `
+      import fs from 'node:fs';
+      import { parquetMetadata, parquetSchema, parquetReadObjects } from 'hyparquet';
+      const type = (t) => t.element.logical_type?.type === 'LIST' ? 'list<' + type(t.children[0].children[0]) + '>' : (t.element.logical_type?.type ?? t.element.type);
+      const read = async (f) => {
+        const b = fs.readFileSync(f);
+        const file = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+        const md = parquetMetadata(file);
+        return { columns: parquetSchema(md).children.map((c) => c.element.name + ':' + type(c)), rows: await parquetReadObjects({ file }) };
+      };
+      const out = {};
+      for (const f of ${JSON.stringify([tasks, scores, frame])}) out[f.split('/').pop()] = await read(f);
+      console.log(JSON.stringify(out, (k, v) => (typeof v === 'bigint' ? 'bigint ' + v : v)));`;
+    const c = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+    expect(c.status, c.stderr).toBe(0);
+    const got = JSON.parse(c.stdout);
+    expect(got['tasks.parquet'].columns).toEqual(['task_id:STRING', 'task_index:INT64', 'successful:BOOLEAN', 'seconds:DOUBLE', 'tokens:list<STRING>', 'note:STRING', 'wer.wer:DOUBLE', 'wer.substitutions:INT64', 'wer.deletions:INT64']);
+    expect(got['tasks.parquet'].rows).toHaveLength(12);
+    // task 0 has no WER and no note: missing, not 0 or ''
+    expect(got['tasks.parquet'].rows[0]).toEqual({ task_id: '2', task_index: 'bigint 0', successful: true, seconds: 0.30000000000000004, tokens: [], note: null, 'wer.wer': null, 'wer.substitutions': null, 'wer.deletions': null });
+    expect(got['tasks.parquet'].rows[5]).toEqual({ task_id: '7', task_index: 'bigint 5', successful: true, seconds: 5.3, tokens: ['t0', 't1'], note: 'odd', 'wer.wer': 0.5, 'wer.substitutions': 'bigint 5', 'wer.deletions': 'bigint 10' });
+    expect(got['scores.parquet'].columns).toEqual(['model:STRING', 'seconds:DOUBLE', 'wer.wer:DOUBLE', 'wer.hits:INT64', 'index:INT64', 'count:INT64']);
+    expect(got['scores.parquet'].rows).toHaveLength(500);
+    expect(got['scores.parquet'].rows[499]).toEqual({ model: 'base', seconds: 499 / 7, 'wer.wer': 0.99, 'wer.hits': 'bigint 499', index: 'bigint 499', count: 'bigint 1' });
+    // a danfo DataFrame: its float32 label does not make whole numbers integers
+    expect(got['frame.parquet']).toEqual({
+      columns: ['title:STRING', 'audioSeconds:DOUBLE', 'words:INT64'],
+      rows: [
+        { title: 'jfk', audioSeconds: 11, words: 'bigint 23' },
+        { title: 'kitchen', audioSeconds: 4.19375, words: 'bigint 15' },
+      ],
+    });
+  });
+
   it('a table artifact as .arrow, .csv and .json', () => {
     const art = `ScoresFlow/${goodId}/end/15/scores`;
     const arrow = path.join(out, 'scores.arrow');
@@ -130,9 +174,10 @@ describe('dump --out writes files other tools open', () => {
     const scalar = flowbook(['dump', `ScoresFlow/${goodId}/end/15/n`, '--out', path.join(out, 'n.arrow')], { root });
     expect(scalar.code).toBe(1);
     expect(errorLine(scalar)).toMatch(/^error: artifact 'n' is not a table: /);
-    const ext = flowbook(['dump', `ScoresFlow/${goodId}/end/15/scores`, '--out', path.join(out, 'x.parquet')], { root });
+    const ext = flowbook(['dump', `ScoresFlow/${goodId}/end/15/scores`, '--out', path.join(out, 'x.xlsx')], { root });
     expect(ext.code).toBe(1);
-    expect(errorLine(ext)).toContain('the file\'s extension says the format: .arrow (Arrow IPC file), .csv or .json');
+    expect(errorLine(ext)).toContain('the file\'s extension says the format: .arrow (Arrow IPC file), .parquet, .csv or .json');
+    expect(fs.existsSync(path.join(out, 'x.xlsx'))).toBe(false);
     const run = flowbook(['dump', `ScoresFlow/${goodId}`, '--out', path.join(out, 'r.arrow')], { root });
     expect(errorLine(run)).toMatch(/^error: --out exports a table artifact/);
   });
