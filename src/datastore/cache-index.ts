@@ -4,7 +4,7 @@
 //
 //   <root>/<Flow>/cache/<step>/<key[0:2]>/<key>.json     { v, pathspec, done, at }
 //
-// The key (runtime/cache/key.ts) is a sha256 over the step's code identity and the values it
+// The key (runtime/cache/task-key.ts) is a sha256 over the step's code identity and the values it
 // reads, so two writers of one key wrote equally valid entries: the last put wins, no lock and no
 // conditional write is needed (s3rver ignores those anyway). An entry that cannot be read or
 // parsed (a torn write, an older format) is a miss, never an error: the task just runs.

@@ -152,7 +152,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const cloner = opts.origin ? await opts.origin.cloner(ctx) : undefined;
     for (const line of await compute.prepare(run)) ui.info(line);
     // @cache: looked up here, before a task reaches its executor (--no-cache: neither read nor written)
-    const cache = !opts.noCache && cachedSteps(flow).length ? new RunCache({ graph, flow, store, run, params: setup.params, recompute: new Set(opts.recompute ?? []), note: (l) => ui.info(l) }) : undefined;
+    const cache = !opts.noCache && cachedSteps(flow).length ? new RunCache({ graph, flow, store, run, params: setup.params, storedParams: setup.storedParams, recompute: new Set(opts.recompute ?? []), note: (l) => ui.info(l) }) : undefined;
 
     // --with retry is in flow.steps already (flowWith)
     const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? { times: 0, minutesBetweenRetries: 0 };

@@ -34,6 +34,8 @@ export interface RunCacheOptions {
   run: RunMeta;
   /** the run's parameter values (secrets included: a key function may need them, no key holds them) */
   params: Record<string, unknown>;
+  /** the same without secrets, as cards show them */
+  storedParams: Record<string, unknown>;
   /** steps that run again and refresh their entries (`--recompute`) */
   recompute: Set<string>;
   /** a note for the run's console (a step that cannot be cached, an entry that could not be written) */
@@ -185,14 +187,32 @@ export class RunCache {
   committed(task: PlannedTask, result: TaskResult, records: JournalEntry[] | undefined): void {
     const done = records?.find((r): r is Extract<JournalEntry, { kind: 'done' }> => r.kind === 'done')?.done;
     if (done) this.dones.set(done.pathspec, done);
+    if (done && result.cachedFrom) this.track(this.defaultCards(done));
     const id = `${task.step}/${task.taskId}`;
     const key = this.keys.get(id);
     if (!key || !done) return;
     this.keys.delete(id);
     if (!result.ok || result.caught || done.caught || result.cachedFrom) return;
-    const w = this.index.put(task.step, key, done).catch((err) => this.noteOnce(`write:${task.step}`, `note: step ${task.step}: a cache entry could not be written (${err?.message ?? err}); the task's results are kept, only a later reuse is lost`));
+    this.track(this.index.put(task.step, key, done).catch((err) => this.noteOnce(`write:${task.step}`, `note: step ${task.step}: a cache entry could not be written (${err?.message ?? err}); the task's results are kept, only a later reuse is lost`)));
+  }
+
+  private track(w: Promise<void>): void {
     this.writes.add(w);
     void w.finally(() => this.writes.delete(w));
+  }
+
+  /**
+   * A hit's default cards (`@card`, `@card({ type: 'default' })`), rendered here from its DONE
+   * record so they say it is cached and from where; the cards the step drew itself are the ran
+   * task's (the client lists them with this task's). The card modules load only for such a hit.
+   */
+  private async defaultCards(done: TaskDone): Promise<void> {
+    const all = this.o.flow.steps.get(done.step)?.cards ?? [];
+    if (!all.some((c) => (c.type ?? 'default') === 'default')) return;
+    const [{ CardCollector }, { renderTaskCards, cardName }] = await Promise.all([import('../../cards/collector.js'), import('../../cards/render.js')]);
+    // each keeps the name it has among all the step's cards (`default-1` stays `default-1`)
+    const specs = all.map((c, i) => ({ ...c, id: cardName(c, i) })).filter((c) => (c.type ?? 'default') === 'default');
+    await renderTaskCards(this.o.store, done, new CardCollector(specs), this.o.storedParams, this.o.flow.file).catch((e) => this.o.note(`${done.pathspec}: cards not rendered: ${e?.message ?? e}`));
   }
 
   /** Every cache entry written so far is in the datastore. */
