@@ -22,6 +22,7 @@ export interface StepIdentity {
   /** sha256 of the step's code and everything of the project's code it reaches */
   sha: string;
   reads?: Set<string>;
+  assigns: Set<string>;
   readsInput: boolean;
   readsIndex: boolean;
 }
@@ -142,7 +143,7 @@ export async function codeIdentities(flowFile: string, flowName: string, allStep
     const h = crypto.createHash('sha256').update(`flowbook-code-identity-v${CODE_IDENTITY_VERSION}\0${flowName}\0${step}\0`);
     for (const t of code.texts) h.update(`text\0${t.length}\0${t}\0`);
     for (const p of [...parts].sort()) h.update(`${p}\0`);
-    out.set(step, { sha: h.digest('hex'), reads: code.reads, readsInput: code.readsInput, readsIndex: code.readsIndex });
+    out.set(step, { sha: h.digest('hex'), reads: code.reads, assigns: code.assigns, readsInput: code.readsInput, readsIndex: code.readsIndex });
   }
   return out;
 }

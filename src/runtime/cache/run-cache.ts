@@ -25,6 +25,7 @@ import type { TaskResult } from '../../compute/task/spec.js';
 import type { PlannedTask } from '../scheduler.js';
 import { codeIdentities, type StepIdentity } from './code-identity.js';
 import { taskKey, valueSha } from './task-key.js';
+import { hitArtifacts } from './hit-artifacts.js';
 
 export interface RunCacheOptions {
   graph: FlowGraph;
@@ -126,9 +127,11 @@ export class RunCache {
     const pathspec = `${this.o.graph.flowName}/${this.o.run.runId}/${task.step}/${task.taskId}`;
     const node = this.o.graph.nodes[task.step];
     let key: string;
+    let identity: StepIdentity;
+    let inputs: TaskDone[];
     try {
-      const identity = await this.identity(task.step);
-      const inputs = await Promise.all(task.inputs.map((p) => this.doneOf(p)));
+      identity = await this.identity(task.step);
+      inputs = await Promise.all(task.inputs.map((p) => this.doneOf(p)));
       const emptyForeach = task.emptyForeach ? await this.doneOf(task.emptyForeach) : undefined;
       const inner = task.frames.filter((f) => f.kind === 'foreach').at(-1);
       const k = taskKey({
@@ -159,11 +162,14 @@ export class RunCache {
     if (!entry) return undefined;
     const src = entry.done;
     const now = new Date().toISOString();
-    // like a resume clone: the earlier task's artifacts by reference; its times and resources are
-    // not this task's (it did not run), so neither is copied
+    // like a resume clone: artifacts by reference (what the step set from the task that ran, what it
+    // passed on from this task's inputs: hit-artifacts.ts); its times and resources are not this
+    // task's (it did not run), so neither is copied
     const { resources: _resources, ...rest } = src;
+    const artifacts = await hitArtifacts({ node, identity, flow: this.o.flow, store: this.o.store, inputs, ran: src, params: this.o.params });
     const done: TaskDone = {
       ...rest,
+      artifacts,
       pathspec,
       taskId: task.taskId,
       attempt: 0,

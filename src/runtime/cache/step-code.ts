@@ -20,6 +20,8 @@ export interface StepCode {
   imports: Set<string>;
   /** `this.<name>` read by the reached code; undefined: cannot tell (every input artifact counts) */
   reads?: Set<string>;
+  /** `this.<name> = …` somewhere in the reached code (a hit takes these from the task that ran) */
+  assigns: Set<string>;
   /** this.input is read (always true of a foreach task: the item matters anyway) */
   readsInput: boolean;
   /** this.index or this.foreachStack() is read: the task's place in its foreach counts */
@@ -77,7 +79,7 @@ export function stepCode(ts: typeof TS, sf: TS.SourceFile, cls: TS.ClassDeclarat
     // a constructor and static blocks run for every instance: they are part of every step's code
   }
   const always = cls.members.filter((m) => ts.isConstructorDeclaration(m) || ts.isClassStaticBlockDeclaration(m));
-  const out: StepCode = { texts: [], imports: new Set(top.sideEffects), reads: new Set(), readsInput: false, readsIndex: false, dynamic: false };
+  const out: StepCode = { texts: [], imports: new Set(top.sideEffects), reads: new Set(), assigns: new Set(), readsInput: false, readsIndex: false, dynamic: false };
   const seen = new Set<TS.Node>();
   const queue: TS.Node[] = [...(members.get(step) ?? []), ...always];
   const enqueue = (n: TS.Node) => {
@@ -106,7 +108,8 @@ export function stepCode(ts: typeof TS, sf: TS.SourceFile, cls: TS.ClassDeclarat
       const isMethod = ms?.some((m) => ts.isMethodDeclaration(m)) ?? false;
       // a plain `this.x = …` sets, every other use (`+=`, `this.x.y = …`, a read) reads
       const assigned = ts.isBinaryExpression(parent.parent) && parent.parent.left === parent && parent.parent.operatorToken.kind === ts.SyntaxKind.EqualsToken;
-      if (!isMethod && !assigned && !(steps.has(name) && !called)) out.reads?.add(name);
+      if (assigned) out.assigns.add(name);
+      else if (!isMethod && !(steps.has(name) && !called)) out.reads?.add(name);
       return;
     }
     if (ts.isElementAccessExpression(parent) && parent.expression === node) {
