@@ -57,6 +57,7 @@ export class CacheIndex {
   async put(step: string, key: string, done: TaskDone): Promise<void> {
     if (done.caught) throw new TypeError(`a task whose error @catchErrors caught is never cached (${done.pathspec})`);
     const entry: CacheEntry = { v: CACHE_INDEX_VERSION, pathspec: done.pathspec, done, at: new Date().toISOString() };
-    await this.backend.put(this.key(step, key), JSON.stringify(entry));
+    // not fsynced: an entry a crash loses only costs a recompute, one that does not parse is a miss
+    await (this.backend.putRelaxed ?? this.backend.put).call(this.backend, this.key(step, key), JSON.stringify(entry));
   }
 }

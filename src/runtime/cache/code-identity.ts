@@ -14,6 +14,7 @@ import path from 'node:path';
 import { importGraph, projectRoot, type ImportGraph } from '../../compute/code-package.js';
 import { FlowFileError } from '../../errors.js';
 import { stepCode, type StepCode } from './step-code.js';
+import { cacheDir } from '../../flow/graph.js';
 
 /** bump when what counts changes: every earlier cache entry is then a miss */
 export const CODE_IDENTITY_VERSION = 1;
@@ -29,9 +30,12 @@ export interface StepIdentity {
 
 const sha256 = (b: string | Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 const fileSha = new Map<string, string>();
+/** every file an identity was computed from, with its sha (the on-disk memo is checked against it) */
+let consulted: Map<string, string> | undefined;
 function shaOfFile(f: string): string {
   let s = fileSha.get(f);
   if (!s) fileSha.set(f, (s = sha256(fs.readFileSync(f))));
+  consulted?.set(f, s);
   return s;
 }
 
@@ -57,6 +61,13 @@ class Dependencies {
 
   /** `name@version` of a package, from its package.json found up from the flow's folder; else the lockfile's sha */
   version(name: string): string {
+    const v = this.findVersion(name);
+    this.versions.set(name, v);
+    return v;
+  }
+  readonly versions = new Map<string, string>();
+
+  private findVersion(name: string): string {
     for (let dir = path.dirname(this.flowFile); ; dir = path.dirname(dir)) {
       const pj = path.join(dir, 'node_modules', name, 'package.json');
       if (fs.existsSync(pj)) {
@@ -116,9 +127,53 @@ function sameModule(actual: string, written: string): boolean {
   return actual === written || strip(actual) === strip(written) || strip(actual) === path.join(written, 'index');
 }
 
-/** The identity of each step in `steps` of the flow class `flowName` in `flowFile`. */
+interface Memo {
+  v: number;
+  files: Record<string, string>;
+  versions: Record<string, string>;
+  identities: Record<string, { sha: string; reads?: string[]; assigns: string[]; readsInput: boolean; readsIndex: boolean }>;
+}
+
+/**
+ * The identity of each step in `steps` of the flow class `flowName` in `flowFile`, memoized on
+ * disk (beside the parsed graphs): the memo holds the sha of every file it was computed from and
+ * the version of every package it named, and is used only when all of them are still the same —
+ * re-hashing a few hundred files costs milliseconds, the compiler and esbuild a few hundred.
+ */
 export async function codeIdentities(flowFile: string, flowName: string, allSteps: string[], steps: string[]): Promise<Map<string, StepIdentity>> {
   const abs = path.resolve(flowFile);
+  const memoFile = path.join(cacheDir(), 'code-identity', `${sha256(JSON.stringify([CODE_IDENTITY_VERSION, abs, flowName, allSteps, steps]))}.json`);
+  const root = projectRoot(path.dirname(abs));
+  try {
+    const m = JSON.parse(fs.readFileSync(memoFile, 'utf8')) as Memo;
+    const deps = new Dependencies(abs, root, { root, local: new Map(), packages: new Map() });
+    const same = m.v === CODE_IDENTITY_VERSION && Object.entries(m.files).every(([f, sha]) => fs.existsSync(f) && sha256(fs.readFileSync(f)) === sha) && Object.entries(m.versions).every(([n, v]) => deps.version(n) === v);
+    if (same) return new Map(Object.entries(m.identities).map(([step, i]) => [step, { ...i, reads: i.reads && new Set(i.reads), assigns: new Set(i.assigns) }]));
+  } catch {
+    // no memo, or an unreadable one: computed below
+  }
+  consulted = new Map();
+  try {
+    const out = await computeIdentities(abs, root, flowFile, flowName, allSteps, steps);
+    consulted.set(abs, sha256(fs.readFileSync(abs)));
+    const memo: Memo = { v: CODE_IDENTITY_VERSION, files: Object.fromEntries(consulted), versions: Object.fromEntries(lastVersions), identities: Object.fromEntries([...out].map(([s, i]) => [s, { ...i, reads: i.reads && [...i.reads], assigns: [...i.assigns] }])) };
+    try {
+      fs.mkdirSync(path.dirname(memoFile), { recursive: true });
+      const tmp = `${memoFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(memo));
+      fs.renameSync(tmp, memoFile);
+    } catch {
+      // a read-only cache folder only costs time
+    }
+    return out;
+  } finally {
+    consulted = undefined;
+  }
+}
+
+let lastVersions = new Map<string, string>();
+
+async function computeIdentities(abs: string, root: string, flowFile: string, flowName: string, allSteps: string[], steps: string[]): Promise<Map<string, StepIdentity>> {
   const { default: ts } = await import('typescript');
   let source: string;
   try {
@@ -129,9 +184,11 @@ export async function codeIdentities(flowFile: string, flowName: string, allStep
   const sf = ts.createSourceFile(abs, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const cls = sf.statements.find((s): s is import('typescript').ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === flowName);
   if (!cls) throw new FlowFileError(`${flowFile}: no class ${flowName} (the file changed while the run started?)`);
-  const root = projectRoot(path.dirname(abs));
   const graph = await importGraph([abs], root, `read the code of ${flowFile}`);
   const deps = new Dependencies(abs, root, graph);
+  lastVersions = deps.versions;
+  // every file of the import graph: a memo is stale when any of them changes
+  for (const f of graph.local.keys()) shaOfFile(f);
   const out = new Map<string, StepIdentity>();
   for (const step of steps) {
     const code: StepCode = stepCode(ts, sf, cls, step, new Set(allSteps));
