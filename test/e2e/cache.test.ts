@@ -118,7 +118,7 @@ describe('@cache', () => {
     expect([after.ran, after.cached]).toEqual([1, 2]);
     expect(after.stdout).toContain('work ran on 2');
     // what is under the cache index: one entry per task that succeeded uncaught
-    const entries = fs.readdirSync(path.join(q.root, 'CachedFlow/cache/work'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
+    const entries = fs.readdirSync(path.join(q.root, 'CachedFlow/cache/work'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
     expect(entries).toHaveLength(3);
   });
 

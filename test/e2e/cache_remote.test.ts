@@ -30,7 +30,7 @@ describe('@cache on S3 and for pod steps', () => {
     expect([workCount(second.stdout), cachedCount(second.stderr)]).toEqual([0, 3]);
     expect(second.stderr).toContain(`datastore s3://${bed.s3.bucket}/cache`);
     const dir = path.join(bed.s3.dir, bed.s3.bucket, 'cache/CachedFlow/cache/work');
-    const objects = fs.readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('._S3rver_object'));
+    const objects = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('._S3rver_object'));
     expect(objects).toHaveLength(3);
   });
 
