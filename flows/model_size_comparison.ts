@@ -5,9 +5,9 @@
 //   npx flowbook run flows/model_size_comparison.ts --urls samples --models sphinx-en-us,tiny.en
 import fs from 'node:fs';
 import path from 'node:path';
-import { FlowSpec, step, param, resources, card, current, ModelComparison, TranscriptSideBySide, type Inputs } from 'flowbook';
+import { FlowSpec, step, param, resources, card, cache, current, ModelComparison, TranscriptSideBySide, type Inputs } from 'flowbook';
 import {
-  resolveSources, fetchAudio, decodeAudio, getTranscriber, findModel, resolveModelPath, compareModels, SPHINX_MODEL, type TranscriptionTask, type Transcript, type ComparisonRow,
+  resolveSources, fetchAudio, decodeAudio, getTranscriber, findModel, resolveModelPath, compareModels, SPHINX_MODEL, transcriptionCacheKey, type TranscriptionTask, type Transcript, type ComparisonRow,
 } from 'flowbook/transcribe';
 import type { AlignOp } from 'flowbook/text';
 
@@ -60,8 +60,11 @@ export class ModelSizeComparison extends FlowSpec {
   /**
    * One video × one model, with the task's cpus as threads. One cpu per task packs best on a
    * small machine (pocketsphinx is single-threaded; two 1-thread whisper tasks keep 2 cores as
-   * busy as one 2-thread task); on a big node raise it, as the seed did (cpu 8 / 22).
+   * busy as one 2-thread task); on a big node raise it, as the seed did (cpu 8 / 22). Never
+   * twice: @cache reuses an earlier transcription of the same source, engine and model file, so
+   * adding a model to a finished comparison transcribes only with the new one.
    */
+  @cache({ key: (self: ModelSizeComparison) => transcriptionCacheKey(self.video, self.input) })
   @resources({ cpu: 1, memory: 4096 })
   @step
   async transcribe() {

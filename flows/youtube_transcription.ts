@@ -5,10 +5,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { FlowSpec, step, param, resources, catchErrors, card, current, Markdown, Table, WordCloud, EmbeddingPlot, type Inputs } from 'flowbook';
+import { FlowSpec, step, param, resources, catchErrors, card, cache, current, Markdown, Table, WordCloud, EmbeddingPlot, type Inputs } from 'flowbook';
 import {
   resolveSources, fetchAudio, decodeAudio, getTranscriber, chooseAutoModel, findModel, resolveModelPath, localFootprint, transcriptionProgressLines, downloadProgressLines,
-  SPHINX_MODEL, type TranscriptionTask, type Transcript,
+  SPHINX_MODEL, transcriptionCacheKey, type TranscriptionTask, type Transcript,
 } from 'flowbook/transcribe';
 import { tokenize, isStopword, wordFrequencies, wordErrorRate, trainWord2Vec, pca2d, type WordCount, type WerResult } from 'flowbook/text';
 
@@ -95,7 +95,12 @@ export class YouTubeVideoTranscription extends FlowSpec {
     this.next(this.transcribe, { foreach: 'tasks' });
   }
 
-  /** One video: fetch, decode, transcribe with as many threads as the task holds cpus; progress lines every few seconds. */
+  /**
+   * One video: fetch, decode, transcribe with as many threads as the task holds cpus; progress
+   * lines every few seconds. Never twice: @cache reuses an earlier transcription of the same
+   * source (its bytes, or its video id and format), engine and model file (its sha256).
+   */
+  @cache({ key: (self: YouTubeVideoTranscription) => transcriptionCacheKey(self.input, self.modelName) })
   @resources({ cpu: 3, memory: 12288 })
   @catchErrors({ var: 'error' })
   @card()

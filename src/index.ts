@@ -2,8 +2,8 @@
 // types, errors, the metadata types. Nothing else: internals that tests, benches and the
 // notebook helpers share are in internal.ts ('flowbook/internal'), which promises nothing.
 export { FlowSpec, type Inputs, type InputView } from './flow/flowspec.js';
-export { step, resources, kubernetes, retry, timeout, catchErrors, card, schedule } from './flow/decorators.js';
-export type { ResourcesSpec, KubernetesSpec, RetrySpec, TimeoutSpec, CatchSpec, CardSpec, ScheduleSpec } from './flow/decorators.js';
+export { step, resources, kubernetes, retry, timeout, catchErrors, card, cache, schedule } from './flow/decorators.js';
+export type { ResourcesSpec, KubernetesSpec, RetrySpec, TimeoutSpec, CatchSpec, CardSpec, CacheSpec, ScheduleSpec } from './flow/decorators.js';
 export { param, type ParamOptions } from './flow/params.js';
 export { current } from './flow/current.js';
 export * from './client/index.js';

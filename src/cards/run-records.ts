@@ -12,7 +12,10 @@ export interface RunTask {
   pathspec: string;
   step: string;
   taskId: string;
-  status: 'done' | 'running' | 'failed';
+  /** cached: @cache reused an earlier task's results (it did not run; its times are the lookup's) */
+  status: 'done' | 'running' | 'failed' | 'cached';
+  /** a cached task: the task that ran */
+  cachedFrom?: string;
   startedAt: string;
   finishedAt?: string;
   /** "<worker> @ <host>" when the task ran here, the pod name on Kubernetes */
@@ -28,6 +31,10 @@ export async function loadRunTasks(store: FlowDatastore, runId: string, current?
   const out: RunTask[] = [];
   for (const step of await store.listSteps(runId)) {
     for (const { taskId, done, attempts } of (await store.stepRecords(runId, step)).tasks.values()) {
+      if (done?.cachedFrom) {
+        out.push({ pathspec: done.pathspec, step, taskId, status: 'cached', startedAt: done.startedAt, finishedAt: done.finishedAt, where: 'cached (@cache)', cachedFrom: done.cachedFrom });
+        continue;
+      }
       if (done) {
         // a task cloned by resume did not run in this run: its times belong to the origin
         if (done.origin) continue;

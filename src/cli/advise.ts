@@ -8,6 +8,7 @@ import { NameError } from '../errors.js';
 import { alignedColumns } from './columns.js';
 import { readAnyNamespace, resolvePathspec } from './pathspec.js';
 import { runStepUsage } from '../cards/usage/run-usage.js';
+import { loadRunTasks } from '../cards/run-records.js';
 import { fmt, OVER_USE, UNDER_USE, type StepUsage } from '../cards/usage/right-size.js';
 
 /** `Flow`, `Flow/latest`, `Flow/latest-successful` or `Flow/<run id>` → the run's pathspec. */
@@ -53,8 +54,13 @@ export async function adviseCommand(pathspec: string, flags: { datastoreRoot?: s
   readAnyNamespace(flags.datastoreRoot);
   const p = await resolveRun(pathspec);
   const run = Run(p);
-  const usage = await runStepUsage(storeFor(run.flowName).store, run.id);
+  const store = storeFor(run.flowName).store;
+  const usage = await runStepUsage(store, run.id);
   console.log(`${p} (${run.status}): requested vs used per step (memory: each task's own peak, not its worker's)`);
+  // @cache hits did not run here: what they used belongs to the tasks that ran, and is not judged
+  const cached = new Map<string, number>();
+  for (const t of await loadRunTasks(store, run.id)) if (t.status === 'cached') cached.set(t.step, (cached.get(t.step) ?? 0) + 1);
+  for (const [step, n] of cached) console.log(`${step}: ${n} task(s) cached by @cache, not judged (they did not run in this run)`);
   if (!usage.length) {
     console.log('no finished tasks with resource records in this run');
     return 0;

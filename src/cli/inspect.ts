@@ -199,6 +199,8 @@ export async function dumpCommand(given: string, flags: DumpFlags): Promise<numb
   }
   if (n === 3) {
     const cols = await stepTable(pathspec, fields);
+    const cached = (await Step(pathspec).tasks()).filter((t) => t.cachedFrom).length;
+    if (cached) console.error(`${pathspec}: ${cached} task(s) cached by @cache (reused from earlier runs, not run; see flowbook dump ${pathspec}/TASK)`);
     process.stdout.write(flags.json ? toJson(columnsToRecords(cols)) : tableText(cols, { what: `${pathspec} tasks`, ...one }) + '\n');
     return 0;
   }
@@ -210,6 +212,7 @@ export async function dumpCommand(given: string, flags: DumpFlags): Promise<numb
   if (run) console.error(`${run.pathspec}: ${run.status}${run.status === 'killed' ? ` (its runner is gone; continue it with: flowbook resume FLOW_FILE --origin-run-id ${run.id})` : ''}`);
   const task = n === 4 ? Task(pathspec) : await run!.endTask;
   if (!task) throw new NotFoundError(`run ${pathspec} has no finished end step (status: ${run?.status}); dump one of its tasks`, { pathspec });
+  if (task.cachedFrom) console.error(`${task.pathspec}: cached ← ${task.cachedFrom} (@cache: its results are that task's; it did not run)`);
   const arts = await task.artifacts;
   const values = await Promise.all(arts.map((a) => a.data()));
   if (flags.json) {

@@ -56,13 +56,15 @@ function runOptions(cmd: Command): Command {
     .option('--tag <tag>', 'tag the run (repeatable)', repeatable, [] as string[])
     .addOption(new Option('--isolation <mode>', 'warm workers, or a fresh process per task').choices(['worker', 'process']).default('worker'))
     .addOption(flowOption())
+    .option('--no-cache', '@cache steps run, and their results are not recorded for reuse')
+    .option('--recompute <steps>', '@cache steps (comma-separated) that run again; their new results replace the cached ones')
     .option('--quiet', 'do not echo task output');
 }
 
 runOptions(program.command('run'))
   .description('run a flow; flow parameters are flags: --<param> <value>')
   .argument('<file>', 'the flow file (.ts)')
-  .option('--with <decorator>', 'add a step decorator to every step without it: card, catch, timeout, resources, retry, kubernetes, as NAME[:k=v,…] (repeatable)', repeatable, [] as string[])
+  .option('--with <decorator>', 'add a step decorator to every step without it: card, catch, timeout, resources, retry, kubernetes, cache, as NAME[:k=v,…] (repeatable)', repeatable, [] as string[])
   .allowUnknownOption()
   .allowExcessArguments()
   .action(action(async () => (await import('./run.js')).runCommand));

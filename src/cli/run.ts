@@ -16,6 +16,17 @@ interface RunFlags {
   quiet?: boolean;
   /** the flow class, when FILE has several */
   flow?: string;
+  /** commander's --no-cache: false when given */
+  cache?: boolean;
+  recompute?: string;
+}
+
+/** `--recompute a,b` → ['a', 'b'] (an empty name is an error) */
+function recomputeSteps(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const names = v.split(',').map((s) => s.trim());
+  if (names.some((n) => !n)) throw new ParamError(`--recompute takes step names separated by commas, got ${JSON.stringify(v)}`);
+  return names;
 }
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -124,7 +135,7 @@ async function resourceNotes(o: RunOutcome, root?: string): Promise<string[]> {
 async function report(o: RunOutcome, root?: string): Promise<void> {
   const notes = await resourceNotes(o, root);
   const t = o.tasks;
-  const parts = [`${t.done} ran`, t.cloned ? `${t.cloned} cloned` : '', t.retried ? `${t.retried} retried` : '', t.failed ? `${t.failed} failed` : '']
+  const parts = [`${t.done} ran`, t.cloned ? `${t.cloned} cloned` : '', t.cached ? `${t.cached} cached` : '', t.retried ? `${t.retried} retried` : '', t.failed ? `${t.failed} failed` : '']
     .filter(Boolean)
     .join(', ');
   const id = `${o.run.flowName}/${o.run.runId}`;
@@ -150,6 +161,8 @@ export async function runCommand(file: string, flags: RunFlags, cmd: Command): P
     isolation: flags.isolation,
     with: flags.with,
     quiet: flags.quiet,
+    noCache: flags.cache === false,
+    recompute: recomputeSteps(flags.recompute),
   });
   await report(outcome, flags.datastoreRoot);
   assertSucceeded(outcome);
@@ -169,6 +182,8 @@ export async function resumeCommand(file: string, step: string | undefined, flag
     maxNumSplits: int('--max-num-splits', flags.maxNumSplits),
     isolation: flags.isolation,
     quiet: flags.quiet,
+    noCache: flags.cache === false,
+    recompute: recomputeSteps(flags.recompute),
   });
   console.error(`Resumed from ${outcome.run.flowName}/${outcome.run.originRunId}:`);
   const listed = (names: string[], n: number) => (names.length ? ':\n    ' + names.join('\n    ') + (n > names.length ? `\n    … and ${n - names.length} more` : '') : '');

@@ -97,9 +97,13 @@ export class TaskObject extends ClientObject {
   get foreachStack(): ForeachFrame[] {
     return this.done?.foreachStack ?? [];
   }
-  /** the task this one was cloned from by resume */
+  /** the task this one was cloned from by resume, or whose results @cache reused (the task that ran) */
   get origin(): string | undefined {
     return this.done?.origin;
+  }
+  /** @cache: the earlier task whose results this one reuses (it did not run); undefined for a task that ran */
+  get cachedFrom(): string | undefined {
+    return this.done?.cachedFrom;
   }
   get resources(): ResourceUse | undefined {
     return this.done?.resources;
@@ -134,6 +138,15 @@ export class TaskObject extends ClientObject {
 
   /** The task's cards (rendered HTML files beside the task). */
   get cards(): Promise<{ id: string; path: string; html(): Promise<string> }[]> {
+    const own = this.ownCards();
+    const from = this.done?.cachedFrom;
+    if (!from) return own;
+    // @cache: the cards a step drew are results of the task that ran; this task's own (its
+    // default card, which says it is cached) come first, the ran task's others after
+    return Promise.all([own, new TaskObject(from).ownCards().catch(() => [])]).then(([mine, theirs]) => [...mine, ...theirs.filter((c) => !mine.some((m) => m.id === c.id))]);
+  }
+
+  private ownCards(): Promise<{ id: string; path: string; html(): Promise<string> }[]> {
     const { store } = this.datastore();
     const dir = `${store.taskKey(this.runId, this.stepName, this.id)}/cards`;
     return store.backend.list(dir).then((names) =>
@@ -178,6 +191,7 @@ export class TaskObject extends ClientObject {
     attempts: AttemptMeta[];
     resources?: ResourceUse;
     origin?: string;
+    cachedFrom?: string;
     inputs: string[];
     caught?: ErrorInfo;
     startedAt?: string;
@@ -188,6 +202,7 @@ export class TaskObject extends ClientObject {
       attempts,
       resources: this.done?.resources ?? attempts.at(-1)?.resources,
       origin: this.done?.origin,
+      cachedFrom: this.done?.cachedFrom,
       inputs: this.done?.inputs ?? [],
       caught: this.done?.caught,
       startedAt: this.done?.startedAt ?? attempts[0]?.startedAt,

@@ -32,7 +32,7 @@ export interface CodePackageRef {
 }
 
 /** The nearest folder at or above `from` with a package.json (the project root). */
-function projectRoot(from: string): string {
+export function projectRoot(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
     if (path.dirname(dir) === dir) return from;
@@ -41,23 +41,45 @@ function projectRoot(from: string): string {
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
+/**
+ * The local modules reachable from `entries` (files of the project `root`), as esbuild's bundler
+ * follows every import: each file with the local files it imports and the packages it imports
+ * (bare specifiers, left external). @cache's code identity reads the same graph.
+ */
+export interface ImportGraph {
+  root: string;
+  /** absolute path → the absolute paths of the local files it imports */
+  local: Map<string, string[]>;
+  /** absolute path → the package specifiers it imports ('flowbook', 'node:fs', 'lodash/fp') */
+  packages: Map<string, string[]>;
+}
+
+export async function importGraph(entries: string[], root: string, what: string): Promise<ImportGraph> {
+  const esbuild = await import('esbuild');
+  const graph: ImportGraph = { root, local: new Map(), packages: new Map() };
+  try {
+    // (outdir: esbuild wants one for several entry points; write: false writes nothing)
+    const r = await esbuild.build({ entryPoints: entries, outdir: 'out', bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: root });
+    for (const [f, info] of Object.entries(r.metafile.inputs)) {
+      const abs = path.resolve(root, f);
+      graph.local.set(abs, info.imports.filter((i) => !i.external).map((i) => path.resolve(root, i.path)));
+      graph.packages.set(abs, info.imports.filter((i) => i.external).map((i) => i.path));
+    }
+  } catch (err: any) {
+    throw new FlowFileError(`cannot ${what}: ${err?.errors?.[0]?.text ?? err?.message ?? err}`, { cause: err });
+  }
+  return graph;
+}
+
 /** The project files a flow needs: itself, its project's own card types, and every local module they import. */
 export async function codeFiles(flowFile: string): Promise<{ root: string; files: string[] }> {
   const abs = path.resolve(flowFile);
   const root = projectRoot(path.dirname(abs));
-  const esbuild = await import('esbuild');
   // a pod renders @card({ type }) of the project's cards/ folder: those modules travel too
   const cardModules = cardFolders(abs)
     .filter((d) => !path.relative(root, d).startsWith('..') && fs.statSync(d).isDirectory())
     .flatMap((d) => fs.readdirSync(d).filter((n) => CARD_MODULE.test(n)).map((n) => path.join(d, n)));
-  let inputs: string[];
-  try {
-    // (outdir: esbuild wants one for several entry points; write: false writes nothing)
-    const r = await esbuild.build({ entryPoints: [abs, ...cardModules], outdir: 'out', bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: root });
-    inputs = Object.keys(r.metafile.inputs).map((f) => path.resolve(root, f));
-  } catch (err: any) {
-    throw new FlowFileError(`cannot package ${flowFile}: ${err?.errors?.[0]?.text ?? err?.message ?? err}`, { cause: err });
-  }
+  const inputs = [...(await importGraph([abs, ...cardModules], root, `package ${flowFile}`)).local.keys()];
   const outside = inputs.find((f) => path.relative(root, f).startsWith('..'));
   if (outside) throw new FlowFileError(`cannot package ${flowFile}: it imports ${outside}, outside its project ${root}`);
   for (const extra of ['package.json', 'package-lock.json']) if (fs.existsSync(path.join(root, extra))) inputs.push(path.join(root, extra));

@@ -15,6 +15,12 @@ export interface StorageBackend {
   readonly location: string;
   /** Replace `key` atomically: readers see the old or the new bytes, never a mix. */
   put(key: string, data: Uint8Array | string): Promise<void>;
+  /**
+   * put(), atomic but not made durable (no fsync): for what a crash may lose at no cost but time
+   * (a @cache entry). Readers see the old bytes, the new ones, or (after a power loss) a file that
+   * does not parse. Absent: put() is used.
+   */
+  putRelaxed?(key: string, data: Uint8Array | string): Promise<void>;
   /** Write `key` only if absent (content-addressed blobs). Returns false when it already existed. */
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   /** Create `key` in one atomic step unless it exists (S3's conditional PUT); false when it exists. */
@@ -64,6 +70,14 @@ export class LocalBackend implements StorageBackend {
     if (this.madeDirs.has(dir)) return;
     await fsp.mkdir(dir, { recursive: true });
     this.madeDirs.add(dir);
+  }
+
+  async putRelaxed(key: string, data: Uint8Array | string): Promise<void> {
+    const file = this.file(key);
+    await this.ensureDir(path.dirname(file));
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    await fsp.writeFile(tmp, data);
+    await fsp.rename(tmp, file);
   }
 
   /** temp file in the same folder → write → fsync → rename: a crash leaves the old file or the new one. */

@@ -8,6 +8,7 @@
 //   <root>/<Flow>/runs/<runId>/<step>/<taskId>/attempt-<n>.stdout|.stderr   (only when it printed)
 //   <root>/<Flow>/runs/<runId>/<step>/<taskId>/cards/*.html
 //   <root>/<Flow>/index/<tagKey>/{latest,latest_successful,runs} index files (see index-files.ts)
+//   <root>/<Flow>/cache/<step>/<key[0:2]>/<key>.json             @cache entries (see cache-index.ts)
 import type { SerializerName } from './serializers.js';
 import type { ErrorInfo } from '../errors.js';
 
@@ -136,8 +137,10 @@ export interface TaskDone {
   resources?: ResourceUse;
   /** key that identifies this task's place in the graph across runs: step + foreach indices + branch */
   key: string;
-  /** set when resume cloned this task from another run */
+  /** set when resume cloned this task from another run, or @cache reused it (then the task that ran) */
   origin?: string;
+  /** set when @cache reused an earlier task's results instead of running: that task (Flow/run/step/task) */
+  cachedFrom?: string;
   /** set when @catchErrors caught a failure */
   caught?: ErrorInfo;
   /** which successor(s) the task chose, recorded for resume and display */

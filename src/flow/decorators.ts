@@ -85,6 +85,20 @@ export interface CardSpec {
   options?: Record<string, unknown>;
 }
 
+/**
+ * @cache: a task is not run again when an earlier successful task of the same flow and step had
+ * the same code (the step and the project's code it reaches), the same values of what it reads
+ * and the same foreach item (runtime/cache/ decides; see the README's @cache section).
+ */
+export interface CacheSpec {
+  /**
+   * what flowbook cannot see, as a value that changes when it does (a file's sha256, a URL's ETag):
+   * called in the runner with the task's flow instance (inputs lazy, this.input set) before the
+   * task is handed to where it runs; may be async. Default: none
+   */
+  key?: (self: any) => unknown;
+}
+
 export interface StepMeta {
   name: string;
   isStep: boolean;
@@ -94,6 +108,7 @@ export interface StepMeta {
   timeout?: { seconds: number };
   catch?: CatchSpec;
   cards: CardSpec[];
+  cache?: CacheSpec;
 }
 
 type Method = (this: any, ...args: any[]) => any;
@@ -122,6 +137,7 @@ export const STEP_DECORATORS = {
   timeout: ['seconds', 'minutes', 'hours'],
   catchErrors: ['var', 'printException'],
   card: ['type', 'id', 'timeout', 'refreshInterval', 'options'],
+  cache: ['key'],
 } as const satisfies Record<string, readonly string[]>;
 export type StepDecoratorName = keyof typeof STEP_DECORATORS;
 /** decorators of the flow class and their options */
@@ -245,6 +261,14 @@ export const card = stepDecorator<CardSpec>('card', (spec = {}) => {
   const c = checkCardSpec(spec);
   // decorators apply bottom-up: unshift keeps the cards in source order
   return (m) => void m.cards.unshift(c);
+});
+
+/** Bare (`@cache`), a task is reused on the same code and inputs; `@cache({ key })` adds what flowbook cannot see. */
+export const cache = stepDecorator<CacheSpec>('cache', (spec = {}) => {
+  if (spec.key !== undefined && typeof spec.key !== 'function') {
+    throw new FlowUsageError(`@cache: key must be a function of the flow instance, like @cache({ key: (self) => self.file }), got ${typeof spec.key}`);
+  }
+  return (m) => (m.cache = { ...spec });
 });
 
 /** @schedule: exactly one of cron, hourly, daily, weekly. Bare or with `{}`, it is `{ daily: true }`. */

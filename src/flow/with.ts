@@ -1,9 +1,9 @@
 // `--with NAME[:k=v,…]`: a step decorator applied to every step that does not have it already
 // (as in Metaflow, the step's own decorator wins). Every step decorator can be given: card, catch
-// (Metaflow's name) or catchErrors, timeout, resources, retry, kubernetes. Keys are the decorator's
+// (Metaflow's name) or catchErrors, timeout, resources, retry, kubernetes, cache. Keys are the decorator's
 // options, camelCase or Metaflow's snake_case (`retry:times=1,minutes_between_retries=0`).
 import { FlowUsageError } from '../errors.js';
-import { RETRY_DEFAULTS, STEP_DECORATORS, checkCardSpec, timeoutSeconds, type CardSpec, type CatchSpec, type KubernetesSpec, type ResourcesSpec, type RetrySpec, type StepMeta } from './decorators.js';
+import { RETRY_DEFAULTS, STEP_DECORATORS, checkCardSpec, timeoutSeconds, type CacheSpec, type CardSpec, type CatchSpec, type KubernetesSpec, type ResourcesSpec, type RetrySpec, type StepMeta } from './decorators.js';
 import type { LoadedFlow } from './load.js';
 import { parseKubernetesWith } from './with-kubernetes.js';
 
@@ -14,6 +14,8 @@ export interface WithDecorators {
   timeout?: { seconds: number };
   catch?: CatchSpec;
   cards?: CardSpec[];
+  /** `--with cache`: every step is cached (a key function cannot be given on the command line) */
+  cache?: CacheSpec;
 }
 
 /** the names --with takes, and the decorator each one is */
@@ -25,14 +27,15 @@ const NAMES: Record<string, keyof typeof STEP_DECORATORS> = {
   resources: 'resources',
   retry: 'retry',
   kubernetes: 'kubernetes',
+  cache: 'cache',
 };
-const KNOWN = 'card, catch (or catchErrors), timeout, resources, retry, kubernetes';
+const KNOWN = 'card, catch (or catchErrors), timeout, resources, retry, kubernetes, cache';
 
 /** option value types (kubernetes has its own parser, with lists and maps) */
 const NUMBERS = new Set(['cpu', 'memory', 'gpu', 'times', 'minutesBetweenRetries', 'seconds', 'minutes', 'hours', 'timeout', 'refreshInterval']);
 const BOOLEANS = new Set(['printException']);
 /** options that need a structure a k=v list cannot spell */
-const NOT_FROM_CLI = new Set(['options']);
+const NOT_FROM_CLI = new Set(['options', 'key']);
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -82,6 +85,7 @@ export function parseWith(items: string[] = []): WithDecorators {
     else if (deco === 'resources') out.resources = o as ResourcesSpec;
     else if (deco === 'catchErrors') out.catch = { printException: true, ...(o as CatchSpec) };
     else if (deco === 'card') out.cards = [checkCardSpec(o as CardSpec)];
+    else if (deco === 'cache') out.cache = {};
   }
   return out;
 }
@@ -94,6 +98,7 @@ export function withDecorators(meta: StepMeta, w: WithDecorators): StepMeta {
     ...(meta.resources || !w.resources ? {} : { resources: w.resources }),
     ...(meta.timeout || !w.timeout ? {} : { timeout: w.timeout }),
     ...(meta.catch || !w.catch ? {} : { catch: w.catch }),
+    ...(meta.cache || !w.cache ? {} : { cache: w.cache }),
     cards: meta.cards.length || !w.cards ? meta.cards : w.cards,
   };
 }

@@ -14,6 +14,7 @@ export interface RunEvents {
   /** the first LISTED cloned and run tasks */
   clonedTasks: string[];
   ranTasks: string[];
+  cachedTasks: string[];
 }
 
 export function runEvents(o: {
@@ -27,12 +28,19 @@ export function runEvents(o: {
 }): RunEvents {
   const clonedTasks: string[] = [];
   const ranTasks: string[] = [];
+  const cachedTasks: string[] = [];
   const { ui, retriesOf } = o;
   const onTaskEvent = (kind: Parameters<SchedulerHooks['onTaskEvent']>[0], task: PlannedTask, result?: TaskResult) => {
     const sched = o.scheduler();
     const ps = `${o.runPathspec}/${task.step}/${task.taskId}`;
     if (kind === 'cloned' && clonedTasks.length < LISTED) clonedTasks.push(`${ps} (from ${o.cloner?.originOf(task)})`);
     if (kind === 'done' && ranTasks.length < LISTED) ranTasks.push(ps);
+    // a hit says where its results come from (the first LISTED; the run's last line counts them all)
+    if (kind === 'cached' && cachedTasks.length < LISTED) {
+      cachedTasks.push(`${ps} ← ${result?.cachedFrom}`);
+      ui.info(`${ps}: cached ← ${result?.cachedFrom}`);
+      if (cachedTasks.length === LISTED) ui.info(`  (more cached tasks are counted, not listed)`);
+    }
     if (kind === 'retry') {
       const r = retriesOf(task.step);
       ui.info(retryLine(ps, task.attempt, r.times, r.minutesBetweenRetries, result?.error?.message));
@@ -48,7 +56,7 @@ export function runEvents(o: {
       if (sched.runningCount > 0) ui.info(`  stopping ${sched.runningCount} running task(s)`);
       queueMicrotask(o.killAll);
     }
-    ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned, failed: sched.counts.failed, running: sched.runningCount, total: sched.planned });
+    ui.progress({ done: sched.counts.done, cloned: sched.counts.cloned + sched.counts.cached, failed: sched.counts.failed, running: sched.runningCount, total: sched.planned });
   };
-  return { onTaskEvent, clonedTasks, ranTasks };
+  return { onTaskEvent, clonedTasks, ranTasks, cachedTasks };
 }

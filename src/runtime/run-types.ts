@@ -27,6 +27,10 @@ export interface RunOptions {
   isolation?: 'worker' | 'process';
   /** `--with retry`, `--with kubernetes:cpu=4` ...: decorators applied to every step; default: none */
   with?: string[];
+  /** `--no-cache`: @cache neither reuses nor records results in this run; default false */
+  noCache?: boolean;
+  /** `--recompute STEP,…`: these @cache steps run again and their results replace the cached ones; default: none */
+  recompute?: string[];
   /** print no task output and no progress, only the run's notes and errors; default false */
   quiet?: boolean;
   /** set by resume: the run it clones from */
@@ -57,11 +61,13 @@ export interface Cloner {
 export interface RunOutcome {
   run: RunMeta;
   ok: boolean;
-  tasks: { done: number; cloned: number; failed: number; retried: number };
+  tasks: { done: number; cloned: number; failed: number; retried: number; cached: number };
   seconds: number;
   /** the first LISTED cloned and run tasks, for the report (their counts are in `tasks`) */
   clonedTasks: string[];
   ranTasks: string[];
+  /** the first LISTED tasks @cache reused, as `pathspec ← the task that ran` */
+  cachedTasks: string[];
   /** task-record batches made durable, and the records in them */
   journal: { batches: number; entries: number };
   /** the error of the task that failed the run, as it recorded it (type, message, where); absent when none did */

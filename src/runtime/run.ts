@@ -18,12 +18,13 @@ import type { RunMeta } from '../datastore/metadata.js';
 import { newRunRecord } from '../datastore/run-record.js';
 import { checkUserTag } from '../datastore/names.js';
 import { TaskJournal } from '../datastore/journal.js';
-import { TaskFailedError } from '../errors.js';
+import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { Executors } from '../compute/executors.js';
 import { buildTaskSpec, pathspecOf } from '../compute/task/spec.js';
 import { recordLostTask } from '../compute/task/records.js';
 import { RunConsole } from './console.js';
 import { Scheduler } from './scheduler.js';
+import { RunCache, cachedSteps } from './cache/run-cache.js';
 import { startHeartbeat } from './heartbeat.js';
 import { runEvents } from './run-events.js';
 import type { RunContext, RunOptions, RunOutcome } from './run-types.js';
@@ -63,7 +64,20 @@ async function setUp(opts: RunOptions, graph: FlowGraph, compute: Executors, ui:
   await compute.claim({ graph, flow, withDecos, store, file: opts.file, givenParams: opts.params ?? {}, sink: (s, c) => ui.output(s, c) }, params, (m) => ui.info(m));
   const tags = [...new Set(opts.tags ?? [])];
   for (const t of tags) checkUserTag(t);
+  checkRecompute(opts, flow);
   return { flow, params, storedParams: storableParams(flow.params, params), store, user: currentUser(), tags, withDecos, scheduleNote: note };
+}
+
+/** `--recompute` names steps with @cache, and is not given with `--no-cache` (which already reruns everything). */
+function checkRecompute(opts: RunOptions, flow: LoadedFlow): void {
+  const names = opts.recompute ?? [];
+  if (!names.length) return;
+  if (opts.noCache) throw new FlowUsageError('--recompute and --no-cache: give one (--no-cache already runs every step)');
+  const cached = cachedSteps(flow);
+  for (const s of names) {
+    if (!flow.steps.has(s)) throw new FlowUsageError(`--recompute: ${flow.name} has no step '${s}' (steps: ${[...flow.steps.keys()].join(', ')})`);
+    if (!cached.includes(s)) throw new FlowUsageError(`--recompute: step '${s}' has no @cache, so it runs anyway (cached steps: ${cached.join(', ') || 'none'})`);
+  }
 }
 
 /** The run record, its heartbeat and its index entry. */
@@ -137,6 +151,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const ctx: RunContext = { graph, flow, store, run, journal };
     const cloner = opts.origin ? await opts.origin.cloner(ctx) : undefined;
     for (const line of await compute.prepare(run)) ui.info(line);
+    // @cache: looked up here, before a task reaches its executor (--no-cache: neither read nor written)
+    const cache = !opts.noCache && cachedSteps(flow).length ? new RunCache({ graph, flow, store, run, params: setup.params, storedParams: setup.storedParams, recompute: new Set(opts.recompute ?? []), note: (l) => ui.info(l) }) : undefined;
 
     // --with retry is in flow.steps already (flowWith)
     const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? { times: 0, minutesBetweenRetries: 0 };
@@ -194,7 +210,9 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         const records = result.records;
         delete result.records; // the runner keeps no record once it is stored
         if (records) await journal.commit(task.step, records);
+        cache?.committed(task, result, records);
       },
+      fromCache: cache ? (task) => cache.lookup(task) : undefined,
       clone: cloner ? (task) => cloner.clone(task) : undefined,
       taskIdFor: cloner ? (step, key) => cloner.taskIdFor(step, key) : undefined,
       firstTaskId: cloner?.firstTaskId,
@@ -216,11 +234,12 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       process.off('SIGTERM', onSignal);
       // every record reported so far is durable before the run's status is
       await journal.close();
+      await cache?.flush();
       stopHeartbeat();
       ui.end();
     }
     const ok = await finishRun(store, run, sched, interrupted);
-    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, journal: { ...journal.stats }, taskError: sched.failure?.result.error };
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, cachedTasks: events.cachedTasks, journal: { ...journal.stats }, taskError: sched.failure?.result.error };
   } finally {
     compute.close();
   }

@@ -31,9 +31,11 @@ export interface SchedulerHooks {
   firstTaskId?: number;
   /** the same task in another run, when resuming: returns a result without running */
   clone?(task: PlannedTask): Promise<TaskResult | undefined>;
+  /** @cache: an earlier task's results (its `cachedFrom` says which), or a failure to key it; undefined runs it */
+  fromCache?(task: PlannedTask): Promise<TaskResult | undefined>;
   makeSpec(task: PlannedTask, node: GraphNode): Omit<TaskSpec, 'worker'>;
   retriesOf(step: string): { times: number; minutesBetweenRetries: number };
-  onTaskEvent(kind: 'start' | 'done' | 'failed' | 'retry' | 'cloned', task: PlannedTask, result?: TaskResult): void;
+  onTaskEvent(kind: 'start' | 'done' | 'failed' | 'retry' | 'cloned' | 'cached', task: PlannedTask, result?: TaskResult): void;
 }
 
 interface JoinWait {
@@ -57,7 +59,7 @@ export class Scheduler {
   private wake?: () => void;
   failure?: { task: PlannedTask; result: TaskResult };
   endDone = false;
-  counts = { done: 0, failed: 0, cloned: 0, retried: 0 };
+  counts = { done: 0, failed: 0, cloned: 0, retried: 0, cached: 0 };
   /** tasks planned so far (a retry is the same task): the progress line's total */
   planned = 0;
 
@@ -123,6 +125,9 @@ export class Scheduler {
     const go = async (): Promise<{ result: TaskResult; cloned: boolean }> => {
       const cloned = task.attempt === 0 && this.hooks.clone ? await this.hooks.clone(task) : undefined;
       if (cloned) return { result: cloned, cloned: true };
+      // the lookup happens before the task is handed to where it runs (no pod for a hit)
+      const cached = task.attempt === 0 && this.hooks.fromCache ? await this.hooks.fromCache(task) : undefined;
+      if (cached) return { result: cached, cloned: false };
       this.hooks.onTaskEvent('start', task);
       return { result: await this.hooks.execute(task, this.hooks.makeSpec(task, node)), cloned: false };
     };
@@ -173,9 +178,9 @@ export class Scheduler {
       this.timers.clear();
       return;
     }
-    if (cloned) this.counts.cloned++;
-    else this.counts.done++;
-    this.hooks.onTaskEvent(cloned ? 'cloned' : 'done', task, result);
+    const kind = cloned ? 'cloned' : result.cachedFrom ? 'cached' : 'done';
+    this.counts[kind]++;
+    this.hooks.onTaskEvent(kind, task, result);
     if (this.failure) return;
     this.successors(task, node, result);
   }

@@ -77,4 +77,5 @@ export async function closeTranscribers(): Promise<void> {
   engines.clear();
 }
 export { resolveSources, fetchAudio, isYouTube, SourceError, type TranscriptionTask, type Resolved } from './sources.js';
+export { transcriptionCacheKey, type TranscriptionKey } from './cache-key.js';
 export { compareModels, modelRank, type ComparisonRow } from './compare.js';

@@ -139,6 +139,23 @@ export function resolveModelPath(name: string): string {
   return st.file;
 }
 
+const shaMemo = new Map<string, Promise<string>>();
+
+/**
+ * The sha256 of a model's file as it is now (@cache keys a transcription by it): the hash a pull
+ * or verify recorded beside the file, else computed once per process (by path, size and mtime).
+ */
+export function modelFileSha256(name: string): Promise<string> {
+  const file = resolveModelPath(name);
+  const recorded = recordedSha256(file);
+  if (recorded && !sha256Problem(recorded)) return Promise.resolve(recorded);
+  const st = fs.statSync(file);
+  const id = `${file}\0${st.size}\0${st.mtimeMs}`;
+  let p = shaMemo.get(id);
+  if (!p) shaMemo.set(id, (p = sha256File(file)));
+  return p;
+}
+
 /** Recompute the sha256 of a present model and compare it with the official one. */
 export async function verifyModel(name: string): Promise<{ name: string; ok: boolean; sha256: string; expected?: string }> {
   const entry = findModel(name);

@@ -11,6 +11,9 @@ import { download } from './download.js';
 
 export class SourceError extends FlowbookError {}
 
+/** the format fetchAudio() asks yt-dlp for (a @cache key names it: another format is another source) */
+export const YOUTUBE_FORMAT = 'bestaudio/best';
+
 export interface TranscriptionTask {
   /** stable id: the YouTube id, or the file name */
   id: string;
@@ -225,7 +228,7 @@ export async function fetchAudio(task: TranscriptionTask, dir: string, onProgres
   if (task.kind === 'file') return task.url;
   fs.mkdirSync(dir, { recursive: true });
   if (task.kind === 'youtube') {
-    await ytdlp(['-f', 'bestaudio/best', '--no-playlist', '--no-warnings', '-o', path.join(dir, `${task.id}.%(ext)s`), task.url]);
+    await ytdlp(['-f', YOUTUBE_FORMAT, '--no-playlist', '--no-warnings', '-o', path.join(dir, `${task.id}.%(ext)s`), task.url]);
     const file = fs.readdirSync(dir).find((f) => f.startsWith(`${task.id}.`) && !f.endsWith('.part'));
     if (!file) throw new SourceError(`yt-dlp did not produce an audio file for ${task.url}`);
     return path.join(dir, file);

@@ -89,7 +89,7 @@ describe('--with every step decorator', () => {
   it('an unknown decorator or option is one line naming the known ones', () => {
     const r = flowbook(['run', file, '--with', 'batch'], { root });
     expect(r.code).toBe(1);
-    expect(errorLine(r)).toBe('error: unknown decorator in --with: "batch" (known: card, catch (or catchErrors), timeout, resources, retry, kubernetes)');
+    expect(errorLine(r)).toBe('error: unknown decorator in --with: "batch" (known: card, catch (or catchErrors), timeout, resources, retry, kubernetes, cache)');
     const k = flowbook(['run', file, '--with', 'timeout:minute=1'], { root });
     expect(errorLine(k)).toBe('error: --with timeout: unknown option "minute" (known: seconds, minutes, hours)');
   });
@@ -151,7 +151,7 @@ describe('refused before anything runs, with file:line', () => {
 
   it('a decorator flowbook does not have', () => {
     const file = write('deco.ts', `  @step async start() { this.next(this.end); }\n  @pypi({ packages: {} })\n  @step async end() {}`);
-    expect(refused(file)).toBe("error: FILE:5: step 'end': @pypi is not a flowbook step decorator; step decorators: @step, @resources, @kubernetes, @retry, @timeout, @catchErrors, @card");
+    expect(refused(file)).toBe("error: FILE:5: step 'end': @pypi is not a flowbook step decorator; step decorators: @step, @resources, @kubernetes, @retry, @timeout, @catchErrors, @card, @cache");
   });
 
   it('a foreach join that forgot its inputs, at the join', () => {

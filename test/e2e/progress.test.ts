@@ -102,7 +102,8 @@ describe('progress and failed sources', () => {
   }, 180_000);
 
   it('on 2 cores two pocketsphinx transcriptions run at once, one core each; whisper.cpp tasks get the cores', async () => {
-    const r = flowbook(['run', FLOW, '--urls', clips, '--model', 'sphinx-en-us', '--quiet'], { root, env });
+    // --no-cache: an earlier test transcribed these clips; this one measures how they run side by side
+    const r = flowbook(['run', FLOW, '--urls', clips, '--model', 'sphinx-en-us', '--quiet', '--no-cache'], { root, env });
     expect(r.code, r.stderr).toBe(0);
     const run = (await Flow('YouTubeVideoTranscription').latestSuccessfulRun)!;
     const tasks = await run.step('transcribe').tasks();
@@ -114,7 +115,7 @@ describe('progress and failed sources', () => {
 
     // whisper.cpp uses the threads it is given: its tasks hold min(@resources cpu 3, 2 cores)
     fs.copyFileSync(path.join(REPO, '../shared/data/models/for-tests-ggml-tiny.en.bin'), path.join(env.FLOWBOOK_MODELS, 'for-tests-ggml-tiny.en.bin'));
-    const w = flowbook(['run', FLOW, '--url', path.join(clips, 'jfk.wav'), '--model', 'for-tests-tiny.en'], { root, env });
+    const w = flowbook(['run', FLOW, '--url', path.join(clips, 'jfk.wav'), '--model', 'for-tests-tiny.en', '--no-cache'], { root, env });
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toMatch(/\/transcribe\/\d+\] jfk: 11\.0 s of audio in [\d.]+ s \(rtf [\d.]+, 2 cpus\) — whisper\.cpp test model/m);
   }, 180_000);

@@ -16,7 +16,7 @@ const SERVER = 'https://k8s.example:6443';
 /** the outcome of a run that did not succeed, as runFlow returns it */
 function failedOutcome(failure: RunMeta['failure'], taskError?: ErrorInfo): RunOutcome {
   const run = { flowName: 'FailingFlow', runId: '17', status: 'failed', failure } as RunMeta;
-  return { run, ok: false, tasks: { done: 0, cloned: 0, failed: 1, retried: 0 }, seconds: 0.1, clonedTasks: [], ranTasks: [], journal: { batches: 0, entries: 0 }, taskError };
+  return { run, ok: false, tasks: { done: 0, cloned: 0, failed: 1, retried: 0, cached: 0 }, seconds: 0.1, clonedTasks: [], ranTasks: [], cachedTasks: [], journal: { batches: 0, entries: 0 }, taskError };
 }
 
 describe('error classes', () => {

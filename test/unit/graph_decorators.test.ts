@@ -23,7 +23,7 @@ const errorOf = (source: string, flowName?: string) => {
   }
   throw new Error('expected a GraphError');
 };
-const KNOWN = 'step decorators: @step, @resources, @kubernetes, @retry, @timeout, @catchErrors, @card';
+const KNOWN = 'step decorators: @step, @resources, @kubernetes, @retry, @timeout, @catchErrors, @card, @cache';
 
 describe('step decorators as Metaflow users write them', () => {
   it('bare and with () parse, and show lists them as written', () => {
@@ -171,7 +171,7 @@ describe('--with takes every step decorator', () => {
   });
 
   it('an unknown name, key or value is an error naming what is known', () => {
-    expect(() => parseWith(['batch'])).toThrow('unknown decorator in --with: "batch" (known: card, catch (or catchErrors), timeout, resources, retry, kubernetes)');
+    expect(() => parseWith(['batch'])).toThrow('unknown decorator in --with: "batch" (known: card, catch (or catchErrors), timeout, resources, retry, kubernetes, cache)');
     expect(() => parseWith(['retry:tims=1'])).toThrow('--with retry: unknown option "tims" (known: times, minutesBetweenRetries)');
     expect(() => parseWith(['resources:cpu=two'])).toThrow('--with resources: cpu must be a non-negative number, got "two"');
     expect(() => parseWith(['timeout'])).toThrow('--with timeout needs a duration: --with timeout:minutes=5 (seconds, minutes, hours)');

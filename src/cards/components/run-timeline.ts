@@ -23,15 +23,17 @@ export class RunTimeline implements CardComponent {
     const data = this.tasks.map((t) => {
       const start = (Date.parse(t.startedAt) - t0) / 1000;
       const end = ((t.finishedAt ? Date.parse(t.finishedAt) : now) - t0) / 1000;
-      return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, status: t.status, where: t.where || '(unknown)', start: +start.toFixed(3), end: +Math.max(end, start + 0.005).toFixed(3), seconds: +(end - start).toFixed(3) };
+      return { task: t.pathspec.split('/').slice(2).join('/'), step: t.step, status: t.status === 'cached' ? `cached ← ${t.cachedFrom}` : t.status, where: t.where || '(unknown)', start: +start.toFixed(3), end: +Math.max(end, start + 0.005).toFixed(3), seconds: +(end - start).toFixed(3) };
     });
     const span = Math.max(...data.map((d) => d.end));
     const rows = new Set(data.map((d) => d.where)).size;
+    // @cache hits did not run: they sit on a row of their own, and the caption counts them
+    const cached = this.tasks.filter((t) => t.status === 'cached').length;
     const spec = chartSpec('timeline.vl.json');
     spec.height = Math.max(60, rows * 28);
     const chart = new VegaLite(
       spec,
-      { data, caption: `${data.length} tasks over ${span.toFixed(1)} s on ${rows} worker(s)` },
+      { data, caption: `${data.length} tasks over ${span.toFixed(1)} s on ${rows - (cached ? 1 : 0)} worker(s)${cached ? `; ${cached} cached by @cache (reused, not run)` : ''}` },
     );
     return title + chart.render();
   }

@@ -22,7 +22,7 @@ export async function defaultCardBody(store: FlowDatastore, done: TaskDone, para
         ['started', done.startedAt],
         ['finished', done.finishedAt],
         ['foreach', done.foreachStack.map((f) => `${f.step}[${f.index}/${f.count}] over ${f.field}`).join(' › ') || '—'],
-        ...(done.origin ? [['cloned from', done.origin]] : []),
+        ...(done.cachedFrom ? [['cached from', `${done.cachedFrom} (@cache: reused, not run)`]] : done.origin ? [['cloned from', done.origin]] : []),
       ]).render(),
     ),
   );

@@ -6,16 +6,17 @@ import { FlowDatastore } from '../../datastore/store.js';
 import type { ArtifactRef, ErrorInfo, TaskDone } from '../../datastore/metadata.js';
 import type { TaskLogs } from '../../datastore/task-records.js';
 import { ForeachError, FlowUsageError } from '../../errors.js';
-import { TASK_STATE, type TaskState } from '../../flow/flowspec.js';
+import type { TaskState } from '../../flow/flowspec.js';
 import { loadFlow } from '../../flow/load.js';
-import { resolveSecretsAgain, storableParams } from '../../flow/params.js';
+import { storableParams } from '../../flow/params.js';
 import { setCurrent } from '../../flow/current.js';
 import { loadSerializersFor } from '../../datastore/serializers.js';
 import type { CardCollector } from '../../cards/collector.js';
 import { startUsage } from './usage.js';
 import { TaskOutput } from './output.js';
 import { pathspecOf, type TaskResult, type TaskSpec } from './spec.js';
-import { TaskArtifacts, defineLazy, inputView, type Lazy } from './artifacts.js';
+import { TaskArtifacts, inputView, type Lazy } from './artifacts.js';
+import { flowInstance } from './instance.js';
 import { errorInfo, retryable } from './error-info.js';
 import { completeCaught, doneRecord, withRecords } from './records.js';
 
@@ -102,32 +103,7 @@ async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifac
   const flow = await loadFlow(spec.flowFile, spec.flowName);
   const meta = flow.steps.get(spec.step);
   if (!meta) throw new FlowUsageError(`flow ${spec.flowName} has no step '${spec.step}'`);
-  const inst = new flow.cls() as any;
-  const lazies = new Map<string, Lazy>();
-  const frame = spec.foreachStack.at(-1);
-  const state: TaskState & { secretFields: Set<string> } = { stepName: spec.step, hasInput: false, foreachStack: spec.foreachStack, index: frame?.index, secretFields: new Set() };
-  Object.defineProperty(inst, TASK_STATE, { value: state, enumerable: false });
-
-  // parameters: their values in start, inherited like any artifact after it
-  // secrets are never stored: every step gets them from the spec (or, in a pod, its env)
-  const params = resolveSecretsAgain(flow.params, spec.params, `step '${spec.step}' (in a pod, through a Kubernetes Secret)`);
-  for (const p of flow.params) {
-    delete inst[p.field];
-    if (p.options.secret) {
-      state.secretFields.add(p.field);
-      inst[p.field] = params[p.name];
-    } else if (spec.step === 'start' || inputs.length === 0) inst[p.field] = params[p.name];
-    else defineLazy(inst, p.field, inputs[0], lazies);
-  }
-  if (!spec.isJoin && inputs.length === 1) {
-    for (const name of inputs[0].names()) if (!lazies.has(name)) defineLazy(inst, name, inputs[0], lazies);
-  }
-  if (frame) {
-    const split = await TaskArtifacts.open(store, `${spec.flowName}/${spec.runId}/${frame.step}/${frame.taskId}`);
-    const list = split.load(frame.field) as unknown[];
-    state.hasInput = true;
-    state.input = list[frame.index];
-  }
+  const { inst, state, lazies } = await flowInstance(flow, spec, inputs, store);
 
   const method = inst[spec.step] as (...a: any[]) => unknown;
   try {

@@ -67,6 +67,8 @@ export interface TaskResult {
   lost?: boolean;
   /** @catchErrors turned a failure into a DONE task */
   caught?: boolean;
+  /** @cache: the task did not run, it reuses this earlier task's results */
+  cachedFrom?: string;
   resources?: ResourceUse;
   /** what to append to the step's journal (the attempt, the DONE record): the runner commits them */
   records?: JournalEntry[];
