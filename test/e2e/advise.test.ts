@@ -41,8 +41,11 @@ describe('right-sizing', () => {
       // ... but the task is charged what it touched (work 100 MB, end 30 MB), well under 300 MB
       expect(w.peakRssBytes).toBeLessThan(200 * MiB);
       expect(w.peakRssBytes).toBeGreaterThan((step === 'work' ? 90 : 25) * MiB);
-      // and a fresh process per task records the same within 20%
-      expect(Math.abs(w.peakRssBytes - f.peakRssBytes) / f.peakRssBytes, `${step}: ${w.peakRssBytes} vs ${f.peakRssBytes}`).toBeLessThan(0.2);
+      // and a fresh process per task records about the same: within 20%, or 16 MiB for the small
+      // end task (on a loaded 2-core machine the GC's timing moved its 30 MiB peak to 41 MiB once;
+      // what this guards against, being charged the worker's hoard, is 300 MB)
+      const tolerance = Math.max(0.2 * f.peakRssBytes, 16 * MiB);
+      expect(Math.abs(w.peakRssBytes - f.peakRssBytes), `${step}: ${w.peakRssBytes} vs ${f.peakRssBytes}`).toBeLessThan(tolerance);
     }
     // in its own process, end does not see the hoard at all
     expect((await resourcesOf(root, freshRun, 'end')).processPeakRssBytes!).toBeLessThan(300 * MiB);
