@@ -20,6 +20,7 @@ import { checkUserTag } from '../datastore/names.js';
 import { TaskJournal } from '../datastore/journal.js';
 import { FlowUsageError, TaskFailedError } from '../errors.js';
 import { Executors } from '../compute/executors.js';
+import { thisMachine } from '../compute/local/slots.js';
 import { buildTaskSpec, pathspecOf } from '../compute/task/spec.js';
 import { recordLostTask } from '../compute/task/records.js';
 import { RunConsole } from './console.js';
@@ -127,10 +128,8 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const ui = new RunConsole(opts.quiet);
   const graph = await loadFlowGraph(opts.file, opts.flowName);
-  // FLOWBOOK_CORES pretends the machine has that many cores (to plan slots as on a smaller or bigger host)
-  const cores = Number(process.env.FLOWBOOK_CORES) || os.availableParallelism();
+  const { cores, memoryMiB } = thisMachine();
   const maxWorkers = Math.max(1, opts.maxWorkers ?? cores);
-  const memoryMiB = Math.floor(os.totalmem() / 2 ** 20);
   // local workers boot while this process loads the flow and writes the run record
   const compute = new Executors({
     isolation: opts.isolation ?? 'worker',

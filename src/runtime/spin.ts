@@ -19,6 +19,7 @@ import { newRunRecord } from '../datastore/run-record.js';
 import { TaskJournal } from '../datastore/journal.js';
 import { FlowUsageError } from '../errors.js';
 import { LocalExecutor } from '../compute/local/executor.js';
+import { thisMachine } from '../compute/local/slots.js';
 import { buildTaskSpec, pathspecOf, type TaskResult } from '../compute/task/spec.js';
 import type { TaskPlace } from '../compute/task/placement.js';
 import { recordLostTask } from '../compute/task/records.js';
@@ -104,8 +105,7 @@ export async function spinStep(opts: SpinOptions): Promise<SpinOutcome> {
   // the step's current code; the origin run's parameters (secrets read again from their env)
   const flow = await loadFlow(opts.file, graph.flowName);
   const params = resolveSecretsAgain(flow.params, origin.run.params, 'spin');
-  const cores = Number(process.env.FLOWBOOK_CORES) || os.availableParallelism();
-  const local = new LocalExecutor({ isolation: 'worker', sink: (s, c) => ui.output(s, c), flowFile: path.resolve(opts.file), flowName: graph.flowName, cores, memoryMiB: Math.floor(os.totalmem() / 2 ** 20) });
+  const local = new LocalExecutor({ isolation: 'worker', sink: (s, c) => ui.output(s, c), flowFile: path.resolve(opts.file), flowName: graph.flowName, ...thisMachine() });
   local.prestart(1); // the worker boots while the run record is written
   try {
     local.plan(flow, params, (m) => ui.info(m));

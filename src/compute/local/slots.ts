@@ -1,9 +1,18 @@
 // What a local task holds of this machine while it runs: a slot of cores and memory, made from
 // the step's @resources (or @kubernetes, run here) and what the flow says the step can use.
+import os from 'node:os';
 import type { LoadedFlow } from '../../flow/load.js';
 import type { StepTerms } from '../executor.js';
 
 type LocalUse = { cpu?: number; memory?: number };
+
+/**
+ * What tasks here may hold: the machine's cores — or FLOWBOOK_CORES, which pretends it has that
+ * many (to plan slots as on a smaller or bigger host) — and its memory in MiB.
+ */
+export function thisMachine(): { cores: number; memoryMiB: number } {
+  return { cores: Number(process.env.FLOWBOOK_CORES) || os.availableParallelism(), memoryMiB: Math.floor(os.totalmem() / 2 ** 20) };
+}
 
 /**
  * What a step uses when it runs on this machine, as its flow says before the task starts:
