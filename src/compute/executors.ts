@@ -2,6 +2,7 @@
 // loads the flow, and whichever backends (backends.ts) take steps of it. The runner asks `of(step)`
 // and never names a backend.
 import type { RunMeta } from '../datastore/metadata.js';
+import type { PreparedFlow } from '../flow/prepare.js';
 import type { ClaimContext, Executor } from './executor.js';
 import { BACKENDS } from './backends.js';
 import { LocalExecutor, type LocalExecutorOptions } from './local/executor.js';
@@ -19,6 +20,11 @@ export class Executors {
   constructor(o: ExecutorsOptions) {
     this.local = new LocalExecutor(o);
     this.local.prestart(o.prestart);
+  }
+
+  /** The flow, prepared for the local workers (which preload it). */
+  load(flow: PreparedFlow & { name: string }): void {
+    this.local.load(flow);
   }
 
   /**

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FlowFileError } from '../errors.js';
+import { cacheDir } from './cache-dir.js';
 import type { FlowGraph } from './graph-types.js';
 
 import { parseFlowSourceWith } from './graph-parse.js';
@@ -18,9 +19,7 @@ export type { FlowGraph, GraphNode, GraphDecorator, NodeType } from './graph-typ
 /** Bump when the parser's output changes, so old cache entries are ignored. */
 export const PARSER_VERSION = 3;
 
-export function cacheDir(): string {
-  return process.env.FLOWBOOK_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'flowbook');
-}
+export { cacheDir } from './cache-dir.js';
 
 function readCached(file: string): FlowGraph | undefined {
   try {

@@ -1,4 +1,7 @@
-// Load a flow module (a .ts file) and find its FlowSpec class and steps.
+// Load a flow module and find its FlowSpec class and steps: the bundle the runner prepared
+// (prepare.ts: plain JavaScript, no hooks needed), or the .ts source through the TypeScript hooks
+// (a pod, `show`, a flow that could not be bundled). A worker imports this file: it names nothing
+// a task does not need (the graph parser loads only for loadFlowFile).
 import fs from 'node:fs';
 import path from 'node:path';
 import { register } from 'node:module';
@@ -7,7 +10,7 @@ import { FlowFileError, GraphError } from '../errors.js';
 import { isFlowSpecClass, type FlowSpec } from './flowspec.js';
 import { STEP_META, type StepMeta } from './decorators.js';
 import { isParamSpec, type ParamSpec } from './params.js';
-import { loadFlowGraph, type FlowGraph } from './graph.js';
+import type { FlowGraph } from './graph-types.js';
 
 let hooksRegistered = false;
 
@@ -31,15 +34,20 @@ export interface LoadedFlow {
 
 const loaded = new Map<string, LoadedFlow>();
 
-export async function loadFlow(file: string, className?: string): Promise<LoadedFlow> {
+/**
+ * The flow class of `file` (`className`: which, of a file with several). `prepared`: the bundle
+ * prepareFlow() made of it, imported instead of the source (no TypeScript hooks in this process).
+ */
+export async function loadFlow(file: string, className?: string, prepared?: string): Promise<LoadedFlow> {
   const abs = path.resolve(file);
   const hit = loaded.get(abs);
   if (hit && (!className || hit.name === className)) return hit;
   if (!fs.existsSync(abs)) throw new FlowFileError(`flow file not found: ${file}`);
-  registerTsHooks();
+  if (prepared) process.setSourceMapsEnabled(true);
+  else registerTsHooks();
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(abs).href);
+    mod = await import(pathToFileURL(prepared ?? abs).href);
   } catch (err: any) {
     throw new FlowFileError(`cannot load flow file ${file}: ${err?.message ?? err}`, { cause: err });
   }
@@ -66,6 +74,7 @@ export async function loadFlow(file: string, className?: string): Promise<Loaded
  * such a file is refused, never run as its first class.
  */
 export async function loadFlowFile(file: string, flowName?: string): Promise<{ graph: FlowGraph; flow: LoadedFlow }> {
+  const { loadFlowGraph } = await import('./graph.js');
   const graph = await loadFlowGraph(file, flowName);
   return { graph, flow: await loadFlow(file, graph.flowName) };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadFlowGraph } from '../flow/graph.js';
 import { graphShape } from '../flow/graph-shape.js';
 import { loadFlow, type LoadedFlow } from '../flow/load.js';
+import { prepareFlow, type PreparedFlow } from '../flow/prepare.js';
 import { resolveParams, resolveSecretsAgain, storableParams } from '../flow/params.js';
 import { flagValues } from '../flow/param-flags.js';
 import { scheduleNote } from '../flow/schedule.js';
@@ -53,10 +54,10 @@ interface RunSetup {
  * of each step. A bad parameter, tag, schedule or a place a step cannot run is refused here,
  * before the run record exists.
  */
-async function setUp(opts: RunOptions, graph: FlowGraph, compute: Executors, ui: RunConsole): Promise<RunSetup> {
+async function setUp(opts: RunOptions, graph: FlowGraph, prepared: PreparedFlow, compute: Executors, ui: RunConsole): Promise<RunSetup> {
   const withDecos = parseWith(opts.with);
   // --with card, retry, timeout…: added to every step without its own
-  const flow = flowWith(await loadFlow(opts.file, graph.flowName), withDecos);
+  const flow = flowWith(await loadFlow(opts.file, graph.flowName, prepared.module), withDecos);
   const note = scheduleNote(flow.cls, opts.file); // checked here too: a bad schedule is found before deploying
   // secrets are not in the origin's record: a resume reads them again from their env variables
   const params = opts.origin ? resolveSecretsAgain(flow.params, opts.origin.run.params, 'resume') : resolveParams(flow.params, flagValues(flow.params, opts.params ?? {}));
@@ -127,21 +128,16 @@ async function finishRun(store: FlowDatastore, run: RunMeta, sched: Scheduler, i
 export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   const ui = new RunConsole(opts.quiet);
-  const graph = await loadFlowGraph(opts.file, opts.flowName);
   const { cores, memoryMiB } = thisMachine();
   const maxWorkers = Math.max(1, opts.maxWorkers ?? cores);
-  // local workers boot while this process loads the flow and writes the run record
-  const compute = new Executors({
-    isolation: opts.isolation ?? 'worker',
-    sink: (s, c) => ui.output(s, c),
-    flowFile: path.resolve(opts.file),
-    flowName: graph.flowName,
-    cores,
-    memoryMiB,
-    prestart: Math.min(maxWorkers, 2),
-  });
+  // local workers boot while this process reads the graph, prepares the flow and writes the run record
+  const compute = new Executors({ isolation: opts.isolation ?? 'worker', sink: (s, c) => ui.output(s, c), cores, memoryMiB, prestart: Math.min(maxWorkers, 2) });
   try {
-    const setup = await setUp(opts, graph, compute, ui);
+    const graph = await loadFlowGraph(opts.file, opts.flowName);
+    const prepared = await prepareFlow(opts.file);
+    compute.load({ ...prepared, name: graph.flowName });
+    const setup = await setUp(opts, graph, prepared, compute, ui);
+    if (prepared.why) ui.info(`note: ${prepared.why}; its tasks load the flow's source with the TypeScript hooks`);
     const { flow, store } = setup;
     const { run, stopHeartbeat } = await startRun(opts, graph, setup, ui);
     ui.info(`${opts.origin ? 'Resuming' : 'Running'} ${graph.flowName}/${run.runId} (${maxWorkers} workers, datastore ${store.backend.location})`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { loadFlowGraph } from '../flow/graph.js';
 import { graphShape } from '../flow/graph-shape.js';
 import { loadFlow } from '../flow/load.js';
+import { prepareFlow } from '../flow/prepare.js';
 import { resolveSecretsAgain } from '../flow/params.js';
 import type { FlowGraph } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
@@ -103,11 +104,13 @@ export async function spinStep(opts: SpinOptions): Promise<SpinOutcome> {
   checkShape(graph, origin);
   await checkInputs(store, origin);
   // the step's current code; the origin run's parameters (secrets read again from their env)
-  const flow = await loadFlow(opts.file, graph.flowName);
-  const params = resolveSecretsAgain(flow.params, origin.run.params, 'spin');
-  const local = new LocalExecutor({ isolation: 'worker', sink: (s, c) => ui.output(s, c), flowFile: path.resolve(opts.file), flowName: graph.flowName, ...thisMachine() });
-  local.prestart(1); // the worker boots while the run record is written
+  const local = new LocalExecutor({ isolation: 'worker', sink: (s, c) => ui.output(s, c), ...thisMachine() });
+  local.prestart(1); // the worker boots while the flow is prepared and the run record written
   try {
+    const prepared = await prepareFlow(opts.file);
+    local.load({ ...prepared, name: graph.flowName });
+    const flow = await loadFlow(opts.file, graph.flowName, prepared.module);
+    const params = resolveSecretsAgain(flow.params, origin.run.params, 'spin');
     local.plan(flow, params, (m) => ui.info(m));
     const user = currentUser();
     const run = await store.createRun(

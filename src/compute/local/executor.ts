@@ -3,6 +3,7 @@
 // slot of this machine's cores and memory (slots.ts) while it runs.
 import type { RunMeta } from '../../datastore/metadata.js';
 import type { LoadedFlow } from '../../flow/load.js';
+import type { PreparedFlow } from '../../flow/prepare.js';
 import type { Executor, OutputSink, StepTerms } from '../executor.js';
 import type { TaskResult, TaskSpec } from '../task/spec.js';
 import { LocalWorker } from './worker.js';
@@ -11,8 +12,6 @@ import { localSlots } from './slots.js';
 export interface LocalExecutorOptions {
   isolation: 'worker' | 'process';
   sink: OutputSink;
-  flowFile: string;
-  flowName: string;
   /** the cores and MiB of memory tasks may hold */
   cores: number;
   memoryMiB: number;
@@ -23,18 +22,29 @@ export class LocalExecutor implements Executor {
   private workers: LocalWorker[] = [];
   private spawned = 0;
   private slots?: (step: string) => StepTerms;
+  private flow?: PreparedFlow & { name: string };
 
   constructor(private o: LocalExecutorOptions) {}
 
   private spawn(): LocalWorker {
-    const w = new LocalWorker(++this.spawned, this.o.sink, this.o.flowFile, this.o.flowName);
+    const w = new LocalWorker(++this.spawned, this.o.sink);
+    if (this.flow) w.preload(this.flow.file, this.flow.name, this.flow.module);
     this.workers.push(w);
     return w;
   }
 
-  /** Start workers ahead of the first tasks so their start-up overlaps the runner's. */
+  /**
+   * Start workers ahead of the first tasks so their start-up overlaps the runner's: they load
+   * flowbook's task code now and the flow once load() names it.
+   */
   prestart(n: number): void {
     if (this.o.isolation === 'worker') for (let i = this.workers.length; i < n; i++) this.spawn();
+  }
+
+  /** The flow the tasks run (prepared: its bundle, when it has one); started workers preload it. */
+  load(flow: PreparedFlow & { name: string }): void {
+    this.flow = flow;
+    for (const w of this.workers) w.preload(flow.file, flow.name, flow.module);
   }
 
   /** The flow is loaded: its steps' slots come from their @resources and its localResources hooks. */
@@ -55,7 +65,7 @@ export class LocalExecutor implements Executor {
     this.workers = this.workers.filter((w) => w.alive);
     const w = (this.o.isolation === 'worker' && this.workers.find((x) => !x.busy)) || this.spawn();
     try {
-      return await w.run({ ...spec, worker: w.name }, timeoutSeconds);
+      return await w.run({ ...spec, worker: w.name, flowModule: this.flow?.module }, timeoutSeconds);
     } finally {
       if (this.o.isolation === 'process') w.close();
     }

@@ -1,12 +1,14 @@
 // Entry of a local worker process: loads the flow module once, then runs tasks sent over IPC
 // until the runner disconnects. With --isolation process the runner sends it a single task.
+// It imports only what running a task needs: the flow comes as the bundle the runner prepared
+// (flow/prepare.ts), so no TypeScript hooks, compiler or graph parser load here.
 import { runTask } from '../task/run-task.js';
 import { errorInfo } from '../task/error-info.js';
 import { loadFlow } from '../../flow/load.js';
 import type { TaskSpec } from '../task/spec.js';
 import { dieWithParent } from './orphan-watchdog.js';
 
-type Msg = { type: 'preload'; flowFile: string; flowName: string } | { type: 'task'; id: number; spec: TaskSpec };
+type Msg = { type: 'preload'; flowFile: string; flowName: string; flowModule?: string } | { type: 'task'; id: number; spec: TaskSpec };
 
 // the runner is gone (finished, or killed with -9): nothing here may outlive it — the event
 // when the loop is free, the watchdog thread when a step holds it
@@ -40,7 +42,7 @@ process.on('unhandledRejection', fatal('an unhandled promise rejection'));
 
 process.on('message', async (msg: Msg) => {
   if (msg.type === 'preload') {
-    await loadFlow(msg.flowFile, msg.flowName).catch(() => {
+    await loadFlow(msg.flowFile, msg.flowName, msg.flowModule).catch(() => {
       /* reported when a task runs */
     });
     return;

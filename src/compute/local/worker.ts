@@ -1,12 +1,13 @@
 // A warm local worker: a child process that keeps the flow module loaded and runs one task at a
 // time. A task that overruns its @timeout, or a worker that dies (OOM, process.exit), fails the
 // task with a clear error; the pool replaces the worker.
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import { pathspecOf, type TaskResult, type TaskSpec } from '../task/spec.js';
 import type { ErrorInfo } from '../../datastore/metadata.js';
 import type { OutputSink } from '../executor.js';
+import { PDEATHSIG_FLAG, pdeathsigLauncher } from './orphan-watchdog.js';
 
 function workerEntry(): string {
   const here = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -14,8 +15,6 @@ function workerEntry(): string {
   // running from the TypeScript sources (tests): use the built worker
   return fileURLToPath(new URL('../../../dist/compute/local/worker-main.js', import.meta.url));
 }
-
-
 
 let nextId = 1;
 
@@ -32,11 +31,13 @@ export class LocalWorker {
   busy = false;
   tasksRun = 0;
 
-  constructor(index: number, sink: OutputSink, flowFile: string, flowName: string) {
+  constructor(index: number, sink: OutputSink) {
     this.name = `local-${index}`;
-    this.child = fork(workerEntry(), [], {
+    const entry = [process.execPath, '--enable-source-maps', workerEntry()];
+    const setpriv = pdeathsigLauncher();
+    // a node started by spawn() with an 'ipc' pipe is connected exactly as fork() connects it
+    this.child = spawn(setpriv ?? entry[0], setpriv ? ['--pdeathsig', 'KILL', ...entry, PDEATHSIG_FLAG] : entry.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: ['--enable-source-maps'],
       env: { ...process.env, FLOWBOOK_WORKER: this.name },
     });
     this.child.stdout!.setEncoding('utf8').on('data', (c: string) => sink('stdout', c));
@@ -67,7 +68,11 @@ export class LocalWorker {
         this.settle({ ok: false, lost: true, pathspec: pathspecOf(p.spec), error: { type: 'WorkerDied', message: `the worker process running the task ${why}` } });
       }
     });
-    this.child.send({ type: 'preload', flowFile, flowName });
+  }
+
+  /** Load the flow now, so the first task does not wait for it (`flowModule`: the prepared bundle). */
+  preload(flowFile: string, flowName: string, flowModule: string | undefined): void {
+    if (this.alive && this.child.connected) this.child.send({ type: 'preload', flowFile, flowName, flowModule });
   }
 
   get alive(): boolean {

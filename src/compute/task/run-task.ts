@@ -31,7 +31,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     spec.echo,
   );
   // @card: components appended through current.card are rendered when the task ends
-  const flowModule = await loadFlow(spec.flowFile, spec.flowName).catch(() => undefined);
+  const flowModule = await loadFlow(spec.flowFile, spec.flowName, spec.flowModule).catch(() => undefined);
   // the flow's code is the worker's, loaded once per warm worker: not part of the task's memory
   usage.rebase();
   const stepMeta = flowModule?.steps.get(spec.step);
@@ -100,7 +100,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
 }
 
 async function runStep(spec: TaskSpec, store: FlowDatastore, inputs: TaskArtifacts[], output: TaskOutput) {
-  const flow = await loadFlow(spec.flowFile, spec.flowName);
+  const flow = await loadFlow(spec.flowFile, spec.flowName, spec.flowModule);
   const meta = flow.steps.get(spec.step);
   if (!meta) throw new FlowUsageError(`flow ${spec.flowName} has no step '${spec.step}'`);
   const { inst, state, lazies } = await flowInstance(flow, spec, inputs, store);

@@ -52,6 +52,8 @@ export interface TaskSpec {
   echo: boolean;
   /** set for a task that runs elsewhere (a pod): the flow's code, fetched from the datastore */
   codePackage?: CodePackageRef;
+  /** a local task: the bundle the runner prepared of the flow (flow/prepare.ts), loaded without the TypeScript hooks */
+  flowModule?: string;
 }
 
 /** `Flow/run/step/task` of a task */
