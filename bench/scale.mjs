@@ -5,19 +5,15 @@
 // s3rver counts them, and objects left at the end).
 //
 // "now" is this checkout's dist/ (build it first). "before" is another git revision (default
-// e8e48ab, the issue 07 starting point; BENCH_SCALE_BEFORE=<rev>, or =none to skip it), extracted
-// with `git archive` into a cache directory under the OS temp dir and built there once the way
-// that revision's package.json `build` script builds it (node_modules is a symlink to this
-// checkout's). Each build runs with its own bin/, its own client and its own directory as the
-// working directory: bench/flows/fanout.ts imports 'flowbook', which Node resolves by package
-// self-reference (the nearest package.json is named "flowbook" and has "exports"), so the
-// baseline's copy of the flow gets the baseline's dist/, never this checkout's. BENCH_SCALE_N sets
-// the size of the big foreach (default 10,000).
+// e8e48ab, the issue 07 starting point; BENCH_SCALE_BEFORE=<rev>, or =none to skip it), built once
+// into a cache directory under the OS temp dir (lib.mjs's baselineBuild). Each build runs with its
+// own bin/, its own client and its own directory as the working directory, so the baseline's copy
+// of the flow gets the baseline's dist/. BENCH_SCALE_N sets the size of the big foreach (default 10,000).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { table, fmt, tempRoot as newRoot, REPO, BIN } from './lib.mjs';
+import { table, fmt, tempRoot as newRoot, REPO, baselineBuild, nowBuild, warnIfStale, treeRss, runSampled } from './lib.mjs';
 import { startS3 } from './s3lib.mjs';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 10_000);
@@ -28,106 +24,7 @@ const flow = 'bench/flows/fanout.ts';
 const roots = [];
 const tempRoot = () => (roots.push(newRoot()), roots.at(-1));
 
-// ---- builds ----------------------------------------------------------------------------------
-
-const git = (...args) => execFileSync('git', ['-C', REPO, ...args], { encoding: 'utf8' }).trim();
-
-/** build `rev` into os.tmpdir()/flowbook-bench-<sha> once (reused when its dist/cli/main.js exists) */
-function baselineBuild(rev) {
-  const sha = git('rev-parse', '--verify', `${rev}^{commit}`);
-  const short = git('rev-parse', '--short', sha);
-  const dir = path.join(os.tmpdir(), `flowbook-bench-${sha}`);
-  if (!fs.existsSync(path.join(dir, 'dist/cli/main.js'))) {
-    const work = `${dir}.building-${process.pid}`;
-    fs.rmSync(work, { recursive: true, force: true });
-    fs.mkdirSync(work, { recursive: true });
-    execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', REPO, sha, work], { stdio: 'inherit' });
-    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(work, 'node_modules'));
-    // the revision's own build script, each `tsc …` / `node …` step run with this checkout's tools
-    const script = JSON.parse(fs.readFileSync(path.join(work, 'package.json'), 'utf8')).scripts.build;
-    console.error(`bench/scale: building ${short} in ${dir} (${script})`);
-    for (const step of script.split('&&').map((s) => s.trim().split(/\s+/))) {
-      const [cmd, ...args] = step;
-      const argv = cmd === 'tsc' ? [path.join(REPO, 'node_modules/typescript/bin/tsc'), ...args] : cmd === 'node' ? args : null;
-      if (!argv) throw new Error(`bench/scale: don't know how to run build step "${step.join(' ')}" of ${short}`);
-      execFileSync(process.execPath, argv, { cwd: work, stdio: 'inherit' });
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(work, dir);
-  }
-  const bin = fs.existsSync(path.join(dir, 'bin/flowbook.js')) ? path.join(dir, 'bin/flowbook.js') : path.join(dir, 'dist/cli/main.js');
-  return { label: `before (${short})`, dir, bin, client: path.join(dir, 'dist/client/index.js') };
-}
-
-/** warn when this checkout's src/ is newer than its dist/ (the "now" numbers would be stale) */
-function warnIfStale() {
-  const built = fs.statSync(path.join(REPO, 'dist/cli/main.js')).mtimeMs;
-  const newer = fs
-    .readdirSync(path.join(REPO, 'src'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && fs.statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs > built);
-  if (newer.length) console.error(`bench/scale: warning: ${newer.length} file(s) in src/ are newer than dist/ — run npm run build`);
-}
-
 // ---- measuring -------------------------------------------------------------------------------
-
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-/** resident memory (MiB) of a process, of its whole tree, and of each warm worker in it, from /proc */
-function treeRss(root) {
-  const procs = new Map();
-  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      procs.set(Number(d), { ppid, rss: rssOf(d) });
-    } catch {
-      /* gone */
-    }
-  }
-  let total = 0;
-  const workers = new Map();
-  const todo = [root];
-  while (todo.length) {
-    const p = todo.pop();
-    total += procs.get(p)?.rss ?? 0;
-    if (p !== root) {
-      try {
-        if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('worker-main')) workers.set(p, procs.get(p).rss);
-      } catch {
-        /* gone */
-      }
-    }
-    for (const [pid, x] of procs) if (x.ppid === p) todo.push(pid);
-  }
-  return { self: procs.get(root)?.rss ?? 0, tree: total, workers };
-}
-
-/**
- * run `flowbook …args` with one build (its bin, its directory as cwd); wall seconds, and the peak
- * RSS of the runner, of its tree and of each warm worker (sampled every 100 ms). `during(child)`,
- * if given, runs alongside and its result is returned as `during`.
- */
-function run(build, args, env, during) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [build.bin, ...args], { cwd: build.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    const peak = { self: 0, tree: 0, workers: new Map() };
-    const timer = setInterval(() => {
-      const m = treeRss(child.pid);
-      peak.self = Math.max(peak.self, m.self);
-      peak.tree = Math.max(peak.tree, m.tree);
-      for (const [pid, rss] of m.workers) peak.workers.set(pid, Math.max(peak.workers.get(pid) ?? 0, rss));
-    }, 100);
-    const side = during ? during(child) : Promise.resolve(undefined);
-    child.on('close', async (code) => {
-      clearInterval(timer);
-      const s = (performance.now() - t0) / 1000;
-      if (code !== 0) return reject(new Error(`flowbook ${args.join(' ')} failed (${build.label}):\n${err}`));
-      resolve({ s, peak, err, during: await side });
-    });
-  });
-}
 
 const countFiles = (dir) => fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -157,13 +54,15 @@ export class IdleFlow extends FlowSpec {
 /** VmRSS of the two warm workers 1.5 s into the start task: the idle one (lower) and the busy one */
 async function idleWorker(build) {
   const mark = path.join(idleDir, `started-${process.pid}-${Date.now()}`);
-  const r = await run(build, ['run', idleFlow, '--max-workers', '2', '--quiet'], { FLOWBOOK_HOME: tempRoot(), BENCH_IDLE_MARK: mark }, async (child) => {
-    while (!fs.existsSync(mark)) {
-      if (child.exitCode !== null) return undefined;
-      await sleep(20);
-    }
-    await sleep(1500);
-    return [...treeRss(child.pid).workers.values()].sort((a, b) => a - b);
+  const r = await runSampled(build, ['run', idleFlow, '--max-workers', '2', '--quiet'], { FLOWBOOK_HOME: tempRoot(), BENCH_IDLE_MARK: mark }, {
+    during: async (child) => {
+      while (!fs.existsSync(mark)) {
+        if (child.exitCode !== null) return undefined;
+        await sleep(20);
+      }
+      await sleep(1500);
+      return [...treeRss(child.pid).workers.values()].sort((a, b) => a - b);
+    },
   });
   if (!r.during || r.during.length < 2) throw new Error(`bench/scale: expected two warm workers in the idle run (${build.label}), saw ${r.during?.length ?? 0}`);
   return { idle: r.during[0], busy: r.during.at(-1) };
@@ -198,13 +97,13 @@ async function measure(build) {
 
   // local: N tasks
   const root = tempRoot();
-  const big = await run(build, fanout(N), { FLOWBOOK_HOME: root });
+  const big = await runSampled(build, fanout(N), { FLOWBOOK_HOME: root });
   m.big = big;
-  m.small = await run(build, fanout(1000), { FLOWBOOK_HOME: tempRoot() });
+  m.small = await runSampled(build, fanout(1000), { FLOWBOOK_HOME: tempRoot() });
   m.idle = await idleWorker(build);
 
   const files0 = countFiles(root);
-  m.resumed = await run(build, ['resume', flow, '--quiet'], { FLOWBOOK_HOME: root });
+  m.resumed = await runSampled(build, ['resume', flow, '--quiet'], { FLOWBOOK_HOME: root });
   m.resumeFiles = countFiles(root) - files0;
 
   // the client over N tasks (a fresh process, as a notebook would be), this build's client
@@ -231,7 +130,7 @@ async function measure(build) {
   try {
     const kept0 = await listCount(env);
     const written0 = s3.objectsWritten();
-    m.s3 = await run(build, fanout(1000), env);
+    m.s3 = await runSampled(build, fanout(1000), env);
     await sleep(300); // s3rver counts a write in its event handler, after it answered
     // per task (1000 work + start, join, end): objects written (s3rver's count), and kept at the end
     m.s3PerTask = (s3.objectsWritten() - written0) / 1003;
@@ -244,10 +143,10 @@ async function measure(build) {
 
 // ---- the run ---------------------------------------------------------------------------------
 
-warnIfStale();
+warnIfStale('bench/scale');
 const loadAtStart = os.loadavg()[0];
-const now = { label: 'now', dir: REPO, bin: BIN, client: path.join(REPO, 'dist/client/index.js') };
-const base = BEFORE === 'none' ? { label: 'before' } : baselineBuild(BEFORE);
+const now = nowBuild();
+const base = baselineBuild(BEFORE, 'bench/scale');
 const bare = bareNode();
 const results = [];
 try {
