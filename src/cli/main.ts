@@ -46,6 +46,11 @@ const repeatable = (v: string, all: string[]) => [...all, v];
 /** every command that takes a FILE: which flow class, when the file has several */
 const flowOption = () => new Option('--flow <name>', 'the flow class to use when FILE has several');
 
+/** `run` and `resume`: their first workers boot while the runner loads (compute/local/warm-start.ts). */
+async function warmStart(cmd: Command): Promise<void> {
+  (await import('../compute/local/warm-start.js')).startWarm(cmd.opts());
+}
+
 /** The options `run` and `resume` share. */
 function runOptions(cmd: Command): Command {
   return cmd
@@ -67,6 +72,7 @@ runOptions(program.command('run'))
   .option('--with <decorator>', 'add a step decorator to every step without it: card, catch, timeout, resources, retry, kubernetes, cache, as NAME[:k=v,…] (repeatable)', repeatable, [] as string[])
   .allowUnknownOption()
   .allowExcessArguments()
+  .hook('preAction', warmStart)
   .action(action(async () => (await import('./run.js')).runCommand));
 
 runOptions(program.command('resume'))
@@ -75,6 +81,7 @@ runOptions(program.command('resume'))
   .argument('[step]', 'rerun from this step (default: from where the origin run stopped)')
   .option('--origin-run-id <id>', 'the run to resume (default: your latest run of the flow)')
   .option('--with <decorator>', "as for run; default: the origin run's --with set (--with none: none)", repeatable, [] as string[])
+  .hook('preAction', warmStart)
   .action(action(async () => (await import('./run.js')).resumeCommand));
 
 program

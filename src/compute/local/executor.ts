@@ -7,6 +7,7 @@ import type { PreparedFlow } from '../../flow/prepare.js';
 import type { Executor, OutputSink, StepTerms } from '../executor.js';
 import type { TaskResult, TaskSpec } from '../task/spec.js';
 import { LocalWorker } from './worker.js';
+import { takeWarm } from './warm-start.js';
 import { localSlots } from './slots.js';
 
 export interface LocalExecutorOptions {
@@ -38,7 +39,15 @@ export class LocalExecutor implements Executor {
    * flowbook's task code now and the flow once load() names it.
    */
   prestart(n: number): void {
-    if (this.o.isolation === 'worker') for (let i = this.workers.length; i < n; i++) this.spawn();
+    if (this.o.isolation !== 'worker') return;
+    // the ones the CLI started before the runner loaded (warm-start.ts)
+    for (const w of takeWarm().slice(0, n)) {
+      w.attach(this.o.sink);
+      if (this.flow) w.preload(this.flow.file, this.flow.name, this.flow.module);
+      this.workers.push(w);
+      this.spawned = Math.max(this.spawned, Number(w.name.slice('local-'.length)));
+    }
+    for (let i = this.workers.length; i < n; i++) this.spawn();
   }
 
   /** The flow the tasks run (prepared: its bundle, when it has one); started workers preload it. */

@@ -31,8 +31,13 @@ export class LocalWorker {
   busy = false;
   tasksRun = 0;
 
-  constructor(index: number, sink: OutputSink) {
+  /** where its output goes; what it prints before a run attaches is held until then */
+  private sink?: OutputSink;
+  private held: [stream: 'stdout' | 'stderr', chunk: string][] = [];
+
+  constructor(index: number, sink?: OutputSink) {
     this.name = `local-${index}`;
+    this.sink = sink;
     const entry = [process.execPath, '--enable-source-maps', workerEntry()];
     const setpriv = pdeathsigLauncher();
     // a node started by spawn() with an 'ipc' pipe is connected exactly as fork() connects it
@@ -40,11 +45,11 @@ export class LocalWorker {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, FLOWBOOK_WORKER: this.name },
     });
-    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => sink('stdout', c));
+    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => this.output('stdout', c));
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => {
       // V8's last words before it aborts on a full heap
       if (c.includes('JavaScript heap out of memory')) this.heapFull = true;
-      sink('stderr', c);
+      this.output('stderr', c);
     });
     this.child.on('message', (m: any) => {
       if (m?.type === 'result' && this.pending?.id === m.id) this.settle(m.result);
@@ -73,6 +78,17 @@ export class LocalWorker {
   /** Load the flow now, so the first task does not wait for it (`flowModule`: the prepared bundle). */
   preload(flowFile: string, flowName: string, flowModule: string | undefined): void {
     if (this.alive && this.child.connected) this.child.send({ type: 'preload', flowFile, flowName, flowModule });
+  }
+
+  private output(stream: 'stdout' | 'stderr', chunk: string): void {
+    if (this.sink) this.sink(stream, chunk);
+    else this.held.push([stream, chunk]);
+  }
+
+  /** A run takes this worker (started before it, by warm-start.ts): its output goes to `sink` from now on. */
+  attach(sink: OutputSink): void {
+    this.sink = sink;
+    for (const [stream, chunk] of this.held.splice(0)) sink(stream, chunk);
   }
 
   get alive(): boolean {
