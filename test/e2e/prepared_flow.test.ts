@@ -142,3 +142,32 @@ describe('a prepared flow', () => {
     expect(errorLine(r)).toBeUndefined();
   });
 });
+
+describe("a warm worker's foreach list", () => {
+  it('is parsed once, yet a task that changes its this.input changes no other attempt\'s', async () => {
+    const file = path.join(project, 'flows/items.ts');
+    fs.writeFileSync(
+      file,
+      `import { FlowSpec, step, retry, current, type Inputs } from 'flowbook';
+export class ItemsFlow extends FlowSpec {
+  items!: { v: number; tags: string[] }[];
+  seen!: string;
+  all!: string[];
+  @step async start() { this.items = Array.from({ length: 6 }, (_, i) => ({ v: i, tags: ['t' + i] })); this.next(this.touch, { foreach: 'items' }); }
+  // the first attempt changes its item and fails; the retry, in the same worker, must see it as it was
+  @retry({ times: 1, minutesBetweenRetries: 0 }) @step async touch() {
+    if (current.retryCount === 0) { this.input.v = -1; this.input.tags.push('changed'); throw new Error('first attempt'); }
+    this.seen = this.input.v + ':' + this.input.tags.join(','); this.next(this.join);
+  }
+  @step async join(inputs: Inputs) { this.all = inputs.map((i) => i.seen); this.next(this.end); }
+  @step async end() {}
+}
+`,
+    );
+    // one worker runs all six tasks in turn
+    const r = flowbook(['run', file, '--max-workers', '1'], { root, cwd: project, env: { FLOWBOOK_CACHE_DIR: cache } });
+    expect(r.code, r.stderr).toBe(0);
+    const data = (await Flow('ItemsFlow').latestSuccessfulRun).data as any;
+    expect(await data.all).toEqual(['0:t0', '1:t1', '2:t2', '3:t3', '4:t4', '5:t5']);
+  });
+});

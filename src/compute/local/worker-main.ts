@@ -7,6 +7,8 @@ import { errorInfo } from '../task/error-info.js';
 import { loadFlow } from '../../flow/load.js';
 import type { TaskSpec } from '../task/spec.js';
 import { dieWithParent } from './orphan-watchdog.js';
+import { noteOwnThreads } from '../task/usage.js';
+import fs from 'node:fs';
 
 type Msg = { type: 'preload'; flowFile: string; flowName: string; flowModule?: string } | { type: 'task'; id: number; spec: TaskSpec };
 
@@ -40,7 +42,12 @@ const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((r) => (stream
 process.on('uncaughtException', fatal('an uncaught exception'));
 process.on('unhandledRejection', fatal('an unhandled promise rejection'));
 
+// libuv's pool starts on the first asynchronous fs call: once it has, and before the flow's code
+// runs, every thread of this process is Node's own (usage.ts reads the others' children files)
+const ownThreadsNoted = fs.promises.stat('.').then(noteOwnThreads, noteOwnThreads);
+
 process.on('message', async (msg: Msg) => {
+  await ownThreadsNoted;
   if (msg.type === 'preload') {
     await loadFlow(msg.flowFile, msg.flowName, msg.flowModule).catch(() => {
       /* reported when a task runs */

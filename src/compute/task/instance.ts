@@ -14,6 +14,23 @@ export type InstanceState = TaskState & { secretFields: Set<string> };
 /** What of a TaskSpec the instance is made from. */
 export type InstancePlace = Pick<TaskSpec, 'flowName' | 'runId' | 'step' | 'params' | 'isJoin' | 'foreachStack'>;
 
+/**
+ * The list a warm worker's foreach tasks take their items from, parsed once: a 10,000-item list is
+ * otherwise decompressed and parsed again by each of its 10,000 tasks. Keyed by the list's sha256
+ * (its content); only the latest is kept. Each task gets its own copy of an object item, as a
+ * fresh parse would give it, so a step that changes its this.input changes no other task's.
+ */
+let lastList: { sha: string; list: unknown[] } | undefined;
+
+async function foreachItem(store: FlowDatastore, spec: InstancePlace, frame: TaskSpec['foreachStack'][number]): Promise<unknown> {
+  const src = await TaskArtifacts.open(store, `${spec.flowName}/${spec.runId}/${frame.step}/${frame.taskId}`);
+  const sha = src.ref(frame.field)?.sha;
+  if (!sha) return (src.load(frame.field) as unknown[])[frame.index]; // reports the missing artifact
+  if (lastList?.sha !== sha) lastList = { sha, list: src.load(frame.field) as unknown[] };
+  const item = lastList.list[frame.index];
+  return typeof item === 'object' && item !== null ? structuredClone(item) : item;
+}
+
 export async function flowInstance(flow: LoadedFlow, spec: InstancePlace, inputs: TaskArtifacts[], store: FlowDatastore, foreachList?: (frame: TaskSpec['foreachStack'][number]) => Promise<unknown[]>) {
   const inst = new flow.cls() as any;
   const lazies = new Map<string, Lazy>();
@@ -37,11 +54,8 @@ export async function flowInstance(flow: LoadedFlow, spec: InstancePlace, inputs
   }
   if (frame) {
     // the runner passes its own reader of the list (read once for all the foreach's tasks)
-    const list = foreachList
-      ? await foreachList(frame)
-      : ((await TaskArtifacts.open(store, `${spec.flowName}/${spec.runId}/${frame.step}/${frame.taskId}`)).load(frame.field) as unknown[]);
     state.hasInput = true;
-    state.input = list[frame.index];
+    state.input = foreachList ? (await foreachList(frame))[frame.index] : await foreachItem(store, spec, frame);
   }
   return { inst, state, lazies };
 }

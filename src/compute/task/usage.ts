@@ -58,6 +58,24 @@ function rssNow(): { peak: number; rss: number } | undefined {
   return undefined;
 }
 
+/**
+ * Node's own threads of this process (V8's platform threads, libuv's pool), noted by a warm worker
+ * before any task ran (noteOwnThreads): they run no event loop, so they start no child process,
+ * and their children files need not be read — the main thread's and any thread started since (a
+ * step's worker_threads) still are. A child started by a native addon from libuv's pool is the
+ * one this misses. Unset (a pod, --isolation process): every thread is read.
+ */
+let ownThreads: Set<string> | undefined;
+
+/** Note Node's own threads; call before the first task, once libuv's pool has started. */
+export function noteOwnThreads(): void {
+  try {
+    ownThreads = new Set(fs.readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid)));
+  } catch {
+    /* not Linux */
+  }
+}
+
 /** Processes below this one (children, their children …), from /proc/<pid>/task/<tid>/children. */
 function descendants(of = process.pid, out: number[] = []): number[] {
   let tids: string[];
@@ -66,6 +84,8 @@ function descendants(of = process.pid, out: number[] = []): number[] {
   } catch {
     return out;
   }
+  // reading a thread's children file costs ~17 µs: a warm worker reads 1 of its 11, not all of them
+  if (of === process.pid && ownThreads) tids = tids.filter((tid) => !ownThreads!.has(tid));
   for (const tid of tids) {
     let kids = '';
     try {
@@ -133,17 +153,18 @@ function baselineNow(): number {
   return base ? (reset ? base.rss : base.peak) : process.memoryUsage.rss();
 }
 
+/** A UsageMeter is rebased once the flow's code is loaded (run-task.ts): the baseline is taken then. */
 export function startUsage(): UsageMeter {
-  let baseline = baselineNow();
+  let baseline = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const ch0 = childCpu();
   let childrenPeak = 0;
   const cores = coresOverSeconds();
-  const sample = () => {
+  const sample = (last = false) => {
     const kids = descendants();
     childrenPeak = Math.max(childrenPeak, childrenHwm(kids));
-    cores.sample(kids);
+    cores.sample(kids, last);
   };
   const sampler = setInterval(sample, 100);
   sampler.unref();
@@ -152,7 +173,7 @@ export function startUsage(): UsageMeter {
       baseline = baselineNow();
     },
     stop(requested, worker, localSlot) {
-      sample();
+      sample(true);
       clearInterval(sampler);
       const cpu = process.cpuUsage(cpu0);
       const ch = childCpu();
@@ -181,12 +202,16 @@ export function startUsage(): UsageMeter {
 }
 
 /** The most cores used over any window of at least a second between two samples (see the top). */
-function coresOverSeconds(): { sample(kids: number[]): void; peak(): number | undefined } {
-  if (!fs.existsSync('/proc/self/stat')) return { sample() {}, peak: () => undefined };
+const HAS_PROC_STAT = fs.existsSync('/proc/self/stat');
+
+function coresOverSeconds(): { sample(kids: number[], last: boolean): void; peak(): number | undefined } {
+  if (!HAS_PROC_STAT) return { sample() {}, peak: () => undefined };
   const samples: { t: number; ticks: number }[] = [{ t: performance.now(), ticks: treeTicks(descendants()) }];
   let peak: number | undefined;
   return {
-    sample(kids) {
+    sample(kids, last) {
+      // the last sample of a task shorter than a second closes no window: its ticks are not read
+      if (last && performance.now() - samples[0].t < 1000) return;
       // never down: a child between its exit and its reaping is in neither sum, and the rise when it
       // reappears in cutime would read as a burst of parallel work
       const now = { t: performance.now(), ticks: Math.max(treeTicks(kids), samples[samples.length - 1].ticks) };
