@@ -33,10 +33,14 @@ async function transform(file: string, source: string): Promise<string> {
     sourcefile: file,
     tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true, verbatimModuleSyntax: false } },
   });
-  fs.mkdirSync(path.dirname(cached), { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, out.code);
-  fs.renameSync(tmp, cached);
+  try {
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, out.code);
+    fs.renameSync(tmp, cached);
+  } catch {
+    /* a cache that cannot be written: compiled again next time */
+  }
   return out.code;
 }
 

@@ -64,7 +64,8 @@ export async function prepareFlow(file: string): Promise<PreparedFlow> {
     manifest = await bundle(abs);
   } catch (err: any) {
     // a syntax error and the like: loading the source reports it the way it always has
-    manifest = { version: PREPARE_VERSION, inputs: {}, externals: [], why: `esbuild could not bundle it: ${String(err?.message ?? err).split('\n')[0]}` };
+    const why = err?.code ? `the bundle cannot be written to ${flowsDir()} (${err.code})` : `esbuild cannot bundle it: ${String(err?.message ?? err).split('\n')[0]}`;
+    manifest = { version: PREPARE_VERSION, inputs: {}, externals: [], why: `not bundled: ${why}` };
   }
   try {
     writeAtomic(manifestFile, JSON.stringify(manifest));

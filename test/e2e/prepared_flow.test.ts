@@ -143,6 +143,18 @@ describe('a prepared flow', () => {
   });
 });
 
+describe('a cache that cannot be written', () => {
+  it('costs speed, never the run: the note says why, the tasks load the source', async () => {
+    const blocked = path.join(home, 'a-file');
+    fs.writeFileSync(blocked, ''); // a directory under a file cannot be made, not even by root
+    fs.writeFileSync(path.join(project, 'lib/notes.ts'), NOTES('v4'));
+    const r = run([], { FLOWBOOK_CACHE_DIR: path.join(blocked, 'cache') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/note: not bundled: the bundle cannot be written to \S+a-file\/cache\/flows \(ENOTDIR\); its tasks load the flow's source with the TypeScript hooks/);
+    expect(await ((await Flow('MetaFlow').latestSuccessfulRun).data as any).note).toBe('read beside notes.ts v4');
+  });
+});
+
 describe("a warm worker's foreach list", () => {
   it('is parsed once, yet a task that changes its this.input changes no other attempt\'s', async () => {
     const file = path.join(project, 'flows/items.ts');
