@@ -17,6 +17,7 @@ import type { RunMeta, TaskDone } from '../../datastore/metadata.js';
 import type { JournalEntry } from '../../datastore/task-records.js';
 import { CacheIndex } from '../../datastore/cache-index.js';
 import { FlowUsageError } from '../../errors.js';
+import { cachedSteps } from '../../flow/decorators.js';
 import { foreachStack, type Frame } from '../../compute/task/placement.js';
 import { TaskArtifacts } from '../../compute/task/artifacts.js';
 import { flowInstance } from '../../compute/task/instance.js';
@@ -43,8 +44,6 @@ export interface RunCacheOptions {
   note: (line: string) => void;
 }
 
-/** The steps of a flow that have @cache (or `--with cache`). */
-export const cachedSteps = (flow: LoadedFlow): string[] => [...flow.steps].filter(([, m]) => m.cache).map(([s]) => s);
 
 export class RunCache {
   private index: CacheIndex;
