@@ -119,21 +119,23 @@ export async function addFlowParamsHelp(program: Command, argv: string[]): Promi
 /**
  * One line per step whose request was wrong by the resources card's thresholds (over its tasks
  * that ran in this run), silent when every step is ok. Printed with --quiet too: they are the
- * run's summary, not task output. Best effort: a datastore that cannot be read prints nothing.
+ * run's summary, not task output. Judged from the figures the runner summed as each task's record
+ * became durable (the same judgement `flowbook advise` makes from the stored records); the
+ * judgement loads only when some step may be wrong. Best effort: a failure prints nothing.
  */
-async function resourceNotes(o: RunOutcome, root?: string): Promise<string[]> {
+async function resourceNotes(o: RunOutcome): Promise<string[]> {
   try {
-    const [{ FlowDatastore, resolveRoot }, { runStepUsage }] = await Promise.all([import('../datastore/store.js'), import('../cards/usage/run-usage.js')]);
-    const usage = await runStepUsage(new FlowDatastore(resolveRoot(root), o.run.flowName), o.run.runId);
+    if (!o.usage.mayAdvise()) return [];
+    const { judgeTally } = await import('../cards/usage/right-size.js');
     // the same sentence as `flowbook advise`: where it ran, against what, and only a change that fits
-    return usage.filter((u) => u.verdict !== 'ok').map((u) => `note: step ${u.step}, ${u.advice}  (flowbook advise ${o.run.flowName}/${o.run.runId})`);
+    return judgeTally(o.usage).filter((u) => u.verdict !== 'ok').map((u) => `note: step ${u.step}, ${u.advice}  (flowbook advise ${o.run.flowName}/${o.run.runId})`);
   } catch {
     return [];
   }
 }
 
-async function report(o: RunOutcome, root?: string): Promise<void> {
-  const notes = await resourceNotes(o, root);
+async function report(o: RunOutcome): Promise<void> {
+  const notes = await resourceNotes(o);
   const t = o.tasks;
   const parts = [`${t.done} ran`, t.cloned ? `${t.cloned} cloned` : '', t.cached ? `${t.cached} cached` : '', t.retried ? `${t.retried} retried` : '', t.failed ? `${t.failed} failed` : '']
     .filter(Boolean)
@@ -164,7 +166,7 @@ export async function runCommand(file: string, flags: RunFlags, cmd: Command): P
     noCache: flags.cache === false,
     recompute: recomputeSteps(flags.recompute),
   });
-  await report(outcome, flags.datastoreRoot);
+  await report(outcome);
   assertSucceeded(outcome);
   return 0;
 }
@@ -189,7 +191,7 @@ export async function resumeCommand(file: string, step: string | undefined, flag
   const listed = (names: string[], n: number) => (names.length ? ':\n    ' + names.join('\n    ') + (n > names.length ? `\n    … and ${n - names.length} more` : '') : '');
   console.error(`  cloned ${outcome.tasks.cloned} task(s)${listed(outcome.clonedTasks, outcome.tasks.cloned)}`);
   console.error(`  ran ${outcome.tasks.done} task(s)${listed(outcome.ranTasks, outcome.tasks.done)}`);
-  await report(outcome, flags.datastoreRoot);
+  await report(outcome);
   assertSucceeded(outcome);
   return 0;
 }

@@ -33,8 +33,9 @@ export class Executors {
    */
   async claim(ctx: ClaimContext, params: Record<string, unknown>, warn: (line: string) => void): Promise<void> {
     this.local.plan(ctx.flow, params, warn);
-    for (const backend of BACKENDS) {
-      const got = await backend.claim(ctx);
+    for (const entry of BACKENDS) {
+      if (!entry.mayClaim(ctx)) continue;
+      const got = await (await entry.load()).claim(ctx);
       if (!got) continue;
       this.others.push(got.executor);
       for (const step of got.steps) if (!this.byStep.has(step)) this.byStep.set(step, got.executor);
@@ -68,6 +69,12 @@ export class Executors {
 }
 
 /** What the backends say to a resume whose origin ran steps they will not run now. */
-export function resumeNotes(origin: RunMeta, withNames: string[]): string[] {
-  return BACKENDS.map((b) => b.resumeNote?.(origin, withNames)).filter((l): l is string => !!l);
+export async function resumeNotes(origin: RunMeta, withNames: string[]): Promise<string[]> {
+  const notes: string[] = [];
+  for (const entry of BACKENDS) {
+    if (!entry.mayHaveRun(origin)) continue;
+    const line = (await entry.load()).resumeNote?.(origin, withNames);
+    if (line) notes.push(line);
+  }
+  return notes;
 }

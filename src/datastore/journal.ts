@@ -7,7 +7,6 @@
 // one, so the batch grows with the load and a lone task waits for one fdatasync (or one PUT).
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import PQueue from 'p-queue';
 import { DatastoreError } from '../errors.js';
 import { S3Backend } from './s3/backend.js';
 import type { FlowDatastore } from './store.js';
@@ -123,6 +122,8 @@ class StepJournal {
     const backend = this.store.backend;
     if (!(backend instanceof S3Backend)) return;
     const names = Array.from({ length: this.seq }, (_, i) => `${this.key}/${batchName(i + 1)}`);
+    // (loaded here: a local run never compacts)
+    const { default: PQueue } = await import('p-queue');
     const queue = new PQueue({ concurrency: 16 });
     const bodies = await Promise.all(names.map((n) => queue.add(() => backend.get(n), { throwOnTimeout: true })));
     await backend.put(`${this.key}/${compactedName(this.seq)}`, Buffer.concat(bodies));

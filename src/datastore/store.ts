@@ -12,7 +12,7 @@ import { verifiedBlobs } from './blob-cache.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, RunMeta, TaskDone } from './metadata.js';
-import { sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
+import { forgetRecords, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
 import {
   compressIfItPays,
   decompress,
@@ -306,6 +306,11 @@ export class FlowDatastore {
 
   stepRecordsSync(runId: string, step: string): StepRecords {
     return stepRecordsSync(this, runId, step);
+  }
+
+  /** Let go of a step's records read so far in this process (see forgetRecords). */
+  forgetStepRecords(runId: string, step: string): void {
+    forgetRecords(this, runId, step);
   }
 
   async taskRecord(runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {

@@ -173,6 +173,14 @@ export function sortedTasks(r: StepRecords): TaskRecord[] {
   return [...r.tasks.values()].sort((a, b) => Number(a.taskId) - Number(b.taskId));
 }
 
+/**
+ * Let go of what was read of a step's records (a reader done with them, such as the runner once a
+ * cached join has keyed its inputs): the next read of the step starts afresh.
+ */
+export function forgetRecords(src: RecordSource, runId: string, step: string): void {
+  cache.delete(`${src.backend.location}\0${journalKey(src.stepKey(runId, step), src.backend.kind)}`);
+}
+
 /** Forget cached records (tests that rewrite a journal in place). */
 export function clearRecordCache(): void {
   cache.clear();

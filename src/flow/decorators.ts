@@ -271,6 +271,9 @@ export const cache = stepDecorator<CacheSpec>('cache', (spec = {}) => {
   return (m) => (m.cache = { ...spec });
 });
 
+/** The steps of a flow that have @cache (or `--with cache`): a run without any loads none of the cache code. */
+export const cachedSteps = (flow: { steps: Map<string, StepMeta> }): string[] => [...flow.steps].filter(([, m]) => m.cache).map(([s]) => s);
+
 /** @schedule: exactly one of cron, hourly, daily, weekly. Bare or with `{}`, it is `{ daily: true }`. */
 export interface ScheduleSpec {
   /** a five-field cron expression (minute hour day-of-month month day-of-week) or a shorthand such as @hourly, @daily, `@every 2h`. Default: none */

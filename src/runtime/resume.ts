@@ -148,7 +148,7 @@ function wholeSteps(origins: Map<string, Source>, doneIn: Map<string, number>, r
  * (`--with none` for none). Says which, and says so when a step the origin ran elsewhere (a pod)
  * would now run here — never a silent move to this machine.
  */
-function resumeWith(opts: ResumeOptions, origin: RunMeta): string[] {
+async function resumeWith(opts: ResumeOptions, origin: RunMeta): Promise<string[]> {
   const inherited = origin.with ?? [];
   const given = opts.with ?? [];
   const say = (line: string) => {
@@ -165,7 +165,7 @@ function resumeWith(opts: ResumeOptions, origin: RunMeta): string[] {
     if (inherited.length || chosen.length) say(`resume: --with ${chosen.length ? chosen.join(' --with ') : 'none'} (run ${origin.flowName}/${origin.runId} ran with ${inherited.length ? `--with ${inherited.join(' --with ')}` : 'none'})`);
   }
   // a step the origin ran elsewhere that would now run here is said by the backend it ran on
-  for (const line of resumeNotes(origin, names(chosen))) say(line);
+  for (const line of await resumeNotes(origin, names(chosen))) say(line);
   return chosen;
 }
 
@@ -213,5 +213,5 @@ export async function resumeFlow(opts: ResumeOptions): Promise<RunOutcome> {
     };
   };
 
-  return runFlow({ ...opts, with: resumeWith(opts, origin), origin: { run: origin, cloner, step: opts.step }, onRunCreated: (run) => void claimed(run.runId).catch(() => {}) });
+  return runFlow({ ...opts, with: await resumeWith(opts, origin), origin: { run: origin, cloner, step: opts.step }, onRunCreated: (run) => void claimed(run.runId).catch(() => {}) });
 }

@@ -7,6 +7,7 @@ import type { TaskJournal } from '../datastore/journal.js';
 import type { ErrorInfo, RunMeta } from '../datastore/metadata.js';
 import type { TaskResult } from '../compute/task/spec.js';
 import type { PlannedTask } from './scheduler.js';
+import type { UseTally } from '../cards/usage/use-tally.js';
 
 export interface RunOptions {
   /** the flow file (TypeScript); the graph is parsed from it before anything runs */
@@ -72,6 +73,8 @@ export interface RunOutcome {
   journal: { batches: number; entries: number };
   /** the error of the task that failed the run, as it recorded it (type, message, where); absent when none did */
   taskError?: ErrorInfo;
+  /** what the tasks that ran here used, per step (the run's closing notes judge it) */
+  usage: UseTally;
 }
 
 /** how many cloned / run tasks a run's outcome names (a 10,000-task run reports counts) */

@@ -11,6 +11,7 @@ import { resolveParams, resolveSecretsAgain, storableParams } from '../flow/para
 import { flagValues } from '../flow/param-flags.js';
 import { scheduleNote } from '../flow/schedule.js';
 import { flowWith, parseWith, type WithDecorators } from '../flow/with.js';
+import { cachedSteps } from '../flow/decorators.js';
 import type { FlowGraph } from '../flow/graph-types.js';
 import { FlowDatastore, currentUser, resolveRoot } from '../datastore/store.js';
 import { runIndexFor } from '../datastore/index-files.js';
@@ -24,9 +25,9 @@ import { Executors } from '../compute/executors.js';
 import { thisMachine } from '../compute/local/slots.js';
 import { buildTaskSpec, pathspecOf } from '../compute/task/spec.js';
 import { recordLostTask } from '../compute/task/records.js';
+import { UseTally } from '../cards/usage/use-tally.js';
 import { RunConsole } from './console.js';
 import { Scheduler } from './scheduler.js';
-import { RunCache, cachedSteps } from './cache/run-cache.js';
 import { startHeartbeat } from './heartbeat.js';
 import { runEvents } from './run-events.js';
 import type { RunContext, RunOptions, RunOutcome } from './run-types.js';
@@ -146,12 +147,15 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
     const ctx: RunContext = { graph, flow, store, run, journal };
     const cloner = opts.origin ? await opts.origin.cloner(ctx) : undefined;
     for (const line of await compute.prepare(run)) ui.info(line);
-    // @cache: looked up here, before a task reaches its executor (--no-cache: neither read nor written)
-    const cache = !opts.noCache && cachedSteps(flow).length ? new RunCache({ graph, flow, store, run, params: setup.params, storedParams: setup.storedParams, recompute: new Set(opts.recompute ?? []), note: (l) => ui.info(l) }) : undefined;
+    // @cache: looked up here, before a task reaches its executor (--no-cache: neither read nor written);
+    // its code loads only for a run with a cached step
+    const cache = !opts.noCache && cachedSteps(flow).length ? new (await import('./cache/run-cache.js')).RunCache({ graph, flow, store, run, params: setup.params, storedParams: setup.storedParams, recompute: new Set(opts.recompute ?? []), note: (l) => ui.info(l) }) : undefined;
 
     // --with retry is in flow.steps already (flowWith)
     const retriesOf = (step: string) => flow.steps.get(step)?.retry ?? { times: 0, minutesBetweenRetries: 0 };
     const tags = [...run.systemTags, ...run.tags];
+    // what each task that ran used, summed per step as its record becomes durable (no record is kept)
+    const usage = new UseTally(graph.order);
     let interrupted = false;
     const events = runEvents({ runPathspec: `${graph.flowName}/${run.runId}`, ui, retriesOf, cloner, scheduler: () => sched, killAll: () => void compute.killAll() });
     const sched: Scheduler = new Scheduler(graph, {
@@ -205,6 +209,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
         const records = result.records;
         delete result.records; // the runner keeps no record once it is stored
         if (records) await journal.commit(task.step, records);
+        for (const r of records ?? []) if (r.kind === 'done') usage.addDone(r.done);
         cache?.committed(task, result, records);
       },
       fromCache: cache ? (task) => cache.lookup(task) : undefined,
@@ -234,7 +239,7 @@ export async function runFlow(opts: RunOptions): Promise<RunOutcome> {
       ui.end();
     }
     const ok = await finishRun(store, run, sched, interrupted);
-    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, cachedTasks: events.cachedTasks, journal: { ...journal.stats }, taskError: sched.failure?.result.error };
+    return { run, ok, tasks: { ...sched.counts }, seconds: (performance.now() - t0) / 1000, clonedTasks: events.clonedTasks, ranTasks: events.ranTasks, cachedTasks: events.cachedTasks, journal: { ...journal.stats }, taskError: sched.failure?.result.error, usage };
   } finally {
     compute.close();
   }

@@ -38,6 +38,29 @@ export interface SchedulerHooks {
   onTaskEvent(kind: 'start' | 'done' | 'failed' | 'retry' | 'cloned' | 'cached', task: PlannedTask, result?: TaskResult): void;
 }
 
+/**
+ * The tasks of one foreach split, not yet made: they are made one by one as they are dispatched,
+ * so a 10,000-way foreach holds one entry in the ready queue instead of 10,000 planned tasks. Its
+ * task ids were handed out when it was planned (a block, as planning them one by one would).
+ */
+interface ForeachBatch {
+  batch: true;
+  step: string;
+  /** the split task's pathspec: each task's one input */
+  from: string;
+  /** the split's frames; task i adds the foreach frame of index i */
+  frames: Frame[];
+  split: { step: string; taskId: string; field: string };
+  firstTaskId: number;
+  count: number;
+  /** the next index to make */
+  next: number;
+}
+
+type ReadyEntry = PlannedTask | ForeachBatch;
+
+const isBatch = (e: ReadyEntry): e is ForeachBatch => 'batch' in e;
+
 interface JoinWait {
   step: string;
   frames: Frame[];
@@ -48,7 +71,7 @@ interface JoinWait {
 
 export class Scheduler {
   private nextTaskId = 1;
-  private ready: PlannedTask[] = [];
+  private ready: ReadyEntry[] = [];
   private running = new Set<PlannedTask>();
   private cpuUsed = 0;
   private memUsed = 0;
@@ -81,6 +104,19 @@ export class Scheduler {
     this.ready.push({ step, taskId, inputs, frames, key, attempt: 0, ...(emptyForeach ? { emptyForeach } : {}) });
   }
 
+  /** A foreach's tasks, made as they are dispatched (see ForeachBatch). */
+  private planForeach(step: string, from: string, frames: Frame[], split: ForeachBatch['split'], count: number): void {
+    this.ready.push({ batch: true, step, from, frames, split, firstTaskId: this.nextTaskId, count, next: 0 });
+    this.nextTaskId += count;
+    this.planned += count;
+  }
+
+  /** Task `next` of a batch, as plan() would have made it. */
+  private batchTask(b: ForeachBatch): PlannedTask {
+    const frames: Frame[] = [...b.frames, { kind: 'foreach', step: b.split.step, taskId: b.split.taskId, index: b.next, count: b.count, field: b.split.field }];
+    return { step: b.step, taskId: String(b.firstTaskId + b.next), inputs: [b.from], frames, key: taskKey(b.step, frames), attempt: 0 };
+  }
+
   /** Run the whole graph; resolves when nothing is left to run or a task failed for good. */
   async run(): Promise<void> {
     this.plan('start', [], []);
@@ -92,8 +128,8 @@ export class Scheduler {
     }
   }
 
-  private fits(task: PlannedTask): boolean {
-    const s = this.hooks.slotsOf(task.step);
+  private fits(step: string): boolean {
+    const s = this.hooks.slotsOf(step);
     if (this.running.size === 0) return true; // a task bigger than the machine still runs, alone
     return (
       this.running.size < this.hooks.maxWorkers &&
@@ -106,12 +142,19 @@ export class Scheduler {
     if (this.failure) return;
     // first come first served, but a smaller task may pass a big one that does not fit yet
     for (let i = 0; i < this.ready.length && this.running.size < this.hooks.maxWorkers; ) {
-      const task = this.ready[i];
-      if (!this.fits(task)) {
+      const entry = this.ready[i];
+      if (!this.fits(entry.step)) {
         i++;
         continue;
       }
-      this.ready.splice(i, 1);
+      if (!isBatch(entry)) {
+        this.ready.splice(i, 1);
+        this.start(entry);
+        continue;
+      }
+      // a batch keeps its place in the queue until its last task is made
+      const task = this.batchTask(entry);
+      if (++entry.next === entry.count) this.ready.splice(i, 1);
       this.start(task);
     }
   }
@@ -207,6 +250,11 @@ export class Scheduler {
         // reaches the join through mergeArtifacts, as if every (absent) item had changed nothing
         const join = node.matchingJoin!;
         this.plan(join, [], task.frames, pathspec);
+        return;
+      }
+      // (without the ids of a resume: those are the origin's, asked task by task as they are planned)
+      if (!this.graph.nodes[next[0]].isJoin && !this.hooks.taskIdFor) {
+        this.planForeach(next[0], pathspec, task.frames, { step: node.name, taskId: task.taskId, field: node.foreach }, count);
         return;
       }
       for (let i = 0; i < count; i++) this.toStep(next[0], pathspec, [...task.frames, frame(i)]);

@@ -17,6 +17,9 @@ async function resourcesOf(root: string, runId: string, step: string): Promise<R
   return t.done!.resources!;
 }
 
+/** a run's closing note as `flowbook advise` words the step: `step, advice` */
+const adviceOfNote = (note: string) => note.replace(/^note: step /, '').replace(/  \(flowbook advise [^)]*\)$/, '');
+
 describe('right-sizing', () => {
   const root = tempDir();
   let warmRun = '';
@@ -71,6 +74,9 @@ describe('right-sizing', () => {
     expect(r.stdout).toMatch(/^work, locally: .*peak \d+(\.\d+)? of the 4096 MiB its @resources requests; try @resources\(\{ cpu: 1, memory: 256 \}\)$/m);
     // start asked for 512 MiB and touched 200 MB: ok; hoard and end asked for no memory: ok
     for (const step of ['start', 'hoard', 'end']) expect(row(step)).toMatch(/\sok$/);
+    // the run's note (summed as its tasks finished) says word for word what advise reads from the stored records
+    const note = warmStderr.split('\n').find((l) => l.startsWith('note: step work, '))!;
+    expect(r.stdout.split('\n')).toContain(adviceOfNote(note));
 
     // latest (the process-isolation run) and the flow alone work too
     const latest = flowbook(['advise', 'RightSizeFlow/latest'], { root });
@@ -157,5 +163,6 @@ describe('right-sizing a pod', () => {
     expect(advise.code, advise.stderr).toBe(0);
     expect(advise.stdout).toMatch(/^crunch\s+1\s+pod\s+pod request\s+3\s+12288\s.*over-requested \((cpu, )?memory\)\s+@kubernetes\(\{ cpu: [\d.]+, memory: \d+ \}\)$/m);
     expect(advise.stdout).toMatch(/^crunch, in its pod: .* its pod requested; try @kubernetes\(/m);
+    expect(advise.stdout.split('\n')).toContain(adviceOfNote(note!));
   }, 240_000);
 });

@@ -10,13 +10,14 @@ import { FlowbookError, KubernetesError, NotFoundError, TaskFailedError, Timeout
 import { assertSucceeded, type RunOutcome } from '../../src/runtime/run.js';
 import { apiReason, explainApiError, k8sApi, loadKubeConfig, refusal } from '../../src/compute/kubernetes/client.js';
 import type { RunMeta } from '../../src/datastore/metadata.js';
+import { UseTally } from '../../src/cards/usage/use-tally.js';
 
 const SERVER = 'https://k8s.example:6443';
 
 /** the outcome of a run that did not succeed, as runFlow returns it */
 function failedOutcome(failure: RunMeta['failure'], taskError?: ErrorInfo): RunOutcome {
   const run = { flowName: 'FailingFlow', runId: '17', status: 'failed', failure } as RunMeta;
-  return { run, ok: false, tasks: { done: 0, cloned: 0, failed: 1, retried: 0, cached: 0 }, seconds: 0.1, clonedTasks: [], ranTasks: [], cachedTasks: [], journal: { batches: 0, entries: 0 }, taskError };
+  return { run, ok: false, tasks: { done: 0, cloned: 0, failed: 1, retried: 0, cached: 0 }, seconds: 0.1, clonedTasks: [], ranTasks: [], cachedTasks: [], journal: { batches: 0, entries: 0 }, taskError, usage: new UseTally() };
 }
 
 describe('error classes', () => {

@@ -18,32 +18,17 @@
 // More cpu only on evidence. A task that used (nearly) all of its cores may be CPU-bound or
 // single-threaded; only a second in which it ran above its slot (peakCores, see src/compute/task/usage.ts), or an
 // average above 1.5x, says it could use more. Without that, advice says it cannot tell.
-import type { LocalSlot } from '../../datastore/metadata.js';
+import { UseTally, type StepTally, type TaskFigures } from './use-tally.js';
 
-/** One finished task, requested vs used (task-use.ts reads it from the task's record). */
-export interface TaskUse {
-  task: string;
-  step: string;
-  wallSeconds: number;
-  cpuRequested: number;
-  cpuUsed: number;
-  memoryRequestedMiB: number;
-  memoryUsedMiB: number;
-  /** what the process held when the task started (MiB; recorded since issue 12) */
-  baselineMiB?: number;
+export { MIN_WALL_FOR_CPU } from './use-tally.js';
+
+/** One finished task, requested vs used, with its warnings (task-use.ts reads it from the task's record). */
+export interface TaskUse extends TaskFigures {
   warnings: string[];
-  /** it ran in a Kubernetes pod (its step has @kubernetes, or the run --with kubernetes) */
-  kubernetes?: boolean;
-  /** the most cores it used over a second (recorded since issue 19) */
-  peakCores?: number;
-  /** a local task: what its slot was made from (recorded since issue 19) */
-  localSlot?: LocalSlot;
 }
 
 export const OVER_USE = 1.5;
 export const UNDER_USE = 0.3;
-/** a CPU average over less wall time than this says little (start-up dominates) */
-export const MIN_WALL_FOR_CPU = 1;
 /** cores used / cores held at or above this: it used all of them */
 const SATURATED = 0.9;
 /** peak cores above cores held × this, over a second: it ran in parallel */
@@ -103,29 +88,21 @@ export interface StepUsage {
 
 const ceilTo = (x: number, step: number) => Math.ceil(x / step - 1e-9) * step;
 
-/**
- * What a process holds before any task runs in it (MiB): the smallest baseline among a run's
- * local tasks, i.e. a fresh worker's Node and flow code (0 when not recorded).
- */
-export function processBase(uses: TaskUse[]): number {
-  const bases = uses.filter((u) => !u.kubernetes && u.baselineMiB !== undefined).map((u) => u.baselineMiB!);
-  return bases.length ? Math.min(...bases) : 0;
+/** Every step of the given tasks (in the order they are listed), judged on its busiest task (see the top of this file). */
+export function stepUsage(uses: TaskUse[]): StepUsage[] {
+  const tally = new UseTally();
+  for (const u of uses) tally.add(u);
+  return judgeTally(tally);
 }
 
-/** Every step of the given tasks, judged on its busiest task (see the top of this file). */
-export function stepUsage(uses: TaskUse[]): StepUsage[] {
-  const base = processBase(uses);
-  const steps = new Map<string, TaskUse[]>();
-  for (const u of uses) steps.set(u.step, [...(steps.get(u.step) ?? []), u]);
-  return [...steps].map(([step, all]) => {
-    // a step's tasks run in one place; after a resume across --with kubernetes, its pods are judged
-    const pods = all.filter((u) => u.kubernetes);
-    return judgeStep(step, pods.length ? pods : all, base);
-  });
+/** Every step of a tally, judged on its busiest task: what the runner's closing notes say. */
+export function judgeTally(tally: UseTally): StepUsage[] {
+  const base = tally.processBase;
+  return tally.judged().map(({ step, tally: t }) => judgeStep(step, t, base));
 }
 
 /** Where a local task's slot came from, per resource; a pod's is its request. */
-function againstOf(u: TaskUse): StepUsage['against'] {
+function againstOf(u: TaskFigures): StepUsage['against'] {
   if (u.kubernetes) return { cpu: 'pod', memory: 'pod' };
   const slot = u.localSlot;
   // a record from before issue 19 knows no more: its slot was taken for @resources
@@ -140,24 +117,19 @@ function againstOf(u: TaskUse): StepUsage['against'] {
   };
 }
 
-function judgeStep(step: string, us: TaskUse[], base: number): StepUsage {
-  const where = us[0].kubernetes ? 'pod' : 'local';
-  const against = againstOf(us[0]);
-  const declared = us[0].localSlot?.declared;
+function judgeStep(step: string, t: StepTally, base: number): StepUsage {
+  const first = t.first;
+  const where = first.kubernetes ? 'pod' : 'local';
+  const against = againstOf(first);
+  const declared = first.localSlot?.declared;
   // against @resources, a local task is compared with what it asks (a declared 0.5 cpu, held as 1)
   const requested = {
-    cpu: against.cpu === 'resources' && declared?.cpu !== undefined ? declared.cpu : us[0].cpuRequested,
-    memory: us[0].memoryRequestedMiB,
+    cpu: against.cpu === 'resources' && declared?.cpu !== undefined ? declared.cpu : first.cpuRequested,
+    memory: first.memoryRequestedMiB,
   };
-  const wall = us.reduce((a, u) => a + u.wallSeconds, 0);
-  const cpuSeconds = us.reduce((a, u) => a + u.cpuUsed * u.wallSeconds, 0);
-  const timed = us.filter((u) => u.wallSeconds >= MIN_WALL_FOR_CPU);
-  const maxCores = timed.length ? Math.max(...timed.map((u) => u.cpuUsed)) : undefined;
-  const peaks = timed.map((u) => u.peakCores).filter((p): p is number => p !== undefined);
-  const peakCores = peaks.length ? Math.max(...peaks) : undefined;
-  const peakMiB = Math.max(...us.map((u) => u.memoryUsedMiB));
+  const { wall, cpuSeconds, maxCores, peakCores, peakMiB } = t;
   // the memory figure is for a process of its own, as a pod is: a local task's rise plus a fresh worker's base
-  const processMiB = Math.max(...us.map((u) => u.memoryUsedMiB + (u.kubernetes ? 0 : base)));
+  const processMiB = peakMiB + (first.kubernetes ? 0 : base);
 
   // cpu: a local slot holds whole cores, and a local average under one core is too noisy (other
   // processes, start-up) to ask a pod for half of one: locally, no figure under 1
@@ -208,7 +180,7 @@ function judgeStep(step: string, us: TaskUse[], base: number): StepUsage {
     if (judgedAsResources.length) {
       // a resource judged on a smaller slot keeps its declared value: it was not measured here
       const args = {
-        cpu: against.cpu === 'resources' ? recommended.cpu : declared?.cpu ?? us[0].cpuRequested,
+        cpu: against.cpu === 'resources' ? recommended.cpu : declared?.cpu ?? first.cpuRequested,
         memory: against.memory === 'resources' ? recommended.memory : declared?.memory ?? recommended.memory,
       };
       decorator = `@resources({ cpu: ${args.cpu}, memory: ${args.memory} })`;
@@ -233,7 +205,7 @@ function judgeStep(step: string, us: TaskUse[], base: number): StepUsage {
   const advice = `${where === 'pod' ? 'in its pod' : 'locally'}: ${measures.join(', ')}${decorator ? `; try ${decorator}` : ''}${tail}`;
   return {
     step,
-    tasks: us.length,
+    tasks: t.tasks,
     where,
     against,
     requested,

@@ -1,19 +1,18 @@
 // One task's record read as requested vs used, with a warning where its use left the band
 // right-size.ts judges by (a pod would be throttled or OOM-killed, or cores and memory sat idle).
 import type { RunTask } from '../run-records.js';
+import { isPod, taskFigures } from './use-tally.js';
 import { MIN_WALL_FOR_CPU, fmt, verdictOf, type TaskUse } from './right-size.js';
 
 export function taskUse(t: RunTask): TaskUse | undefined {
   const r = t.resources;
   if (!r) return undefined;
-  const cpuUsed = r.wallSeconds > 0 ? (r.cpuUserSeconds + r.cpuSystemSeconds) / r.wallSeconds : 0;
-  const inPod = typeof r.worker === 'string' && r.worker.startsWith('pod ');
-  // a pod runs one task: its memory limit covers the whole process, not only the task's rise
-  const memUsed = (inPod && r.processPeakRssBytes !== undefined ? r.processPeakRssBytes + (r.childrenPeakRssBytes ?? 0) : r.peakRssBytes) / 2 ** 20;
+  const figures = taskFigures(t.pathspec, t.step, r);
+  const { cpuUsed, memoryUsedMiB: memUsed } = figures;
   const warnings: string[] = [];
   // a local slot smaller than the step's @resources (localResources, this machine) is no request:
   // what a pod would do with it is not what was measured
-  const slot = !inPod && r.localSlot ? r.localSlot.declared : undefined;
+  const slot = !isPod(r) && r.localSlot ? r.localSlot.declared : undefined;
   const cpuSlot = slot?.cpu !== undefined && r.requested.cpu < Math.max(1, Math.floor(slot.cpu));
   const memorySlot = slot?.memory !== undefined && r.requested.memory < slot.memory;
   if (r.wallSeconds >= MIN_WALL_FOR_CPU && r.requested.cpu > 0) {
@@ -28,18 +27,5 @@ export function taskUse(t: RunTask): TaskUse | undefined {
     if (v === 'under-requested') warnings.push(memorySlot ? `memory: peak ${fmt(memUsed)} MiB in a ${r.requested.memory} MiB local slot (${fmt(ratio)}x)` : `memory: peak ${fmt(memUsed)} MiB on a request of ${r.requested.memory} MiB (${fmt(ratio)}x): a pod would be OOM-killed`);
     else if (v === 'over-requested') warnings.push(`memory: peak ${fmt(memUsed)} of ${r.requested.memory} MiB ${memorySlot ? 'of its local slot' : 'requested'} (${Math.round(ratio * 100)}%)`);
   }
-  return {
-    task: t.pathspec.split('/').slice(2).join('/'),
-    step: t.step,
-    wallSeconds: r.wallSeconds,
-    cpuRequested: r.requested.cpu,
-    cpuUsed,
-    memoryRequestedMiB: r.requested.memory,
-    memoryUsedMiB: memUsed,
-    ...(r.baselineRssBytes !== undefined ? { baselineMiB: r.baselineRssBytes / 2 ** 20 } : {}),
-    warnings,
-    ...(inPod ? { kubernetes: true } : {}),
-    ...(r.peakCores !== undefined ? { peakCores: r.peakCores } : {}),
-    ...(r.localSlot && !inPod ? { localSlot: r.localSlot } : {}),
-  };
+  return { ...figures, warnings };
 }

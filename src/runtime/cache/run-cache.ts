@@ -17,7 +17,8 @@ import type { RunMeta, TaskDone } from '../../datastore/metadata.js';
 import type { JournalEntry } from '../../datastore/task-records.js';
 import { CacheIndex } from '../../datastore/cache-index.js';
 import { FlowUsageError } from '../../errors.js';
-import { foreachStack, type Frame } from '../../compute/task/placement.js';
+import { cachedSteps } from '../../flow/decorators.js';
+import { foreachStack, taskKey as placeKey, type Frame } from '../../compute/task/placement.js';
 import { TaskArtifacts } from '../../compute/task/artifacts.js';
 import { flowInstance } from '../../compute/task/instance.js';
 import { errorInfo } from '../../compute/task/error-info.js';
@@ -26,6 +27,11 @@ import type { PlannedTask } from '../scheduler.js';
 import { codeIdentities, type StepIdentity } from './code-identity.js';
 import { taskKey, valueSha } from './task-key.js';
 import { hitArtifacts } from './hit-artifacts.js';
+
+interface ForeachList {
+  list: unknown[];
+  shas: (string | undefined)[];
+}
 
 export interface RunCacheOptions {
   graph: FlowGraph;
@@ -43,18 +49,23 @@ export interface RunCacheOptions {
   note: (line: string) => void;
 }
 
-/** The steps of a flow that have @cache (or `--with cache`). */
-export const cachedSteps = (flow: LoadedFlow): string[] => [...flow.steps].filter(([, m]) => m.cache).map(([s]) => s);
 
 export class RunCache {
   private index: CacheIndex;
   private identities?: Promise<Map<string, StepIdentity>>;
   /** the key of each task that missed, to write when it succeeds (by step/taskId) */
   private keys = new Map<string, string>();
-  /** DONE records committed in this run, by pathspec (a task's inputs are read from here first) */
-  private dones = new Map<string, TaskDone>();
-  /** a foreach's list and the shas of its items, read once for all its tasks */
-  private lists = new Map<string, Promise<{ list: unknown[]; shas: (string | undefined)[] }>>();
+  /**
+   * DONE records committed in this run that a cached step's task will read as its input, by
+   * pathspec, with how many such tasks have yet to finish: kept only until the last of them has
+   * (a join reads its inputs from the store, so nothing is kept for it per foreach task).
+   */
+  private dones = new Map<string, { done: TaskDone; readers: number }>();
+  /**
+   * A foreach's list and the shas of its items, read once for all its tasks, by split task and
+   * field; dropped when the split's join has run (`split`: the split task's key).
+   */
+  private lists = new Map<string, { list: Promise<ForeachList>; split: string }>();
   private noted = new Set<string>();
   private writes = new Set<Promise<void>>();
   readonly steps: Set<string>;
@@ -72,27 +83,56 @@ export class RunCache {
 
   private async doneOf(pathspec: string): Promise<TaskDone> {
     const hit = this.dones.get(pathspec);
-    if (hit) return hit;
+    if (hit) return hit.done;
     return (await TaskArtifacts.open(this.o.store, pathspec)).done;
   }
 
-  private list(frame: Frame): Promise<{ list: unknown[]; shas: (string | undefined)[] }> {
+  /** How many tasks of cached steps will read this task's DONE record as their input (the scheduler plans them so). */
+  private readersOf(task: PlannedTask, result: TaskResult): number {
+    const node = this.o.graph.nodes[task.step];
+    const next = result.next ?? node.out;
+    // a join's inputs are read from the store: one task's record waits for no join
+    const reads = (step: string) => this.steps.has(step) && !this.o.graph.nodes[step].isJoin;
+    if (node.foreach) return result.foreachCount && reads(next[0]) ? result.foreachCount : 0;
+    return next.filter(reads).length;
+  }
+
+  /** `task` has finished: the records it read as inputs are one reader fewer. */
+  private release(task: PlannedTask): void {
+    for (const p of task.inputs) {
+      const d = this.dones.get(p);
+      if (d && --d.readers <= 0) this.dones.delete(p);
+    }
+  }
+
+  /** The list of the innermost foreach `frame` of `task` (`frames`: the task's). */
+  private list(frame: Frame, frames: Frame[]): Promise<ForeachList> {
     const ps = `${this.o.graph.flowName}/${this.o.run.runId}/${frame.step}/${frame.taskId}`;
     const id = `${ps}\0${frame.field}`;
-    let p = this.lists.get(id);
-    if (!p) {
-      p = this.doneOf(ps).then(async (done) => {
+    let e = this.lists.get(id);
+    if (!e) {
+      const list = this.doneOf(ps).then(async (done) => {
         const list = (await this.o.store.getArtifact(frame.field!, done.artifacts[frame.field!])) as unknown[];
         return { list, shas: new Array(list.length) };
       });
-      this.lists.set(id, p);
-      p.catch(() => this.lists.delete(id));
+      // the split task sits where its foreach's tasks sit, less their foreach frame (as does its join)
+      const at = frames.findIndex((f) => f.kind === 'foreach' && f.step === frame.step && f.taskId === frame.taskId);
+      this.lists.set(id, (e = { list, split: placeKey(frame.step, frames.slice(0, at < 0 ? frames.length : at)) }));
+      list.catch(() => this.lists.delete(id));
     }
-    return p;
+    return e.list;
   }
 
-  private async itemSha(frame: Frame): Promise<string> {
-    const l = await this.list(frame);
+  /** A join has run: the lists of the foreach splits it closes are read no more. */
+  private joined(task: PlannedTask): void {
+    const splits = Object.values(this.o.graph.nodes).filter((n) => n.foreach && n.matchingJoin === task.step);
+    if (!splits.length) return;
+    const keys = new Set(splits.map((n) => placeKey(n.name, task.frames)));
+    for (const [id, e] of this.lists) if (keys.has(e.split)) this.lists.delete(id);
+  }
+
+  private async itemSha(frame: Frame, frames: Frame[]): Promise<string> {
+    const l = await this.list(frame, frames);
     return (l.shas[frame.index] ??= valueSha(l.list[frame.index], `item ${frame.index} of '${frame.field}'`));
   }
 
@@ -109,7 +149,7 @@ export class RunCache {
     const node = this.o.graph.nodes[task.step];
     const place = { flowName: this.o.graph.flowName, runId: this.o.run.runId, step: task.step, params: this.o.params, isJoin: node.isJoin, foreachStack: foreachStack(task.frames) };
     const sources = inputs.map((d) => new TaskArtifacts(this.o.store, d));
-    const { inst } = await flowInstance(this.o.flow, place, sources, this.o.store, async (f) => (await this.list({ kind: 'foreach', ...f })).list);
+    const { inst } = await flowInstance(this.o.flow, place, sources, this.o.store, async (f) => (await this.list({ kind: 'foreach', ...f }, task.frames)).list);
     try {
       return { value: await keyFn.call(inst, inst) };
     } catch (err: any) {
@@ -133,6 +173,8 @@ export class RunCache {
       identity = await this.identity(task.step);
       inputs = await Promise.all(task.inputs.map((p) => this.doneOf(p)));
       const emptyForeach = task.emptyForeach ? await this.doneOf(task.emptyForeach) : undefined;
+      // a join read its inputs' records from the store: this process keeps none of them after
+      if (node.isJoin) for (const step of new Set([...task.inputs, task.emptyForeach ?? ''].filter(Boolean).map((p) => p.split('/')[2]))) this.o.store.forgetStepRecords(this.o.run.runId, step);
       const inner = task.frames.filter((f) => f.kind === 'foreach').at(-1);
       const k = taskKey({
         flow: this.o.flow,
@@ -142,7 +184,7 @@ export class RunCache {
         inputs,
         emptyForeach,
         frames: task.frames,
-        itemSha: inner ? await this.itemSha(inner) : undefined,
+        itemSha: inner ? await this.itemSha(inner, task.frames) : undefined,
         extra: await this.extra(task, inputs),
       });
       if ('none' in k) {
@@ -192,7 +234,11 @@ export class RunCache {
    */
   committed(task: PlannedTask, result: TaskResult, records: JournalEntry[] | undefined): void {
     const done = records?.find((r): r is Extract<JournalEntry, { kind: 'done' }> => r.kind === 'done')?.done;
-    if (done) this.dones.set(done.pathspec, done);
+    // its inputs were read when its first attempt was looked up (every task's first attempt commits once)
+    if (task.attempt === 0) this.release(task);
+    if (this.o.graph.nodes[task.step].isJoin) this.joined(task);
+    const readers = done && result.ok ? this.readersOf(task, result) : 0;
+    if (done && readers) this.dones.set(done.pathspec, { done, readers });
     if (done && result.cachedFrom) this.track(this.defaultCards(done));
     const id = `${task.step}/${task.taskId}`;
     const key = this.keys.get(id);
