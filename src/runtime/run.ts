@@ -101,13 +101,15 @@ async function startRun(opts: RunOptions, graph: FlowGraph, s: RunSetup, ui: Run
       graph: graphShape(graph),
     }),
   );
-  const stopHeartbeat = await startHeartbeat(store, run.runId);
-  // half-written files of runners and workers killed before: never read, but they take space
-  if (store.backend instanceof LocalBackend) {
-    const swept = (await store.backend.sweepTemps(`${graph.flowName}/data`, 2)) + (opts.origin ? await store.backend.sweepTemps(store.runKey(opts.origin.run.runId), 4) : 0);
-    if (swept) ui.info(`removed ${swept} temp file(s) left by killed writers`);
-  }
-  await runIndexFor(store.backend, graph.flowName).runStarted(run.runId, [...run.systemTags, ...run.tags]);
+  // the heartbeat, the sweep and the index entry are independent: their writes overlap
+  const local = store.backend instanceof LocalBackend ? store.backend : undefined;
+  const [stopHeartbeat, swept] = await Promise.all([
+    startHeartbeat(store, run.runId),
+    // half-written files of runners and workers killed before: never read, but they take space
+    local ? Promise.all([local.sweepTemps(`${graph.flowName}/data`, 2), opts.origin ? local.sweepTemps(store.runKey(opts.origin.run.runId), 4) : 0]).then(([a, b]) => a + b) : 0,
+    runIndexFor(store.backend, graph.flowName).runStarted(run.runId, [...run.systemTags, ...run.tags]),
+  ]);
+  if (swept) ui.info(`removed ${swept} temp file(s) left by killed writers`);
   opts.onRunCreated?.(run);
   return { run, stopHeartbeat };
 }
