@@ -151,20 +151,29 @@ export function stepRecordsSync(src: RecordSource, runId: string, step: string, 
 }
 
 /**
- * One task's record. Records never change once committed, so a task already in the cache is
- * answered without reading the journal again (a worker opening its inputs, task after task).
+ * A finished task's record if this process has read it already: no I/O. Records never change
+ * once committed, so a task in the cache is answered without reading the journal again (a worker
+ * opening its inputs, task after task: a join's thousands of inputs are all in the first read).
  */
+export function knownTaskRecord(src: RecordSource, runId: string, step: string, taskId: string): TaskRecord | undefined {
+  const c = cached(src, runId, step).c;
+  // without references the view is the step's own records; read ones are there before any view is built
+  const hit = c.view?.tasks.get(taskId) ?? (c.refs.length ? undefined : c.own.get(taskId));
+  return hit?.done ? hit : undefined;
+}
+
+/** One task's record, read up to date unless already known. */
 export async function taskRecord(src: RecordSource, runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
-  const hit = cached(src, runId, step).c.view?.tasks.get(taskId);
-  if (hit?.done) return hit;
+  const hit = knownTaskRecord(src, runId, step, taskId);
+  if (hit) return hit;
   // twice: the first read may have been one already in flight, started before this record was committed
   const first = (await stepRecords(src, runId, step)).tasks.get(taskId);
   return first?.done ? first : (await stepRecords(src, runId, step)).tasks.get(taskId);
 }
 
 export function taskRecordSync(src: RecordSource, runId: string, step: string, taskId: string): TaskRecord | undefined {
-  const hit = cached(src, runId, step).c.view?.tasks.get(taskId);
-  if (hit?.done) return hit;
+  const hit = knownTaskRecord(src, runId, step, taskId);
+  if (hit) return hit;
   return stepRecordsSync(src, runId, step).tasks.get(taskId);
 }
 
