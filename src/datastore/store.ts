@@ -12,7 +12,7 @@ import { verifiedBlobs } from './blob-cache.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, RunMeta, TaskDone } from './metadata.js';
-import { knownTaskRecord, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
+import { knownTaskRecord, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type RecordUse, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
 import {
   compressIfItPays,
   decompress,
@@ -308,8 +308,8 @@ export class FlowDatastore {
     return stepRecordsSync(this, runId, step);
   }
 
-  async taskRecord(runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
-    return taskRecord(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId));
+  async taskRecord(runId: string, step: string, taskId: string, use?: RecordUse): Promise<TaskRecord | undefined> {
+    return taskRecord(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId), use);
   }
 
   taskRecordSync(runId: string, step: string, taskId: string): TaskRecord | undefined {
@@ -321,8 +321,8 @@ export class FlowDatastore {
   }
 
   /** A task's commit record; undefined when the task has not committed. */
-  async readDone(runId: string, step: string, taskId: string): Promise<TaskDone | undefined> {
-    return (await this.taskRecord(runId, step, taskId))?.done;
+  async readDone(runId: string, step: string, taskId: string, use?: RecordUse): Promise<TaskDone | undefined> {
+    return (await this.taskRecord(runId, step, taskId, use))?.done;
   }
 
   readDoneSync(runId: string, step: string, taskId: string): TaskDone | undefined {

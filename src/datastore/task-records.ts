@@ -16,7 +16,7 @@
 // and skipped: the task it described counts as not done, and resume runs it again.
 import type { StorageBackend } from './backend.js';
 import type { TaskDone, AttemptMeta } from './metadata.js';
-import { JournalRecord, settle, fresh, type Cached, type StepRecords, type TaskRecord } from './journal-lines.js';
+import { JournalRecord, settle, fresh, readsRecords, type Cached, type StepRecords, type TaskRecord } from './journal-lines.js';
 import { refresh, refreshSync } from './journal-read.js';
 
 export type { JournalEntry, TaskLogs, TaskRecord, StepRecords } from './journal-lines.js';
@@ -162,10 +162,17 @@ export function knownTaskRecord(src: RecordSource, runId: string, step: string, 
   return hit?.done ? hit : undefined;
 }
 
+/** What a reader of task records will do with the step's other records. */
+export interface RecordUse {
+  /** it reads most of them, content and all (a join opening its inputs): parse lines as they are read */
+  readsStep?: boolean;
+}
+
 /** One task's record, read up to date unless already known. */
-export async function taskRecord(src: RecordSource, runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
+export async function taskRecord(src: RecordSource, runId: string, step: string, taskId: string, use: RecordUse = {}): Promise<TaskRecord | undefined> {
   const hit = knownTaskRecord(src, runId, step, taskId);
   if (hit) return hit;
+  if (use.readsStep) readsRecords(cached(src, runId, step).c);
   // twice: the first read may have been one already in flight, started before this record was committed
   const first = (await stepRecords(src, runId, step)).tasks.get(taskId);
   return first?.done ? first : (await stepRecords(src, runId, step)).tasks.get(taskId);

@@ -92,3 +92,24 @@ describe('the records of a step', () => {
     expect(c.artifacts.xs).toBe(a.artifacts.xs);
   });
 });
+
+describe('a reader of every record (a join opening its inputs)', () => {
+  it('has lines parsed as they are read: the same records, the same damaged lines, attempts in order', async () => {
+    const { ds, runId, file } = await journalOf();
+    const attempt = (id: string, n: number, status: string) => JSON.stringify({ kind: 'attempt', taskId: id, attempt: { pathspec: `F/${runId}/s/${id}`, attempt: n, status, startedAt: '' } }) + '\n';
+    fs.writeFileSync(file, line(runId, '1') + '{"kind":"done","taskId":"2","done":{"pa\n' + attempt('3', 0, 'failed') + '{"some": "thing"}\n');
+    const lazily = await ds.stepRecords(runId, 's');
+    const seen = { tasks: [...lazily.tasks.keys()], done: lazily.tasks.get('1')!.done, damaged: lazily.damaged };
+    clearRecordCache();
+    expect(await ds.readDone(runId, 's', '1', { readsStep: true })).toEqual(seen.done);
+    const r = await ds.stepRecords(runId, 's');
+    expect({ tasks: [...r.tasks.keys()], done: r.tasks.get('1')!.done, damaged: r.damaged }).toEqual(seen);
+    expect(seen.damaged.map((d) => d.slice(file.length))).toEqual([expect.stringMatching(/^:2: a task record is damaged/), ':4: not a flowbook task record; skipped']);
+    // lines kept as text before a reader of every record came are applied before the ones after
+    clearRecordCache();
+    expect((await ds.stepRecords(runId, 's')).tasks.get('3')!.attempts.map((a) => a.status)).toEqual(['failed']);
+    fs.appendFileSync(file, attempt('3', 1, 'running') + line(runId, '3', { attempt: 1 }));
+    expect(await ds.readDone(runId, 's', '3', { readsStep: true })).toEqual(doneOf(runId, '3', { attempt: 1 }));
+    expect((await ds.stepRecords(runId, 's')).tasks.get('3')!.attempts.map((a) => [a.attempt, a.status])).toEqual([[0, 'failed'], [1, 'done']]);
+  });
+});

@@ -20,11 +20,11 @@ export class TaskArtifacts implements ArtifactSource {
   ) {}
   static async open(store: FlowDatastore, pathspec: string): Promise<TaskArtifacts> {
     const [, runId, step, taskId] = pathspec.split('/');
-    // a join opens thousands of inputs of one step at once: after the first, the step's records
-    // are in this process's cache, and an input known there is opened without waiting
+    // a join opens thousands of inputs of one step at once: the first reads the step's records
+    // (parsed as read: they are all about to be used), and the others are known without waiting
     const done =
       store.knownDone(runId, step, taskId) ??
-      (await store.readDone(runId, step, taskId).catch((err) => {
+      (await store.readDone(runId, step, taskId, { readsStep: true }).catch((err) => {
         throw new NotFoundError(`input task ${pathspec} cannot be read: ${err?.message ?? err}`, { cause: err });
       }));
     if (!done) throw new NotFoundError(`input task ${pathspec} has no DONE record`);
