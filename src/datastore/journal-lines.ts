@@ -166,7 +166,6 @@ export function shareWith<T>(v: T, prev: unknown): T {
   const o = v as any;
   const p = prev as any;
   let same = true;
-  let count = 0;
   if (Array.isArray(o)) {
     for (let i = 0; i < o.length; i++) {
       const s = shareWith(o[i], p[i]);
@@ -176,14 +175,17 @@ export function shareWith<T>(v: T, prev: unknown): T {
     return (same && o.length === p.length ? p : o) as T;
   }
   for (const k in o) {
-    count++;
     const s = shareWith(o[k], p[k]);
     if (s !== o[k]) o[k] = s;
-    same &&= s === p[k] && (s !== undefined || k in p);
+    same &&= s === p[k];
   }
   if (!same) return v;
-  for (const _ in p) if (--count < 0) return v;
-  return (count === 0 ? p : o) as T;
+  // equal only with the same names in the same order: the order is what Object.keys (and so a
+  // join's input view) lists
+  const names = Object.keys(o);
+  let i = 0;
+  for (const k in p) if (names[i++] !== k) return v;
+  return (i === names.length ? p : v) as T;
 }
 
 function recordOf(c: Cached, taskId: string): JournalRecord {
