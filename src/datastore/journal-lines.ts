@@ -1,5 +1,6 @@
 // Journal lines, parsed: a step's records as read so far (Cached) and the records of its tasks.
 // Task lines are kept as text until first used; see task-records.ts for the layout.
+import { isAscii } from 'node:buffer';
 import type { AttemptMeta, TaskDone } from './metadata.js';
 
 export interface TaskLogs {
@@ -48,21 +49,38 @@ export interface Cached {
   legacyRead?: boolean;
   /** a read in flight: concurrent readers of the step (a join opening its inputs) share it */
   reading?: Promise<void>;
+  /**
+   * a reader in this process reads the records themselves, most of them (a join opening its
+   * inputs): lines are parsed as they are read, so no text is kept (see readsRecords)
+   */
+  parseAsRead?: boolean;
+  /** the last records parsed, whose values the next ones share (see shareWith) */
+  lastDone?: TaskDone;
+  lastAttempt?: AttemptMeta;
   /** the resolved view and what it was built from */
   view?: StepRecords;
   stamp?: string;
+}
+
+/** A line kept as text until its record is first used, and where it was read (file:line). */
+interface Deferred {
+  line: string;
+  where: string;
 }
 
 /**
  * A task's record as read from the journal. Its lines are parsed on first use: listing the
  * 10,000 tasks of a step costs a scan of the lines' prefixes, not 10,000 JSON parses. Its
  * attempts are merged then too: a completed attempt has no line of its own (its DONE record says
- * it all).
+ * it all). A step holds one per task, so a field is only set when it has something.
  */
 export class JournalRecord implements TaskRecord {
-  private parsed: { done?: TaskDone; logs?: Record<number, TaskLogs>; damaged?: string } = {};
-  private unparsed: { line: string; where: string }[] = [];
-  private recorded: AttemptMeta[] = [];
+  private doneEntry?: TaskDone;
+  private logsByAttempt?: Record<number, TaskLogs>;
+  private damagedWhy?: string;
+  private unparsed?: Deferred[];
+  /** attempts with lines of their own (the latest line of each attempt number) */
+  private recorded?: AttemptMeta[];
   private merged?: AttemptMeta[];
 
   constructor(
@@ -71,20 +89,23 @@ export class JournalRecord implements TaskRecord {
   ) {}
 
   get done(): TaskDone | undefined {
-    return this.settle().done;
+    this.settle();
+    return this.doneEntry;
   }
   get logs(): Record<number, TaskLogs> | undefined {
-    return this.settle().logs;
+    this.settle();
+    return this.logsByAttempt;
   }
   get damaged(): string | undefined {
-    return this.settle().damaged;
+    this.settle();
+    return this.damagedWhy;
   }
 
   get attempts(): AttemptMeta[] {
     this.settle();
     if (this.merged) return this.merged;
-    const list = [...this.recorded];
-    const d = this.parsed.done;
+    const list = [...(this.recorded ?? [])];
+    const d = this.doneEntry;
     const has = d ? list.findIndex((a) => a.attempt === d.attempt) : -1;
     if (d && (has === -1 || list[has].status === 'running')) {
       const a: AttemptMeta = { pathspec: d.pathspec, attempt: d.attempt, status: 'done', startedAt: d.startedAt, finishedAt: d.finishedAt, ...(d.resources ? { resources: d.resources } : {}) };
@@ -98,37 +119,73 @@ export class JournalRecord implements TaskRecord {
   hasDoneLine = false;
 
   defer(line: string, where: string, isDone: boolean): void {
-    this.unparsed.push({ line, where });
+    if (this.unparsed) this.unparsed.push({ line, where });
+    else this.unparsed = [{ line, where }];
     this.hasDoneLine ||= isDone;
   }
 
   markDamaged(why: string): void {
-    this.parsed.damaged = why;
+    this.damagedWhy = why;
   }
 
   apply(e: Exclude<JournalEntry, { kind: 'ref' }>): void {
     this.merged = undefined;
     if (e.kind === 'done') {
       this.hasDoneLine = true;
-      this.parsed.done = e.done;
-      if (e.logs) (this.parsed.logs ??= {})[e.done.attempt] = e.logs;
+      this.doneEntry = this.c.lastDone = shareWith(e.done, this.c.lastDone);
+      if (e.logs) (this.logsByAttempt ??= {})[e.done.attempt] = e.logs;
       return;
     }
-    const i = this.recorded.findIndex((x) => x.attempt === e.attempt.attempt);
-    if (i >= 0) this.recorded[i] = e.attempt;
-    else this.recorded.push(e.attempt);
-    if (e.logs) (this.parsed.logs ??= {})[e.attempt.attempt] = e.logs;
+    const attempt = (this.c.lastAttempt = shareWith(e.attempt, this.c.lastAttempt));
+    const list = (this.recorded ??= []);
+    const i = list.findIndex((x) => x.attempt === attempt.attempt);
+    if (i >= 0) list[i] = attempt;
+    else list.push(attempt);
+    if (e.logs) (this.logsByAttempt ??= {})[attempt.attempt] = e.logs;
   }
 
   /** Parse the lines not parsed yet (callers about to report damaged lines call it for all). */
-  settle() {
-    if (this.unparsed.length) {
-      const lines = this.unparsed;
-      this.unparsed = [];
-      for (const { line, where } of lines) parseLine(this.c, line, where);
-    }
-    return this.parsed;
+  settle(): void {
+    const lines = this.unparsed;
+    if (!lines) return;
+    this.unparsed = undefined;
+    for (const { line, where } of lines) parseLine(this.c, line, where);
   }
+}
+
+/**
+ * The records of a step repeat most of what they hold: the references of the artifacts every task
+ * inherits, their inputs, their successors, their resource requests. A value equal to the one at
+ * the same place in the step's last record read is replaced by that one (objects when all their
+ * fields are, strings by value), so 10,000 records keep one copy of what they share. `v` is a
+ * record just parsed, changed in place; records are never changed once read.
+ */
+export function shareWith<T>(v: T, prev: unknown): T {
+  if (typeof v === 'string') return (v === prev ? prev : v) as T;
+  if (typeof v !== 'object' || v === null || typeof prev !== 'object' || prev === null || Array.isArray(v) !== Array.isArray(prev)) return v;
+  const o = v as any;
+  const p = prev as any;
+  let same = true;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const s = shareWith(o[i], p[i]);
+      if (s !== o[i]) o[i] = s;
+      same &&= s === p[i];
+    }
+    return (same && o.length === p.length ? p : o) as T;
+  }
+  for (const k in o) {
+    const s = shareWith(o[k], p[k]);
+    if (s !== o[k]) o[k] = s;
+    same &&= s === p[k];
+  }
+  if (!same) return v;
+  // equal only with the same names in the same order: the order is what Object.keys (and so a
+  // join's input view) lists
+  const names = Object.keys(o);
+  let i = 0;
+  for (const k in p) if (names[i++] !== k) return v;
+  return (i === names.length ? p : v) as T;
 }
 
 function recordOf(c: Cached, taskId: string): JournalRecord {
@@ -173,18 +230,24 @@ export function parseLine(c: Cached, line: string, where: string): void {
 /** The shape JSON.stringify gives every task line: its kind and task come first. */
 const TASK_LINE = /^\{"kind":"(attempt|done)","taskId":"(\d+)",/;
 
-/** Take the complete lines of `text` (task lines are parsed when first used). */
-export function consume(c: Cached, text: string, where: string, firstLine: number): void {
-  const end = text.lastIndexOf('\n') + 1;
-  const lines = text.slice(0, end).split('\n');
-  lines.pop();
-  c.lines += lines.length;
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
+/**
+ * Take the complete lines of `bytes` (task lines are parsed when first used); returns how many
+ * bytes that was. Each line is decoded on its own: a line kept for later holds its own text, not
+ * the chunk it was read in, so a reader never holds a whole journal as text.
+ */
+export function consume(c: Cached, bytes: Buffer, where: string, firstLine: number): number {
+  // records are nearly always ASCII, which decodes several times faster as latin1
+  const encoding = isAscii(bytes) ? 'latin1' : 'utf8';
+  let start = 0;
+  for (let nl = bytes.indexOf(0x0a), at = firstLine; nl !== -1; start = nl + 1, nl = bytes.indexOf(0x0a, start), at++) {
+    c.lines++;
+    const line = bytes.toString(encoding, start, nl);
+    if (!line.trim()) continue;
     const task = TASK_LINE.exec(line);
-    if (task) recordOf(c, task[2]).defer(line, `${where}:${firstLine + i}`, task[1] === 'done');
-    else parseLine(c, line, `${where}:${firstLine + i}`);
-  });
+    if (task && !c.parseAsRead) recordOf(c, task[2]).defer(line, `${where}:${at}`, task[1] === 'done');
+    else parseLine(c, line, `${where}:${at}`);
+  }
+  return start;
 }
 
 /** Parse every deferred line of a step: its damaged lines are then all known. */
@@ -199,11 +262,23 @@ export function settle(c: Cached): string[] {
   });
 }
 
+/**
+ * From now on parse the step's lines as they are read. Lines kept as text make listing a big step
+ * cheap, but a reader of every record holds the whole journal as text until it has parsed them
+ * all: 10,000 lines of a join's inputs are 12 MB of text beside their records.
+ */
+export function readsRecords(c: Cached): void {
+  if (c.parseAsRead) return;
+  // the lines kept so far first: a task's lines apply in the journal's order
+  for (const rec of c.own.values()) rec.settle();
+  c.parseAsRead = true;
+}
+
 export function fresh(): Cached {
   return { offset: 0, own: new Map(), refs: [], damaged: [], lines: 0, tail: Buffer.alloc(0) };
 }
 
 /** Forget what was read of a journal that was replaced (rewritten in place, or compacted on S3). */
 export function reset(c: Cached): void {
-  Object.assign(c, fresh(), { view: undefined, stamp: undefined, pods: undefined });
+  Object.assign(c, fresh(), { view: undefined, stamp: undefined, pods: undefined, lastDone: undefined, lastAttempt: undefined });
 }

@@ -2,7 +2,6 @@
 // batch objects read on from the last batch (or the compacted object that replaced them); and the
 // layout from before journals. See task-records.ts for the layout.
 import fs from 'node:fs';
-import { isAscii } from 'node:buffer';
 import path from 'node:path';
 import type { StorageBackend } from './backend.js';
 import { NotFoundError } from '../errors.js';
@@ -58,7 +57,7 @@ function takePods(c: Cached, key: string, names: string[], bodies: (Buffer | und
     const body = bodies[i];
     if (!body) return;
     (c.pods ??= new Set()).add(n);
-    consume(c, body.toString('utf8'), where(`${key}/${n}`), 1);
+    consume(c, body, where(`${key}/${n}`), 1);
   });
 }
 
@@ -68,10 +67,13 @@ function takeBatches(c: Cached, key: string, plan: { names: string[]; from: numb
   plan.names.forEach((n, i) => {
     const body = bodies[i];
     if (!body) return;
-    consume(c, body.toString('utf8'), where(`${key}/${n}`), 1);
+    consume(c, body, where(`${key}/${n}`), 1);
     c.offset = Math.max(c.offset, batchSeq(n));
   });
 }
+
+/** Bytes read from a local journal at a time: a reader never holds a big journal whole. */
+const CHUNK = 2 ** 20;
 
 function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k: string) => string): void {
   const file = path.join(backend.location, key);
@@ -86,16 +88,24 @@ function refreshLocal(backend: StorageBackend, key: string, c: Cached, where: (k
     const size = fs.fstatSync(fd).size;
     if (size < c.offset || !sameTail(fd, c)) reset(c);
     if (size === c.offset) return;
-    const buf = Buffer.allocUnsafe(size - c.offset);
-    const n = fs.readSync(fd, buf, 0, buf.length, c.offset);
-    // only whole lines: the rest is a batch being written, or torn by a crash
-    const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
-    if (!end) return;
-    const bytes = buf.subarray(0, end);
-    // records are nearly always ASCII, which decodes several times faster as latin1
-    consume(c, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), where(key), c.lines + 1);
-    c.offset += end;
-    c.tail = Buffer.from(buf.subarray(Math.max(0, end - 64), end));
+    const shown = where(key);
+    let buf = Buffer.allocUnsafe(Math.min(CHUNK, size - c.offset));
+    while (c.offset < size) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - c.offset), c.offset);
+      if (n <= 0) return;
+      const bytes = buf.subarray(0, n);
+      // only whole lines: the rest is a batch being written, or torn by a crash
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      if (!end) {
+        if (c.offset + n >= size) return;
+        // a line longer than the buffer: read it again whole
+        buf = Buffer.allocUnsafe(buf.length * 2);
+        continue;
+      }
+      consume(c, bytes.subarray(0, end), shown, c.lines + 1);
+      c.offset += end;
+      c.tail = Buffer.from(bytes.subarray(Math.max(0, end - 64), end));
+    }
   } finally {
     fs.closeSync(fd);
   }

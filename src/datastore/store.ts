@@ -6,13 +6,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatastoreError, IntegrityError, NotFoundError } from '../errors.js';
+import { DatastoreError, IntegrityError, NameError, NotFoundError } from '../errors.js';
 import { LocalBackend, type StorageBackend } from './backend.js';
 import { verifiedBlobs } from './blob-cache.js';
 import { S3Backend } from './s3/backend.js';
 import { checkName, checkRunId, checkTaskId } from './names.js';
 import type { ArtifactRef, RunMeta, TaskDone } from './metadata.js';
-import { forgetRecords, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
+import { forgetRecords, knownTaskRecord, sortedTasks, stepRecords, stepRecordsSync, taskRecord, taskRecordSync, type RecordUse, type StepRecords, type TaskLogs, type TaskRecord } from './task-records.js';
 import {
   compressIfItPays,
   decompress,
@@ -313,8 +313,8 @@ export class FlowDatastore {
     forgetRecords(this, runId, step);
   }
 
-  async taskRecord(runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
-    return taskRecord(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId));
+  async taskRecord(runId: string, step: string, taskId: string, use?: RecordUse): Promise<TaskRecord | undefined> {
+    return taskRecord(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId), use);
   }
 
   taskRecordSync(runId: string, step: string, taskId: string): TaskRecord | undefined {
@@ -326,12 +326,22 @@ export class FlowDatastore {
   }
 
   /** A task's commit record; undefined when the task has not committed. */
-  async readDone(runId: string, step: string, taskId: string): Promise<TaskDone | undefined> {
-    return (await this.taskRecord(runId, step, taskId))?.done;
+  async readDone(runId: string, step: string, taskId: string, use?: RecordUse): Promise<TaskDone | undefined> {
+    return (await this.taskRecord(runId, step, taskId, use))?.done;
   }
 
   readDoneSync(runId: string, step: string, taskId: string): TaskDone | undefined {
     return this.taskRecordSync(runId, step, taskId)?.done;
+  }
+
+  /** A task's commit record if this process has read it already (no I/O); undefined when not, or not a task's name. */
+  knownDone(runId: string, step: string, taskId: string): TaskDone | undefined {
+    try {
+      return knownTaskRecord(this, checkRunId(runId), checkName('step', step), checkTaskId(taskId))?.done;
+    } catch (err) {
+      if (err instanceof NameError) return undefined;
+      throw err;
+    }
   }
 
   /** Parse a metadata file; a truncated or garbled one is one line that names the file. */

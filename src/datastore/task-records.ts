@@ -16,7 +16,7 @@
 // and skipped: the task it described counts as not done, and resume runs it again.
 import type { StorageBackend } from './backend.js';
 import type { TaskDone, AttemptMeta } from './metadata.js';
-import { JournalRecord, settle, fresh, type Cached, type StepRecords, type TaskRecord } from './journal-lines.js';
+import { JournalRecord, settle, fresh, readsRecords, type Cached, type StepRecords, type TaskRecord } from './journal-lines.js';
 import { refresh, refreshSync } from './journal-read.js';
 
 export type { JournalEntry, TaskLogs, TaskRecord, StepRecords } from './journal-lines.js';
@@ -151,20 +151,36 @@ export function stepRecordsSync(src: RecordSource, runId: string, step: string, 
 }
 
 /**
- * One task's record. Records never change once committed, so a task already in the cache is
- * answered without reading the journal again (a worker opening its inputs, task after task).
+ * A finished task's record if this process has read it already: no I/O. Records never change
+ * once committed, so a task in the cache is answered without reading the journal again (a worker
+ * opening its inputs, task after task: a join's thousands of inputs are all in the first read).
  */
-export async function taskRecord(src: RecordSource, runId: string, step: string, taskId: string): Promise<TaskRecord | undefined> {
-  const hit = cached(src, runId, step).c.view?.tasks.get(taskId);
-  if (hit?.done) return hit;
+export function knownTaskRecord(src: RecordSource, runId: string, step: string, taskId: string): TaskRecord | undefined {
+  const c = cached(src, runId, step).c;
+  // without references the view is the step's own records; read ones are there before any view is built
+  const hit = c.view?.tasks.get(taskId) ?? (c.refs.length ? undefined : c.own.get(taskId));
+  return hit?.done ? hit : undefined;
+}
+
+/** What a reader of task records will do with the step's other records. */
+export interface RecordUse {
+  /** it reads most of them, content and all (a join opening its inputs): parse lines as they are read */
+  readsStep?: boolean;
+}
+
+/** One task's record, read up to date unless already known. */
+export async function taskRecord(src: RecordSource, runId: string, step: string, taskId: string, use: RecordUse = {}): Promise<TaskRecord | undefined> {
+  const hit = knownTaskRecord(src, runId, step, taskId);
+  if (hit) return hit;
+  if (use.readsStep) readsRecords(cached(src, runId, step).c);
   // twice: the first read may have been one already in flight, started before this record was committed
   const first = (await stepRecords(src, runId, step)).tasks.get(taskId);
   return first?.done ? first : (await stepRecords(src, runId, step)).tasks.get(taskId);
 }
 
 export function taskRecordSync(src: RecordSource, runId: string, step: string, taskId: string): TaskRecord | undefined {
-  const hit = cached(src, runId, step).c.view?.tasks.get(taskId);
-  if (hit?.done) return hit;
+  const hit = knownTaskRecord(src, runId, step, taskId);
+  if (hit) return hit;
   return stepRecordsSync(src, runId, step).tasks.get(taskId);
 }
 

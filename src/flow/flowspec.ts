@@ -126,7 +126,13 @@ export abstract class FlowSpec {
     const exclude = new Set(opts.exclude ?? []);
     const include = opts.include ? new Set(opts.include) : undefined;
     const all = new Map<string, ArtifactSource[]>();
-    for (const src of sources) for (const n of src.names()) all.set(n, [...(all.get(n) ?? []), src]);
+    for (const src of sources) {
+      for (const n of src.names()) {
+        const list = all.get(n);
+        if (list) list.push(src);
+        else all.set(n, [src]);
+      }
+    }
     // an empty foreach has no input that could have set a name: only names that some input lacks are errors
     if (include && inputs.length > 0) {
       for (const n of include) if (!all.has(n)) throw new FlowUsageError(`step '${s.stepName}': mergeArtifacts include names '${n}', which no input has`);

@@ -96,7 +96,7 @@ describe('a prepared flow', () => {
   it('keeps each file its own import.meta, resolves packages from the flow, and its workers load no compiler', async () => {
     const first = run([]);
     expect(first.code, first.stderr).toBe(0);
-    const data = (await Flow('MetaFlow').latestSuccessfulRun).data as any;
+    const data = (await Flow('MetaFlow').latestSuccessfulRun)!.data as any;
     expect(await data.note).toBe('read beside notes.ts v1');
     expect(await data.dir).toBe(path.join(project, 'lib'));
     expect(await data.loud).toBe('HI!');
@@ -124,7 +124,7 @@ describe('a prepared flow', () => {
     fs.writeFileSync(path.join(project, 'lib/notes.ts'), NOTES('v2'));
     const edited = run([]);
     expect(edited.code, edited.stderr).toBe(0);
-    expect(await ((await Flow('MetaFlow').latestSuccessfulRun).data as any).note).toBe('read beside notes.ts v2');
+    expect(await ((await Flow('MetaFlow').latestSuccessfulRun)!.data as any).note).toBe('read beside notes.ts v2');
   });
 
   it('an error thrown in an imported file names that .ts file and line', () => {
@@ -138,7 +138,7 @@ describe('a prepared flow', () => {
     const r = run([]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/note: not bundled: \S*notes\.ts imports a module whose name is computed \(import\(x\)\); its tasks load the flow's source with the TypeScript hooks/);
-    expect(await ((await Flow('MetaFlow').latestSuccessfulRun).data as any).note).toBe('read beside notes.ts v3');
+    expect(await ((await Flow('MetaFlow').latestSuccessfulRun)!.data as any).note).toBe('read beside notes.ts v3');
     expect(errorLine(r)).toBeUndefined();
   });
 });
@@ -151,7 +151,7 @@ describe('a cache that cannot be written', () => {
     const r = run([], { FLOWBOOK_CACHE_DIR: path.join(blocked, 'cache') });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/note: not bundled: the bundle cannot be written to \S+a-file\/cache\/flows \(ENOTDIR\); its tasks load the flow's source with the TypeScript hooks/);
-    expect(await ((await Flow('MetaFlow').latestSuccessfulRun).data as any).note).toBe('read beside notes.ts v4');
+    expect(await ((await Flow('MetaFlow').latestSuccessfulRun)!.data as any).note).toBe('read beside notes.ts v4');
   });
 });
 
@@ -179,7 +179,7 @@ export class ItemsFlow extends FlowSpec {
     // one worker runs all six tasks in turn
     const r = flowbook(['run', file, '--max-workers', '1'], { root, cwd: project, env: { FLOWBOOK_CACHE_DIR: cache } });
     expect(r.code, r.stderr).toBe(0);
-    const data = (await Flow('ItemsFlow').latestSuccessfulRun).data as any;
+    const data = (await Flow('ItemsFlow').latestSuccessfulRun)!.data as any;
     expect(await data.all).toEqual(['0:t0', '1:t1', '2:t2', '3:t3', '4:t4', '5:t5']);
   });
 });
