@@ -183,3 +183,40 @@ export class ItemsFlow extends FlowSpec {
     expect(await data.all).toEqual(['0:t0', '1:t1', '2:t2', '3:t3', '4:t4', '5:t5']);
   });
 });
+
+describe("a warm worker's young generation", () => {
+  it("stays small over 2,000 tasks of flowbook's own work, and grows as V8 grows it for a step's code", async () => {
+    const file = path.join(project, 'flows/heavy.ts');
+    fs.writeFileSync(
+      file,
+      `import v8 from 'node:v8';
+import { FlowSpec, step, type Inputs } from 'flowbook';
+const newSpace = () => Math.round(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size / 2 ** 20);
+export class HeavyFlow extends FlowSpec {
+  xs!: number[];
+  y!: number;
+  before!: number;
+  during!: number;
+  @step async start() { this.xs = Array.from({ length: 2000 }, (_, i) => i); this.next(this.tick, { foreach: 'xs' }); }
+  @step async tick() { this.y = this.input; this.next(this.join); }
+  @step async join(inputs: Inputs) { this.next(this.heavy); }
+  @step async heavy() {
+    this.before = newSpace();
+    const rows: { i: number; s: string }[] = [];
+    for (let i = 0; i < 1_000_000; i++) rows.push({ i, s: 'r' + i });
+    this.during = newSpace();
+    this.next(this.end);
+  }
+  @step async end() {}
+}
+`,
+    );
+    // one worker runs every task
+    const r = flowbook(['run', file, '--max-workers', '1', '--max-num-splits', '2000'], { root, cwd: project, env: { FLOWBOOK_CACHE_DIR: cache } });
+    expect(r.code, r.stderr).toBe(0);
+    const data = (await Flow('HeavyFlow').latestSuccessfulRun)!.data as any;
+    // V8's first size (2 MiB semi-spaces at most) after 2,002 tasks; V8's growth (16–32 MiB) for the step
+    expect(await data.before).toBeLessThanOrEqual(4);
+    expect(await data.during).toBeGreaterThanOrEqual(16);
+  });
+});

@@ -8,6 +8,7 @@ import { loadFlow } from '../../flow/load.js';
 import type { TaskSpec } from '../task/spec.js';
 import { dieWithParent } from './orphan-watchdog.js';
 import { noteOwnThreads } from '../task/usage.js';
+import { keepYoungGenerationSmall } from '../task/young-generation.js';
 import fs from 'node:fs';
 
 type Msg = { type: 'preload'; flowFile: string; flowName: string; flowModule?: string } | { type: 'task'; id: number; spec: TaskSpec };
@@ -45,6 +46,7 @@ process.on('unhandledRejection', fatal('an unhandled promise rejection'));
 // libuv's pool starts on the first asynchronous fs call: once it has, and before the flow's code
 // runs, every thread of this process is Node's own (usage.ts reads the others' children files)
 const ownThreadsNoted = fs.promises.stat('.').then(noteOwnThreads, noteOwnThreads);
+keepYoungGenerationSmall();
 
 process.on('message', async (msg: Msg) => {
   await ownThreadsNoted;

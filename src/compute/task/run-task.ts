@@ -13,6 +13,7 @@ import { setCurrent } from '../../flow/current.js';
 import { loadSerializersFor } from '../../datastore/serializers.js';
 import type { CardCollector } from '../../cards/collector.js';
 import { startUsage } from './usage.js';
+import { withDefaultYoungGeneration } from './young-generation.js';
 import { TaskOutput } from './output.js';
 import { pathspecOf, type TaskResult, type TaskSpec } from './spec.js';
 import { TaskArtifacts, inputView, type Lazy } from './artifacts.js';
@@ -63,7 +64,7 @@ export async function runTask(spec: TaskSpec): Promise<TaskResult> {
     inputs = await Promise.all(spec.inputs.map((p) => TaskArtifacts.open(store, p)));
     // artifacts are read synchronously inside the step: load their serializers' libraries now
     await loadSerializersFor(inputs.flatMap((i) => Object.values(i.done.artifacts)));
-    const body = await runStep(spec, store, inputs, out);
+    const body = await withDefaultYoungGeneration(() => runStep(spec, store, inputs, out));
     done = doneRecord(spec, body, startedAt);
     out.close();
     logs = await store.saveLogs(spec.runId, spec.step, spec.taskId, spec.attempt);
