@@ -6,6 +6,7 @@
 // KILL` (it sets PR_SET_PDEATHSIG and execs node, so no extra process stays), and the kernel
 // kills the worker the moment the runner dies — at no memory cost. Where setpriv is missing, a
 // tiny worker thread (its own event loop, ~12 MiB of memory) watches the parent pid instead.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -23,7 +24,8 @@ export function pdeathsigLauncher(): string | undefined {
       for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/bin'])) {
         const f = path.join(dir, 'setpriv');
         if (dir && fs.existsSync(f)) {
-          setpriv = f;
+          // an older util-linux has setpriv without --pdeathsig: asked once (~2 ms)
+          if (spawnSync(f, ['--help'], { encoding: 'utf8', timeout: 2000 }).stdout?.includes('--pdeathsig')) setpriv = f;
           break;
         }
       }
