@@ -9,7 +9,7 @@
 // copy of bench/flows/*.ts with its own dist/, from its own directory, on its own FLOWBOOK_HOME.
 // Timed runs of the two builds alternate (before/now, then now/before, …) so a change of the
 // machine's load falls on both alike. BENCH_LIGHT_N sets the size of the big foreach (default 10,000).
-import { fork, spawnSync } from 'node:child_process';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,6 +150,33 @@ process.send({ type: 'ready' });
   return { round, close: () => child.disconnect() };
 }
 
+/**
+ * The RSS floor of a tree like the runner's: a plain node that forks two plain node children and
+ * exchanges one IPC message with each, its three VmRSS summed (MiB) — no flowbook code at all.
+ */
+function rssFloor() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-bench-floor-'));
+  const file = path.join(dir, 'floor.mjs');
+  fs.writeFileSync(
+    file,
+    `import { fork } from 'node:child_process';
+import fs from 'node:fs';
+const rss = (p) => Number(/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/' + p + '/status', 'utf8'))[1]) / 1024;
+if (process.argv[2] === 'child') process.on('message', (m) => process.send(m));
+else {
+  const kids = [fork(process.argv[1], ['child']), fork(process.argv[1], ['child'])];
+  await Promise.all(kids.map((k) => new Promise((r) => { k.once('message', r); k.send({ ping: 1 }); })));
+  setTimeout(() => { console.log([process.pid, ...kids.map((k) => k.pid)].map(rss).reduce((a, b) => a + b)); kids.forEach((k) => k.kill()); }, 300);
+}
+`,
+  );
+  try {
+    return Number(execFileSync(process.execPath, [file], { encoding: 'utf8' }).trim());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- the run ---------------------------------------------------------------------------------
 
 warnIfStale('bench/light');
@@ -173,6 +200,7 @@ try {
   if (CA) put('trivialNoCa', builds.map((_, j) => triv[j * caEnvs.length + 1]));
   put('fan100', (await interleaved(builds, WALL_REPS, wall(fanout(100)))).map(median));
   const bare = await interleaved([true, false], WALL_REPS, bareStart);
+  const floor = median(Array.from({ length: 3 }, rssFloor));
 
   const sampled = (n) => (b) => runSampled(b, fanout(n), { FLOWBOOK_HOME: b.home }, { everyMs: SAMPLE_MS });
   put('fan200', await interleaved(builds, RSS_REPS, sampled(200)));
@@ -216,6 +244,7 @@ try {
     row(`trivial start → end run, whole command (median of ${WALL_REPS})`, (x) => fmt(x.trivial), '≤ 0.3 s', '2.50 s'),
     row(`foreach of 100 tasks, --max-workers 2 (median of ${WALL_REPS})`, (x) => fmt(x.fan100), '≤ 0.4 s', '34.7 s'),
     row(`foreach of 200 tasks, --max-workers 2: whole-tree peak RSS (median of ${RSS_REPS})`, (x) => mib(med(x.fan200, (r) => r.peak.tree)), '≤ 150 MiB', '180 MiB'),
+    row('  the floor: 3 bare node processes after one IPC message each (median of 3)', () => mib(floor), ''),
     row(
       '  runner peak; each warm worker peak',
       (x) => `${mib(med(x.fan200, (r) => r.peak.self))}; ${workerPeaks(x.fan200).map((w) => w.toFixed(0)).join(' / ') || '–'} MiB`,
