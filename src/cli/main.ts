@@ -54,7 +54,7 @@ const flowOption = () => new Option('--flow <name>', 'the flow class to use when
  * the user's code with V8's defaults.
  */
 async function warmStart(cmd: Command): Promise<void> {
-  (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
+  (await import('../compute/task/young-generation.js')).keepYoungGenerationSmall();
   (await import('../compute/local/warm-start.js')).startWarm(cmd.opts());
 }
 
